@@ -1,0 +1,38 @@
+# One entry point for setting up, testing and running snn2fpga.
+#   make test   : create .venv, install everything, lint, run the test suite (what .ci/run calls)
+#   make demo   : create .venv, install everything, run the main job on the bundled digits data
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+DEMO   := runs/digits
+
+.PHONY: setup test test-slow lint demo clean
+
+setup: $(VENV)/.installed
+
+# torch is installed first and pinned: the CPU build 2.13.0 is what this project is tested with,
+# and any looser request makes pip download a multi-GB CUDA build.
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e ".[test,hls]"
+	touch $@
+
+lint: setup
+	$(BIN)/ruff check snn2fpga tests bench board
+
+test: setup lint
+	$(BIN)/pytest -q -n 2
+
+test-slow: setup
+	$(BIN)/pytest -q -n 2 -m slow
+
+demo: setup
+	mkdir -p $(DEMO)
+	$(BIN)/snn2fpga train --dataset digits --arch lif-mlp --hidden 128 --weight-bits 4 --state-bits 16 \
+		--timesteps 16 --epochs 30 --seed 0 -o $(DEMO)/model.pt
+	$(BIN)/snn2fpga export $(DEMO)/model.pt --verify all
+
+clean:
+	rm -rf $(VENV) build runs .pytest_cache .hypothesis

@@ -1,0 +1,108 @@
+"""`snn2fpga.export`: a module built from snn2fpga layers -> verified QONNX file."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from snn2fpga.errors import SNN2FPGAError, VerificationError
+from snn2fpga.export.graph import GraphMeta, build_graph
+from snn2fpga.export.layers import collect_layers
+from snn2fpga.export.verify import VerifyReport, verify_graph
+from snn2fpga.nn.model import Readout, SNNClassifier
+
+
+@dataclass
+class ExportResult:
+    """Where the graph went and how its verification went."""
+
+    onnx: Path
+    report: VerifyReport
+
+    def summary(self) -> dict[str, object]:
+        return {
+            "onnx": str(self.onnx),
+            "verified_samples": self.report.samples,
+            "mismatches": self.report.mismatches,
+            "spike_mismatches": self.report.spike_mismatches,
+            "membrane_mismatches": self.report.membrane_mismatches,
+            "prediction_mismatches": self.report.prediction_mismatches,
+            "saturations": self.report.saturations,
+        }
+
+
+def _meta_for(module: nn.Module, example: np.ndarray, n_classes: int, spiking_readout: bool) -> GraphMeta:
+    if isinstance(module, SNNClassifier):
+        spec = module.spec
+        return GraphMeta(
+            timesteps=spec.encoder.timesteps, encoder=spec.encoder.kind, encoder_seed=spec.encoder.seed,
+            readout=module.readout.value, classes=spec.classes, input_shape=spec.input_shape, source=spec.arch,
+        )
+    if example.ndim != 3:
+        raise SNN2FPGAError(
+            f"example_input for a plain module must be spike trains [T, batch, inputs], got {example.shape}"
+        )
+    readout = Readout.SPIKE_COUNT if spiking_readout else Readout.MEMBRANE
+    return GraphMeta(
+        timesteps=int(example.shape[0]), encoder=None, encoder_seed=0, readout=readout.value,
+        classes=[str(i) for i in range(n_classes)], input_shape=[int(example.shape[2])], source=type(module).__name__,
+    )
+
+
+def export(
+    module: nn.Module,
+    example_input: torch.Tensor | np.ndarray,
+    path: str | Path,
+    verify_inputs: torch.Tensor | np.ndarray | None = None,
+    allow_saturation: bool = False,
+) -> ExportResult:
+    """Export ``module`` to QONNX at ``path`` and verify it spike for spike.
+
+    Args:
+        module: an :class:`SNNClassifier`, or any nn.Module whose layers are snn2fpga QuantLinear + LIF/IF
+            (+ LI readout), applied in registration order; its forward takes spikes [T, B, inputs].
+        example_input: features [B, ...] (SNNClassifier) or spike trains [T, B, inputs] (plain module).
+        path: output .onnx file.
+        verify_inputs: inputs compared between PyTorch and qonnx (default: example_input).
+        allow_saturation: if False, state saturation seen during verification is an error.
+
+    Raises:
+        VerificationError: mismatches between the stages, or saturation when not allowed. The file is
+            written before verification, so it can be inspected.
+    """
+    module.eval()
+    layers = collect_layers(module)
+    example = example_input.detach().cpu().numpy() if isinstance(example_input, torch.Tensor) else np.asarray(
+        example_input
+    )
+    meta = _meta_for(module, example, layers[-1].weight.shape[0], layers[-1].neuron.spiking)
+    model = build_graph(layers, meta)
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    model.save(str(out))
+    vin = example if verify_inputs is None else (
+        verify_inputs.detach().cpu().numpy() if isinstance(verify_inputs, torch.Tensor) else np.asarray(verify_inputs)
+    )
+    report = verify_graph(model, module, layers, vin) if len(vin) else VerifyReport()
+    result = ExportResult(out, report)
+    if report.mismatches:
+        raise VerificationError(
+            f"export verification FAILED: {report.mismatches} of {report.samples} samples differ between "
+            f"PyTorch and the QONNX execution (spikes: {report.spike_mismatches}, membranes: "
+            f"{report.membrane_mismatches}, predictions: {report.prediction_mismatches}); first: "
+            f"{report.first_mismatch}. The graph was written to {out} for inspection"
+        )
+    saturated = {k: v for k, v in report.saturations.items() if v}
+    if saturated and not allow_saturation:
+        detail = ", ".join(f"{k} ({layers[int(k[5:])].source}): {v} clamps" for k, v in saturated.items())
+        raise VerificationError(
+            f"state saturation during export verification: {detail} over {report.samples} samples. Stages "
+            "agree, but the membrane registers are too narrow for this data: raise state_bits (run "
+            "`snn2fpga calibrate` to see the width each layer needs) or pass --allow-saturation to accept it. "
+            f"The graph was written to {out}"
+        )
+    return result

@@ -1,0 +1,195 @@
+"""A spiking classifier: encoder + a stack of (synapse, neuron) layers + readout.
+
+The architecture is plain data (a list of layer specs), so a checkpoint rebuilds the model without
+the script that trained it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from enum import Enum
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from snn2fpga.errors import SNN2FPGAError
+from snn2fpga.nn.neurons import IF, LI, LIF, _NeuronBase
+from snn2fpga.nn.synapse import QuantLinear
+from snn2fpga.semantics import EncoderKind, encode, predict, quantize_input
+
+
+class Readout(str, Enum):
+    """How a prediction is read from the last layer."""
+
+    MEMBRANE = "membrane"  # LI readout: argmax of the final membrane
+    SPIKE_COUNT = "spike_count"  # spiking readout: argmax of spike counts over T
+
+
+@dataclass
+class EncoderConfig:
+    """Spike encoder of the network input (see semantics.encoders)."""
+
+    kind: EncoderKind = EncoderKind.RATE
+    timesteps: int = 16
+    seed: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind.value, "timesteps": self.timesteps, "seed": self.seed}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> EncoderConfig:
+        return cls(kind=EncoderKind(d["kind"]), timesteps=int(d["timesteps"]), seed=int(d["seed"]))
+
+
+@dataclass
+class ModelSpec:
+    """Everything needed to rebuild an :class:`SNNClassifier` (plain JSON-able data)."""
+
+    layers: list[dict[str, Any]]
+    encoder: EncoderConfig
+    classes: list[str]
+    input_shape: list[int]
+    arch: str = "custom"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["encoder"] = self.encoder.to_dict()
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ModelSpec:
+        return cls(
+            layers=list(d["layers"]),
+            encoder=EncoderConfig.from_dict(d["encoder"]),
+            classes=[str(c) for c in d["classes"]],
+            input_shape=[int(s) for s in d["input_shape"]],
+            arch=str(d.get("arch", "custom")),
+            extra=dict(d.get("extra", {})),
+        )
+
+
+def layer_to_spec(layer: nn.Module) -> dict[str, Any]:
+    """Describe one snn2fpga layer as plain data."""
+    if isinstance(layer, QuantLinear):
+        return {
+            "type": "linear",
+            "in_features": layer.in_features,
+            "out_features": layer.out_features,
+            "weight_bits": layer.weight_bits,
+            "per_channel": layer.per_channel,
+        }
+    if isinstance(layer, _NeuronBase):
+        p = layer.params
+        spec: dict[str, Any] = {"type": type(layer).__name__.lower(), "state_bits": p.state_bits}
+        if p.leak.value == "shift":
+            spec["leak_shift"] = p.leak_shift
+        elif p.leak.value == "mult":
+            spec["beta"] = layer.beta_float
+            spec["beta_frac_bits"] = p.beta_frac_bits
+        if layer.spiking:
+            spec["threshold"] = layer.threshold
+            spec["reset"] = p.reset.value
+        return spec
+    raise SNN2FPGAError(f"cannot describe layer {type(layer).__name__}: not an snn2fpga layer")
+
+
+def layer_from_spec(spec: dict[str, Any]) -> nn.Module:
+    """Rebuild a layer from :func:`layer_to_spec` output."""
+    kind = spec.get("type")
+    leak = {k: spec[k] for k in ("beta", "leak_shift", "beta_frac_bits") if k in spec}
+    if kind == "linear":
+        return QuantLinear(
+            spec["in_features"], spec["out_features"], spec["weight_bits"], bool(spec.get("per_channel"))
+        )
+    if kind == "lif":
+        return LIF(threshold=spec["threshold"], reset=spec["reset"], state_bits=spec["state_bits"], **leak)
+    if kind == "if":
+        return IF(threshold=spec["threshold"], reset=spec["reset"], state_bits=spec["state_bits"])
+    if kind == "li":
+        return LI(state_bits=spec["state_bits"], **leak)
+    raise SNN2FPGAError(f"unknown layer type {kind!r} in model spec (known: linear, lif, if, li)")
+
+
+class SNNClassifier(nn.Module):
+    """Encoder + sequential spiking layers + readout, the model `snn2fpga train` produces.
+
+    ``forward(x)`` takes features [B, *input_shape] in [0, 1], quantizes them to 8 bits, encodes them
+    into spikes [T, B, N] and returns the last layer's output [T, B, classes] (membranes for an LI
+    readout, spikes otherwise). In eval mode with quantized layers every number is an exact integer.
+    """
+
+    def __init__(self, spec: ModelSpec) -> None:
+        super().__init__()
+        self.spec = spec
+        self.layers = nn.Sequential(*[layer_from_spec(s) for s in spec.layers])
+        self.encoder = spec.encoder
+        self.readout = Readout.MEMBRANE if isinstance(self.layers[-1], LI) else Readout.SPIKE_COUNT
+
+    @property
+    def num_inputs(self) -> int:
+        return int(np.prod(self.spec.input_shape))
+
+    def quantize(self, x: torch.Tensor | np.ndarray) -> np.ndarray:
+        """Host-side input quantization: [B, *input_shape] in [0, 1] -> uint8 [B, N]."""
+        arr = x.detach().cpu().numpy() if isinstance(x, torch.Tensor) else np.asarray(x)
+        if arr.ndim < 2 or int(np.prod(arr.shape[1:])) != self.num_inputs:
+            raise SNN2FPGAError(
+                f"input has shape {tuple(arr.shape)}, the model expects [batch, "
+                f"{', '.join(map(str, self.spec.input_shape))}] ({self.num_inputs} features)"
+            )
+        return quantize_input(arr.reshape(arr.shape[0], -1))
+
+    def encode(self, x: torch.Tensor | np.ndarray, seed: int | None = None) -> torch.Tensor:
+        """Spikes [T, B, N] (float 0/1) for features x; ``seed`` overrides the encoder seed (training)."""
+        q = self.quantize(x)
+        s = encode(q, self.encoder.kind, self.encoder.timesteps, self.encoder.seed if seed is None else seed)
+        return torch.from_numpy(s).to(torch.float32)
+
+    def forward(self, x: torch.Tensor | np.ndarray, seed: int | None = None) -> torch.Tensor:
+        return self.layers(self.encode(x, seed))
+
+    def scores(self, out: torch.Tensor) -> torch.Tensor:
+        """Class scores [B, C] from the last layer's output [T, B, C]."""
+        return out[-1] if self.readout is Readout.MEMBRANE else out.sum(dim=0)
+
+    @torch.no_grad()
+    def predict(self, x: torch.Tensor | np.ndarray) -> np.ndarray:
+        """Hardware-exact predictions (eval mode integer path); ties go to the lowest index."""
+        was_training = self.training
+        self.eval()
+        try:
+            return predict(self.scores(self(x)).numpy())
+        finally:
+            self.train(was_training)
+
+
+def lif_mlp_spec(
+    num_inputs: int,
+    hidden: list[int],
+    classes: list[str],
+    input_shape: list[int],
+    weight_bits: int | None = 4,
+    state_bits: int = 16,
+    leak_shift: int = 3,
+    threshold: float = 1.0,
+    reset: str = "subtract",
+    encoder: EncoderConfig | None = None,
+    per_channel: bool = False,
+) -> ModelSpec:
+    """The `lif-mlp` architecture: N -> hidden LIF layers -> non-leaky LI readout over the classes."""
+    layers: list[dict[str, Any]] = []
+    width = num_inputs
+    for h in hidden:
+        layers.append({"type": "linear", "in_features": width, "out_features": h,
+                       "weight_bits": weight_bits, "per_channel": per_channel})
+        layers.append({"type": "lif", "leak_shift": leak_shift, "threshold": threshold,
+                       "reset": reset, "state_bits": state_bits})
+        width = h
+    layers.append({"type": "linear", "in_features": width, "out_features": len(classes),
+                   "weight_bits": weight_bits, "per_channel": per_channel})
+    layers.append({"type": "li", "state_bits": state_bits})
+    return ModelSpec(layers=layers, encoder=encoder or EncoderConfig(), classes=classes,
+                     input_shape=input_shape, arch="lif-mlp")

@@ -1,0 +1,213 @@
+"""Spiking neuron layers (LIF, IF) and the leaky-integrator readout (LI).
+
+Each layer runs a whole sequence: input [T, B, C] -> output [T, B, C].
+
+* Training / float path (input is a float tensor): V = beta * V + I; spike = V >= threshold with a
+  surrogate gradient; reset by subtraction or to zero (the reset is detached, as in snnTorch).
+* Integer path (input is an :class:`IntCurrent`, i.e. eval mode after a quantized synapse): exactly the
+  integer semantics of :mod:`snn2fpga.semantics.neuron`, in torch int64, with the threshold mapped to
+  weight-scale units: theta[c] = round(threshold / scale[c]). After each integer run the layer keeps
+  ``last_trace`` (spikes, final membrane, saturation counts, |V| peak) for verification/calibration.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from snn2fpga.errors import SNN2FPGAError
+from snn2fpga.nn.surrogate import spike_fn
+from snn2fpga.nn.synapse import IntCurrent
+from snn2fpga.semantics.neuron import LeakMode, NeuronParams, ResetMode, check_thresholds
+
+DEFAULT_BETA_FRAC_BITS = 8
+
+
+@dataclass
+class LayerTrace:
+    """What the integer path of one neuron layer produced for the last batch (numpy, exact)."""
+
+    spikes: np.ndarray  # uint8 [T, B, C]
+    v_final: np.ndarray  # int64 [B, C]
+    saturations: np.ndarray  # int64 [B]
+    v_absmax: np.ndarray  # int64 [B]
+
+
+class _NeuronBase(nn.Module):
+    """Shared leak/threshold/state handling of LIF, IF and LI."""
+
+    spiking: bool = True
+
+    def __init__(
+        self,
+        beta: float | None,
+        leak_shift: int | None,
+        threshold: float,
+        reset: ResetMode | str,
+        state_bits: int,
+        beta_frac_bits: int,
+        surrogate_slope: float = 5.0,
+    ) -> None:
+        super().__init__()
+        if beta is not None and leak_shift is not None:
+            raise SNN2FPGAError("give either beta (multiplicative leak) or leak_shift (shift leak), not both")
+        if beta is not None and not 0.0 <= beta < 1.0:
+            raise SNN2FPGAError(f"beta={beta} must lie in [0, 1)")
+        if threshold <= 0:
+            raise SNN2FPGAError(f"threshold={threshold} must be positive")
+        if leak_shift is not None:
+            leak, beta_q = LeakMode.SHIFT, 0
+        elif beta is not None:
+            leak, beta_q = LeakMode.MULT, int(math.floor(beta * (1 << beta_frac_bits) + 0.5))
+            beta_q = min(beta_q, (1 << beta_frac_bits) - 1)
+        else:
+            leak, beta_q = LeakMode.NONE, 0
+        self.params = NeuronParams(
+            leak=leak,
+            state_bits=state_bits,
+            reset=ResetMode(reset),
+            leak_shift=leak_shift or 0,
+            beta_q=beta_q,
+            beta_frac_bits=beta_frac_bits if leak is LeakMode.MULT else 0,
+            spiking=self.spiking,
+        )
+        # The float path uses the user's beta exactly (so quantization-off equals snnTorch);
+        # the integer path uses its fixed-point/shift version.
+        self.beta_float = float(beta) if beta is not None else self.params.beta
+        self.threshold = float(threshold)
+        self.surrogate_slope = surrogate_slope
+        self.last_trace: LayerTrace | None = None
+
+    def extra_repr(self) -> str:
+        p = self.params
+        return (
+            f"leak={p.leak.value}, beta={self.beta_float:.4g}, threshold={self.threshold:g}, "
+            f"reset={p.reset.value}, state_bits={p.state_bits}"
+        )
+
+    def integer_thresholds(self, scale: torch.Tensor) -> np.ndarray:
+        """theta[c] = round(threshold / scale[c]) (round half up), as int64 [C]."""
+        s = np.asarray(scale.detach().cpu().numpy(), dtype=np.float64).reshape(-1)
+        return np.floor(self.threshold / s + 0.5).astype(np.int64)
+
+    def forward(self, x: torch.Tensor | IntCurrent) -> torch.Tensor:
+        if isinstance(x, IntCurrent):
+            return self._forward_int(x)
+        if x.dim() != 3:
+            raise SNN2FPGAError(f"{type(self).__name__} expects currents [T, B, C], got {tuple(x.shape)}")
+        return self._forward_float(x)
+
+    def _forward_float(self, cur: torch.Tensor) -> torch.Tensor:
+        v = torch.zeros_like(cur[0])
+        out = []
+        for t in range(cur.shape[0]):
+            v = self.beta_float * v + cur[t]
+            if not self.spiking:
+                out.append(v)
+                continue
+            spk = spike_fn(v - self.threshold, self.surrogate_slope / self.threshold)
+            fired = spk.detach()
+            if self.params.reset is ResetMode.SUBTRACT:
+                v = v - fired * self.threshold
+            else:
+                v = v * (1.0 - fired)
+            out.append(spk)
+        return torch.stack(out)
+
+    def _forward_int(self, cur: IntCurrent) -> torch.Tensor:
+        p = self.params
+        theta_np = self.integer_thresholds(cur.scale)
+        check_thresholds(theta_np, p, type(self).__name__)
+        theta = torch.from_numpy(theta_np)
+        c = cur.value.to(torch.int64)
+        steps, batch, chans = c.shape
+        v = torch.zeros(batch, chans, dtype=torch.int64)
+        sats = torch.zeros(batch, dtype=torch.int64)
+        vmax = torch.zeros(batch, dtype=torch.int64)
+        spikes = torch.zeros(steps, batch, chans, dtype=torch.uint8)
+        trace = []
+        for t in range(steps):
+            if p.leak is LeakMode.SHIFT:
+                v = v - torch.bitwise_right_shift(v, p.leak_shift)
+            elif p.leak is LeakMode.MULT:
+                v = torch.bitwise_right_shift(v * p.beta_q, p.beta_frac_bits)
+            v = v + c[t]
+            vmax = torch.maximum(vmax, v.abs().amax(dim=1) if chans else vmax)
+            clamped = v.clamp(p.state_min, p.state_max)
+            sats += (clamped != v).sum(dim=1)
+            v = clamped
+            if self.spiking:
+                fired = v >= theta
+                spikes[t] = fired.to(torch.uint8)
+                if p.reset is ResetMode.SUBTRACT:
+                    v = v - torch.where(fired, theta, torch.zeros_like(theta))
+                else:
+                    v = torch.where(fired, torch.zeros_like(v), v)
+            else:
+                trace.append(v)
+        self.last_trace = LayerTrace(
+            spikes=spikes.numpy(), v_final=v.numpy().copy(), saturations=sats.numpy(), v_absmax=vmax.numpy()
+        )
+        if self.spiking:
+            return spikes.to(torch.float32)
+        return torch.stack(trace)
+
+
+class LIF(_NeuronBase):
+    """Leaky integrate-and-fire neurons.
+
+    Args:
+        beta: decay per timestep for the multiplicative leak ((beta_q * V) >> F, beta_q = round(beta 2^F)).
+        leak_shift: k of the shift leak V - (V >> k) (beta = 1 - 2^-k, no multiplier); give this or beta.
+        threshold: firing threshold in real units (the integer path divides by the weight scale).
+        reset: "subtract" or "zero".
+        state_bits: signed membrane width, 2..32.
+        beta_frac_bits: F, fractional bits of the fixed-point beta.
+    """
+
+    def __init__(
+        self,
+        beta: float | None = None,
+        leak_shift: int | None = None,
+        threshold: float = 1.0,
+        reset: ResetMode | str = ResetMode.SUBTRACT,
+        state_bits: int = 16,
+        beta_frac_bits: int = DEFAULT_BETA_FRAC_BITS,
+    ) -> None:
+        if beta is None and leak_shift is None:
+            raise SNN2FPGAError("LIF needs a leak: give beta (e.g. 0.9) or leak_shift (e.g. 3); IF has no leak")
+        super().__init__(beta, leak_shift, threshold, reset, state_bits, beta_frac_bits)
+
+
+class IF(_NeuronBase):
+    """Integrate-and-fire neurons (no leak)."""
+
+    def __init__(
+        self, threshold: float = 1.0, reset: ResetMode | str = ResetMode.SUBTRACT, state_bits: int = 16
+    ) -> None:
+        super().__init__(None, None, threshold, reset, state_bits, 0)
+
+
+class LI(_NeuronBase):
+    """Non-spiking leaky-integrator readout: its final membrane is the class score.
+
+    Output: membrane trace [T, B, C] (float in training, int64 in the integer path).
+    """
+
+    spiking = False
+
+    def __init__(
+        self,
+        beta: float | None = None,
+        leak_shift: int | None = None,
+        state_bits: int = 16,
+        beta_frac_bits: int = DEFAULT_BETA_FRAC_BITS,
+    ) -> None:
+        super().__init__(beta, leak_shift, 1.0, ResetMode.SUBTRACT, state_bits, beta_frac_bits)
+
+
+NEURON_TYPES: tuple[type[_NeuronBase], ...] = (LIF, IF, LI)

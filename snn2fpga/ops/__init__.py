@@ -1,0 +1,17 @@
+"""QONNX custom ops of the ``snn2fpga.ops`` domain (abstract "what" ops; numpy execution = reference).
+
+qonnx resolves a node's domain by importing the module of the same name; the ops are also added to
+the registry explicitly here so that `getCustomOp` finds them after `import snn2fpga.ops`.
+"""
+
+from qonnx.custom_op.registry import add_op_to_domain
+
+from snn2fpga.ops.encoder_op import SpikeEncoder
+from snn2fpga.ops.neuron_ops import LIF, LeakyIntegrator
+
+DOMAIN = "snn2fpga.ops"
+
+__all__ = ["DOMAIN", "LIF", "LeakyIntegrator", "SpikeEncoder"]
+
+for _op in (SpikeEncoder, LIF, LeakyIntegrator):
+    add_op_to_domain(DOMAIN, _op)

@@ -1,0 +1,125 @@
+"""Abstract QONNX custom ops for the neuron state updates.
+
+Both ops take the synaptic current of a whole sequence [T, B, C] (an integer-valued float32 tensor, the
+output of a MatMul of binary spikes with integer weights) and run the integer reference of
+:mod:`snn2fpga.semantics.neuron` with state reset at the sample start. Every integer parameter is an
+attribute. Outputs:
+
+* ``LIF``: spikes [T, B, C] (float32 0/1), final membrane [B, C] (int64), saturations [B] (int64).
+  ``leak="none"`` is an IF neuron.
+* ``LeakyIntegrator`` (non-spiking readout): final membrane [B, C] (int64), saturations [B] (int64).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from onnx import NodeProto, helper
+from qonnx.core.datatype import DataType
+from qonnx.custom_op.base import CustomOp
+
+from snn2fpga.errors import SNN2FPGAError
+from snn2fpga.semantics.neuron import LeakMode, NeuronParams, NeuronTrace, ResetMode, run_neurons
+
+_LEAKS = {m.value for m in LeakMode}
+_RESETS = {m.value for m in ResetMode}
+
+
+class _NeuronOp(CustomOp):
+    """Shared attributes and execution of the neuron update ops."""
+
+    spiking = True
+
+    def get_nodeattr_types(self) -> dict[str, Any]:
+        return {
+            "leak": ("s", True, "none", _LEAKS),
+            "leak_shift": ("i", False, 0),
+            "beta_q": ("i", False, 0),
+            "beta_frac_bits": ("i", False, 0),
+            "reset": ("s", False, "subtract", _RESETS),
+            "state_bits": ("i", True, 16),
+            "threshold": ("ints", False, []),
+            # real weight scale per output channel: real current = integer current * scale
+            "weight_scale": ("floats", False, []),
+        }
+
+    def neuron_params(self) -> NeuronParams:
+        """The layer parameters as the reference's dataclass."""
+        return NeuronParams(
+            leak=LeakMode(self.get_nodeattr("leak")),
+            state_bits=int(self.get_nodeattr("state_bits")),
+            reset=ResetMode(self.get_nodeattr("reset")),
+            leak_shift=int(self.get_nodeattr("leak_shift")),
+            beta_q=int(self.get_nodeattr("beta_q")),
+            beta_frac_bits=int(self.get_nodeattr("beta_frac_bits")),
+            spiking=self.spiking,
+        )
+
+    def thresholds(self, channels: int) -> np.ndarray:
+        th = np.asarray(self.get_nodeattr("threshold"), dtype=np.int64)
+        if self.spiking and th.shape != (channels,):
+            raise SNN2FPGAError(
+                f"node {self.onnx_node.name}: {th.size} thresholds for {channels} neurons"
+            )
+        return th if self.spiking else np.zeros(channels, dtype=np.int64)
+
+    def make_shape_compatible_op(self, model: Any) -> NodeProto:
+        node = self.onnx_node
+        if self.spiking:
+            return helper.make_node("Identity", [node.input[0]], [node.output[0]])
+        shape = model.get_tensor_shape(node.input[0])
+        return self.make_const_shape_op(shape[1:])
+
+    def infer_node_datatype(self, model: Any) -> None:
+        node = self.onnx_node
+        state = DataType[f"INT{int(self.get_nodeattr('state_bits'))}"]
+        outs = list(node.output)
+        if self.spiking:
+            model.set_tensor_datatype(outs.pop(0), DataType["BINARY"])
+        model.set_tensor_datatype(outs[0], state)
+        if len(outs) > 1:
+            model.set_tensor_datatype(outs[1], DataType["INT64"])
+
+    def run(self, current: np.ndarray) -> NeuronTrace:
+        """Execute the reference on an integer-valued current [T, B, C]."""
+        cur = np.asarray(current)
+        if cur.ndim != 3:
+            raise SNN2FPGAError(f"node {self.onnx_node.name}: current must be [T, B, C], got {cur.shape}")
+        as_int = np.rint(cur).astype(np.int64)
+        if not np.array_equal(as_int, cur):
+            raise SNN2FPGAError(
+                f"node {self.onnx_node.name}: the synaptic current is not integer-valued; the neuron ops "
+                "need integer weights and binary spikes upstream"
+            )
+        return run_neurons(as_int, self.thresholds(cur.shape[2]), self.neuron_params())
+
+    def execute_node(self, context: dict[str, np.ndarray], graph: Any) -> None:
+        node = self.onnx_node
+        trace = self.run(context[node.input[0]])
+        outs = list(node.output)
+        if self.spiking:
+            context[outs.pop(0)] = trace.spikes.astype(np.float32)
+        context[outs[0]] = trace.v_final
+        if len(outs) > 1:
+            context[outs[1]] = trace.saturations
+
+    def verify_node(self) -> list[str]:
+        msgs = []
+        try:
+            self.neuron_params()
+        except SNN2FPGAError as exc:
+            msgs.append(str(exc))
+        return msgs
+
+
+class LIF(_NeuronOp):
+    """Spiking LIF/IF neuron update over a sequence (see module docstring)."""
+
+    spiking = True
+
+
+class LeakyIntegrator(_NeuronOp):
+    """Non-spiking leaky-integrator readout over a sequence (see module docstring)."""
+
+    spiking = False
