@@ -31,7 +31,7 @@ test-slow: setup
 demo: setup
 	mkdir -p $(DEMO)
 	$(BIN)/snn2fpga train --dataset digits --arch lif-mlp --hidden 128 --weight-bits 4 --state-bits 16 \
-		--timesteps 16 --epochs 30 --seed 0 -o $(DEMO)/model.pt
+		--timesteps 16 --epochs 20 --seed 0 -o $(DEMO)/model.pt
 	$(BIN)/snn2fpga export $(DEMO)/model.pt --verify all
 
 clean:

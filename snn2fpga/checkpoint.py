@@ -30,7 +30,6 @@ def save_checkpoint(
 ) -> Path:
     """Write ``model`` with its spec, metrics and training settings to ``path``."""
     out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
     payload = {
         "format": CHECKPOINT_FORMAT,
         "version": CHECKPOINT_VERSION,
@@ -39,7 +38,11 @@ def save_checkpoint(
         "training": training or {},
         "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
     }
-    torch.save(payload, out)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        torch.save(payload, out)
+    except OSError as exc:
+        raise SNN2FPGAError(f"cannot write checkpoint {out}: {exc.strerror or exc}") from None
     return out
 
 

@@ -21,3 +21,7 @@ class VerificationError(SNN2FPGAError):
     """Two stages disagreed, or the state saturated where the user did not allow it."""
 
     exit_code = 3
+
+    def __init__(self, message: str, summary: dict[str, object] | None = None) -> None:
+        super().__init__(message)
+        self.summary = summary or {}

@@ -94,7 +94,8 @@ def export(
             f"export verification FAILED: {report.mismatches} of {report.samples} samples differ between "
             f"PyTorch and the QONNX execution (spikes: {report.spike_mismatches}, membranes: "
             f"{report.membrane_mismatches}, predictions: {report.prediction_mismatches}); first: "
-            f"{report.first_mismatch}. The graph was written to {out} for inspection"
+            f"{report.first_mismatch}. The graph was written to {out} for inspection",
+            result.summary(),
         )
     saturated = {k: v for k, v in report.saturations.items() if v}
     if saturated and not allow_saturation:
@@ -103,6 +104,7 @@ def export(
             f"state saturation during export verification: {detail} over {report.samples} samples. Stages "
             "agree, but the membrane registers are too narrow for this data: raise state_bits (run "
             "`snn2fpga calibrate` to see the width each layer needs) or pass --allow-saturation to accept it. "
-            f"The graph was written to {out}"
+            f"The graph was written to {out}",
+            result.summary(),
         )
     return result

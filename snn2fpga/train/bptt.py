@@ -71,7 +71,7 @@ def train_bptt(
         order = rng.permutation(n)
         total_loss, correct = 0.0, 0
         batches = range(0, n, cfg.batch_size)
-        bar = tqdm(batches, desc=f"epoch {epoch}/{cfg.epochs}", disable=not cfg.progress, leave=False)
+        bar = tqdm(batches, desc=f"epoch {epoch}/{cfg.epochs}", disable=None if cfg.progress else True, leave=False)
         for start in bar:
             idx = order[start : start + cfg.batch_size]
             xb = data.x_train[idx]

@@ -1,0 +1,114 @@
+"""The `snn2fpga` command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from snn2fpga.errors import SNN2FPGAError, VerificationError
+
+
+def _verify_count(text: str) -> int | None:
+    if text == "all":
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a sample count or 'all', got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("the sample count must be >= 0")
+    return value
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="snn2fpga", description="Quantized SNNs from PyTorch to FPGA.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    t = sub.add_parser("train", help="train a quantized SNN with surrogate-gradient BPTT")
+    t.add_argument("--dataset", default="digits", help="digits | fashion-mnist | mnist (default: digits)")
+    t.add_argument("--data-dir", help="folder with the IDX files of fashion-mnist / mnist")
+    t.add_argument("--arch", default="lif-mlp", help="architecture (default: lif-mlp)")
+    t.add_argument("--hidden", type=int, nargs="+", default=[128], help="hidden layer widths (default: 128)")
+    t.add_argument("--weight-bits", type=int, default=4, help="weight bits, 2..16 (default: 4)")
+    t.add_argument("--state-bits", type=int, default=16, help="membrane bits, 2..32 (default: 16)")
+    t.add_argument("--timesteps", type=int, default=16, help="timesteps T per sample (default: 16)")
+    t.add_argument("--encoder", choices=["rate", "latency"], default="rate", help="spike encoder (default: rate)")
+    t.add_argument("--leak-shift", type=int, default=3, help="LIF leak V - (V >> k), beta = 1 - 2^-k (default: 3)")
+    t.add_argument("--threshold", type=float, default=1.0, help="firing threshold, real units (default: 1.0)")
+    t.add_argument("--reset", choices=["subtract", "zero"], default="subtract", help="reset mechanism")
+    t.add_argument("--per-channel", action="store_true", help="one weight scale per neuron")
+    t.add_argument("--quant", choices=["qat", "ptq"], default="qat",
+                   help="quantization-aware training, or float training + post-training quantization")
+    t.add_argument("--clip-percentile", type=float, default=99.9, help="PTQ weight clipping percentile")
+    t.add_argument("--epochs", type=int, default=5)
+    t.add_argument("--batch-size", type=int, default=64)
+    t.add_argument("--lr", type=float, default=5e-3)
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--calib-margin", type=float, default=0.1, help="state calibration margin (default: 0.1)")
+    t.add_argument("-o", "--output", type=Path, default=Path("model.pt"))
+    t.add_argument("--no-progress", action="store_true", help="no progress bar")
+    t.add_argument("--json", action="store_true", help="print a JSON summary as the last stdout line")
+
+    e = sub.add_parser("export", help="export a checkpoint to QONNX and verify it spike for spike")
+    e.add_argument("checkpoint", type=Path)
+    e.add_argument("-o", "--output", type=Path, help="output .onnx (default: beside the checkpoint)")
+    e.add_argument("--verify", type=_verify_count, default=100,
+                   help="test samples to verify (a count, or 'all'; 0 skips; default: 100)")
+    e.add_argument("--data-dir", help="folder with the dataset's IDX files, if not where training found them")
+    e.add_argument("--allow-saturation", action="store_true", help="accept state saturation (still reported)")
+    e.add_argument("--json", action="store_true")
+
+    c = sub.add_parser("calibrate", help="measure the membrane range each layer needs on data")
+    c.add_argument("checkpoint", type=Path)
+    c.add_argument("--margin", type=float, default=0.1, help="headroom added to the measured range")
+    c.add_argument("--split", choices=["test", "train"], default="test")
+    c.add_argument("--data-dir")
+    c.add_argument("--json", action="store_true")
+    return p
+
+
+def _dispatch(args: argparse.Namespace) -> dict[str, Any]:
+    from snn2fpga import commands
+
+    if args.command == "train":
+        opts = commands.TrainOptions(
+            dataset=args.dataset, output=args.output, data_dir=args.data_dir, arch=args.arch,
+            hidden=tuple(args.hidden), weight_bits=args.weight_bits, state_bits=args.state_bits,
+            timesteps=args.timesteps, encoder=args.encoder, leak_shift=args.leak_shift,
+            threshold=args.threshold, reset=args.reset, per_channel=args.per_channel, quant=args.quant,
+            clip_percentile=args.clip_percentile, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+            seed=args.seed, calib_margin=args.calib_margin, progress=not args.no_progress,
+        )
+        return commands.run_train(opts)
+    if args.command == "export":
+        return commands.run_export(args.checkpoint, args.output, args.verify, args.data_dir, args.allow_saturation)
+    summary = commands.run_calibrate(args.checkpoint, args.margin, args.split, args.data_dir)
+    for layer in summary["layers"]:
+        print(f"layer {layer['layer']} ({layer['name']}): max |V| {layer['max_abs']}, "
+              f"{layer['saturations']} saturations at {layer['state_bits']} bits, needs {layer['required_bits']} bits")
+    return summary
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        summary = _dispatch(args)
+    except VerificationError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        if getattr(args, "json", False):
+            print(json.dumps({**exc.summary, "error": str(exc)}))
+        return exc.exit_code
+    except SNN2FPGAError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    if getattr(args, "json", False):
+        print(json.dumps(summary))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

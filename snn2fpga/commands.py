@@ -1,0 +1,122 @@
+"""The work behind each CLI subcommand, as plain functions returning a JSON-able summary."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from snn2fpga.checkpoint import load_checkpoint, save_checkpoint
+from snn2fpga.data import load_dataset
+from snn2fpga.errors import SNN2FPGAError
+from snn2fpga.export import export
+from snn2fpga.nn import EncoderConfig, SNNClassifier, lif_mlp_spec
+from snn2fpga.semantics import EncoderKind
+from snn2fpga.train import TrainConfig, calibrate_state, evaluate, quantize_post_training, train_bptt
+
+ARCHS = ("lif-mlp",)
+
+
+@dataclass
+class TrainOptions:
+    """Options of `snn2fpga train` (see cli.py for their help texts)."""
+
+    dataset: str
+    output: Path
+    data_dir: str | None = None
+    arch: str = "lif-mlp"
+    hidden: tuple[int, ...] = (128,)
+    weight_bits: int = 4
+    state_bits: int = 16
+    timesteps: int = 16
+    encoder: str = "rate"
+    leak_shift: int = 3
+    threshold: float = 1.0
+    reset: str = "subtract"
+    per_channel: bool = False
+    quant: str = "qat"
+    clip_percentile: float = 99.9
+    epochs: int = 5
+    batch_size: int = 64
+    lr: float = 5e-3
+    seed: int = 0
+    calib_margin: float = 0.1
+    progress: bool = True
+
+
+def run_train(opt: TrainOptions, log: Any = print) -> dict[str, Any]:
+    """Train, quantize (QAT or PTQ), calibrate the state and write a self-describing checkpoint."""
+    if opt.arch not in ARCHS:
+        raise SNN2FPGAError(f"unknown architecture {opt.arch!r}; available: {', '.join(ARCHS)}")
+    data = load_dataset(opt.dataset, opt.data_dir)
+    spec = lif_mlp_spec(
+        num_inputs=int(np.prod(data.input_shape)), hidden=list(opt.hidden), classes=data.classes,
+        input_shape=data.input_shape, weight_bits=None if opt.quant == "ptq" else opt.weight_bits,
+        state_bits=opt.state_bits, leak_shift=opt.leak_shift, threshold=opt.threshold, reset=opt.reset,
+        encoder=EncoderConfig(EncoderKind(opt.encoder), opt.timesteps, opt.seed), per_channel=opt.per_channel,
+    )
+    model = SNNClassifier(spec)
+    t0 = time.perf_counter()
+    history = train_bptt(model, data, TrainConfig(opt.epochs, opt.batch_size, opt.lr, opt.seed, opt.progress), log)
+    train_seconds = time.perf_counter() - t0
+    metrics: dict[str, Any] = {"history": [h.__dict__ for h in history], "train_seconds": round(train_seconds, 2)}
+    if opt.quant == "ptq":
+        metrics["float_test_accuracy"] = evaluate(model, data.x_test, data.y_test)
+        model = quantize_post_training(model, opt.weight_bits, opt.clip_percentile, opt.per_channel)
+        log(f"post-training quantization to {opt.weight_bits}-bit weights (clip at the "
+            f"{opt.clip_percentile} percentile): float {metrics['float_test_accuracy']:.4f}")
+    test_acc = evaluate(model, data.x_test, data.y_test)
+    calib = calibrate_state(model, data.x_test, opt.calib_margin)
+    metrics.update(test_accuracy=test_acc, calibration=[c.to_dict() for c in calib])
+    for c in calib:
+        log(f"state of layer {c.layer} ({c.name}): max |V| {c.max_abs}, {c.saturations} saturations at "
+            f"{c.state_bits} bits, needs {c.required_bits} bits (margin {opt.calib_margin:.0%})")
+    log(f"test accuracy (integer, hardware-exact): {test_acc:.4f}  training time {train_seconds:.1f}s")
+    training = {k: (str(v) if isinstance(v, Path) else v) for k, v in opt.__dict__.items()}
+    training["hidden"] = list(opt.hidden)
+    save_checkpoint(model, opt.output, metrics, training)
+    log(f"wrote {opt.output}")
+    return {"checkpoint": str(opt.output), "test_accuracy": test_acc, "train_seconds": round(train_seconds, 2)}
+
+
+def _verify_inputs(meta: dict[str, Any], count: int | None, data_dir: str | None) -> np.ndarray:
+    dataset = meta.get("training", {}).get("dataset")
+    if not dataset:
+        raise SNN2FPGAError("the checkpoint does not name its dataset; export with --verify 0 to skip verification")
+    data = load_dataset(dataset, data_dir or meta["training"].get("data_dir"))
+    return data.x_test if count is None else data.x_test[:count]
+
+
+def run_export(
+    checkpoint: Path, output: Path | None, verify: int | None, data_dir: str | None, allow_saturation: bool,
+    log: Any = print,
+) -> dict[str, Any]:
+    """Export a checkpoint to QONNX beside it (or at ``output``) and verify ``verify`` test samples."""
+    model, meta = load_checkpoint(checkpoint)
+    out = output or checkpoint.with_suffix(".onnx")
+    inputs = _verify_inputs(meta, verify, data_dir) if verify != 0 else np.zeros((0, *model.spec.input_shape))
+    t0 = time.perf_counter()
+    result = export(model, inputs[:1] if len(inputs) else np.zeros((1, *model.spec.input_shape)), out,
+                    verify_inputs=inputs, allow_saturation=allow_saturation)
+    summary = result.summary()
+    log(f"wrote {out}; verified {summary['verified_samples']} samples against PyTorch: "
+        f"{summary['mismatches']} mismatches [{time.perf_counter() - t0:.1f}s]")
+    saturated = {k: v for k, v in result.report.saturations.items() if v}
+    if saturated:
+        log(f"WARNING: state saturation (allowed): {saturated}")
+    return summary
+
+
+def run_calibrate(checkpoint: Path, margin: float, split: str, data_dir: str | None) -> dict[str, Any]:
+    """Measure each layer's membrane range on a split of the checkpoint's dataset."""
+    model, meta = load_checkpoint(checkpoint)
+    dataset = meta.get("training", {}).get("dataset")
+    if not dataset:
+        raise SNN2FPGAError("the checkpoint does not name its dataset, so there is no data to calibrate on")
+    data = load_dataset(dataset, data_dir or meta["training"].get("data_dir"))
+    x = data.x_test if split == "test" else data.x_train
+    calib = calibrate_state(model, x, margin)
+    return {"samples": len(x), "margin": margin, "layers": [c.to_dict() for c in calib]}
