@@ -7,6 +7,7 @@ so opening one never runs code.
 from __future__ import annotations
 
 import pickle
+import pickletools
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -46,6 +47,23 @@ def save_checkpoint(
     return out
 
 
+_CODE_OPCODES = {"GLOBAL", "STACK_GLOBAL", "REDUCE", "INST", "OBJ", "NEWOBJ", "NEWOBJ_EX", "BUILD"}
+
+
+def _pickle_imports_objects(path: Path) -> bool:
+    """True when ``path`` is a well-formed plain pickle that imports/builds Python objects.
+
+    pickletools only parses the opcode stream; nothing is executed.
+    """
+    if zipfile.is_zipfile(path):
+        return False
+    try:
+        with path.open("rb") as f:
+            return any(op.name in _CODE_OPCODES for op, _, _ in pickletools.genops(f))
+    except (ValueError, EOFError, UnicodeDecodeError, OSError):
+        return False
+
+
 def _load_payload(path: Path) -> Any:
     if not path.exists():
         raise SNN2FPGAError(f"checkpoint not found: {path}. Train one with `snn2fpga train ... -o {path}`")
@@ -55,7 +73,7 @@ def _load_payload(path: Path) -> Any:
         return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
         text = str(exc)
-        if "Weights only load failed" in text or "Unsupported global" in text or "weights_only" in text:
+        if "Unsupported global" in text or _pickle_imports_objects(path):
             raise SNN2FPGAError(
                 f"refused to open {path}: it contains pickled Python objects (code, or a whole pickled "
                 "nn.Module of some library) and snn2fpga only opens checkpoints of tensors and plain data, "
