@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +24,7 @@ _IDX_STEMS = {
 }
 
 
-class DatasetName(str, Enum):
+class DatasetName(StrEnum):
     """Datasets snn2fpga knows."""
 
     DIGITS = "digits"

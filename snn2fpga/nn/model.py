@@ -7,7 +7,7 @@ the script that trained it.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 import numpy as np
@@ -20,7 +20,7 @@ from snn2fpga.nn.synapse import QuantLinear
 from snn2fpga.semantics import EncoderKind, encode, predict, quantize_input
 
 
-class Readout(str, Enum):
+class Readout(StrEnum):
     """How a prediction is read from the last layer."""
 
     MEMBRANE = "membrane"  # LI readout: argmax of the final membrane

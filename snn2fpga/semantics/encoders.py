@@ -13,7 +13,7 @@ reproduces them bit for bit:
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from functools import lru_cache
 
 import numpy as np
@@ -28,7 +28,7 @@ LFSR_STEPS_PER_BYTE = 8
 LFSR_ZERO_SEED = 0xACE1ACE1  # an all-zero LFSR never leaves zero; seed 0 maps here
 
 
-class EncoderKind(str, Enum):
+class EncoderKind(StrEnum):
     """How input intensities become spike trains."""
 
     RATE = "rate"

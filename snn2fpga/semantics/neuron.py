@@ -16,7 +16,7 @@ Per timestep t and neuron c (DESIGN.md section 1)::
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 import numpy as np
 import numpy.typing as npt
@@ -27,7 +27,7 @@ MAX_STATE_BITS = 32
 MAX_BETA_FRAC_BITS = 16
 
 
-class LeakMode(str, Enum):
+class LeakMode(StrEnum):
     """How the membrane decays each timestep."""
 
     NONE = "none"  # IF neuron / pure integrator
@@ -35,7 +35,7 @@ class LeakMode(str, Enum):
     MULT = "mult"  # (beta_q * V) >> F: one multiplier
 
 
-class ResetMode(str, Enum):
+class ResetMode(StrEnum):
     """What a spike does to the membrane."""
 
     SUBTRACT = "subtract"

@@ -1,0 +1,84 @@
+"""Dataset loaders: digits split, IDX reader, clear errors for missing/broken files."""
+
+from __future__ import annotations
+
+import gzip
+import struct
+
+import numpy as np
+import pytest
+
+from snn2fpga.data import load_dataset, read_idx
+from snn2fpga.errors import SNN2FPGAError
+
+
+def _idx(arr: np.ndarray) -> bytes:
+    return struct.pack(">BBBB", 0, 0, 0x08, arr.ndim) + struct.pack(f">{arr.ndim}I", *arr.shape) + arr.tobytes()
+
+
+def _write_mnist_dir(d, n_train=6, n_test=4, gz=True):
+    rng = np.random.default_rng(0)
+    files = {
+        "train-images-idx3-ubyte": rng.integers(0, 256, (n_train, 5, 5), dtype=np.uint8),
+        "train-labels-idx1-ubyte": rng.integers(0, 10, n_train, dtype=np.uint8),
+        "t10k-images-idx3-ubyte": rng.integers(0, 256, (n_test, 5, 5), dtype=np.uint8),
+        "t10k-labels-idx1-ubyte": rng.integers(0, 10, n_test, dtype=np.uint8),
+    }
+    for name, arr in files.items():
+        data = _idx(arr)
+        (d / (name + ".gz" if gz else name)).write_bytes(gzip.compress(data) if gz else data)
+    return files
+
+
+def test_digits_split_is_fixed(digits):
+    assert digits.x_train.shape == (1437, 8, 8) and digits.x_test.shape == (360, 8, 8)
+    assert 0.0 <= digits.x_train.min() and digits.x_train.max() == 1.0
+    again = load_dataset("digits")
+    assert np.array_equal(again.y_test, digits.y_test)
+
+
+@pytest.mark.parametrize("gz", [True, False])
+def test_idx_dataset_from_dir(tmp_path, gz):
+    files = _write_mnist_dir(tmp_path, gz=gz)
+    ds = load_dataset("fashion-mnist", tmp_path)
+    assert ds.x_train.shape == (6, 5, 5) and ds.classes[0] == "T-shirt/top"
+    assert np.array_equal(np.round(ds.x_test * 255).astype(np.uint8), files["t10k-images-idx3-ubyte"])
+    assert np.array_equal(ds.y_train, files["train-labels-idx1-ubyte"])
+    assert load_dataset("mnist", tmp_path).classes[3] == "3"
+
+
+def test_missing_fashion_files_say_how_to_get_them(tmp_path):
+    with pytest.raises(SNN2FPGAError, match="apt-get install dataset-fashion-mnist.*--data-dir"):
+        load_dataset("fashion-mnist", tmp_path)
+
+
+def test_mnist_needs_a_data_dir():
+    with pytest.raises(SNN2FPGAError, match="--data-dir"):
+        load_dataset("mnist")
+
+
+def test_unknown_dataset_lists_known():
+    with pytest.raises(SNN2FPGAError, match="unknown dataset 'cifar'.*digits, fashion-mnist"):
+        load_dataset("cifar")
+
+
+def test_truncated_and_bad_idx(tmp_path):
+    arr = np.arange(24, dtype=np.uint8).reshape(2, 3, 4)
+    good = tmp_path / "a"
+    good.write_bytes(_idx(arr))
+    assert np.array_equal(read_idx(good), arr)
+    trunc = tmp_path / "b"
+    trunc.write_bytes(_idx(arr)[:-3])
+    with pytest.raises(SNN2FPGAError, match="truncated"):
+        read_idx(trunc)
+    bad = tmp_path / "c"
+    bad.write_bytes(b"hello world")
+    with pytest.raises(SNN2FPGAError, match="not an IDX file"):
+        read_idx(bad)
+
+
+def test_mismatched_image_label_counts(tmp_path):
+    _write_mnist_dir(tmp_path)
+    (tmp_path / "t10k-labels-idx1-ubyte.gz").write_bytes(gzip.compress(_idx(np.zeros(9, dtype=np.uint8))))
+    with pytest.raises(SNN2FPGAError, match="disagree"):
+        load_dataset("fashion-mnist", tmp_path)
