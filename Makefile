@@ -20,7 +20,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 lint: setup
-	$(BIN)/ruff check snn2fpga tests bench board
+	$(BIN)/ruff check .
 
 test: setup lint
 	$(BIN)/pytest -q -n 2
