@@ -1,0 +1,1 @@
+"""Hardware graph -> HLS project (Jinja templates), C-simulation harness and runner."""

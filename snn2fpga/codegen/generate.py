@@ -1,0 +1,166 @@
+"""Generate the HLS project of a specialized hardware graph from the Jinja templates.
+
+Output (``out_dir``): ``hls/snn_top.cpp``, ``hls/snn_top.h``, ``hls/snn_params.h``,
+``hls/csim_lib.cpp`` and a copy of the kernel headers of the repository's ``hls/`` folder, so the
+folder is self-contained for a machine with Vitis HLS. Generation is deterministic: the same model
+gives byte-identical files.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import numpy as np
+from qonnx.core.modelwrapper import ModelWrapper
+from qonnx.custom_op.registry import getCustomOp
+
+import snn2fpga
+from snn2fpga.codegen.names import comment_text, identifier
+from snn2fpga.errors import SNN2FPGAError
+from snn2fpga.ops.hls import HLS_DOMAIN, StageCode
+
+TOP = "snn_top"
+KERNEL_DIR = Path(__file__).resolve().parents[2] / "hls"
+KERNEL_HEADERS = ("snn_common.h", "snn_encoders.h", "snn_dense.h", "snn_readout.h", "snn_axis.h")
+GENERATED = ("snn_params.h", "snn_top.h", "snn_top.cpp", "csim_lib.cpp")
+VALUES_PER_LINE = 32
+MAX_FIFO_DEPTH = 1024
+
+
+@dataclass
+class HLSProject:
+    """What was generated, and the facts the runners need about the design's streams."""
+
+    hls_dir: Path
+    top: str
+    stage_names: list[str]
+    in_words: int
+    out_words: int
+    input_kind: str
+    tap_layers: list[str]
+    tap_channels: list[int]
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["hls_dir"] = str(self.hls_dir)
+        return d
+
+
+def c_init(values: list[int], dims: list[int]) -> str:
+    """Brace initializer of a 1-D or 2-D integer array, wrapped at VALUES_PER_LINE values."""
+
+    def row(vals: list[int], indent: str) -> str:
+        chunks = [", ".join(map(str, vals[i : i + VALUES_PER_LINE])) for i in range(0, len(vals), VALUES_PER_LINE)]
+        return "{" + f",\n{indent}".join(chunks) + "}"
+
+    if len(dims) == 1:
+        return row(values, "    ")
+    width = dims[1]
+    rows = [row(values[r * width : (r + 1) * width], "     ") for r in range(dims[0])]
+    return "{\n    " + ",\n    ".join(rows) + "\n}"
+
+
+def dataflow_nodes(model: ModelWrapper) -> list[Any]:
+    """The specialized hardware nodes in dataflow order; checks they form one chain."""
+    nodes = [n for n in model.graph.node if n.domain == HLS_DOMAIN]
+    if not nodes:
+        raise SNN2FPGAError("the model has no specialized (HLS) nodes: run lowering and SpecializeLayers first")
+    for prev, nxt in zip(nodes[:-1], nodes[1:], strict=True):
+        if nxt.input[0] != prev.output[0]:
+            raise SNN2FPGAError(
+                f"the hardware graph is not a chain: '{nxt.name}' does not consume the output of '{prev.name}'"
+            )
+    return nodes
+
+
+def stage_codes(model: ModelWrapper) -> list[StageCode]:
+    """The StageCode of every dataflow node, with sanitised identifiers and stream widths."""
+    nodes = dataflow_nodes(model)
+    taken: set[str] = set()
+    codes = []
+    for i, node in enumerate(nodes):
+        op = getCustomOp(node)
+        ident = identifier(node.name, taken)
+        out_simd = int(getCustomOp(nodes[i + 1]).get_nodeattr("SIMD")) if i + 1 < len(nodes) else 1
+        if node.op_type in ("SpikingDense_hls", "DenseReadout_hls"):
+            codes.append(op.stage_code(ident, out_simd, model.get_initializer(node.input[1])))
+        else:
+            codes.append(op.stage_code(ident, out_simd))
+    return codes
+
+
+def _fifo_depth(code: StageCode) -> int:
+    """FIFO depth after a stage: one timestep of its output words, so it never stalls on a full FIFO."""
+    fields = {name: value for _, name, value in code.fields}
+    if code.host_out_words:
+        return 2
+    width = int(code.out_type.split("<")[1].rstrip(">"))
+    return max(2, min(MAX_FIFO_DEPTH, int(fields.get("OUT", fields.get("IN", "2"))) // width))
+
+
+def _env() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(Path(__file__).parent / "templates")),
+        undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+        autoescape=False,
+    )
+
+
+def generate_project(model: ModelWrapper, out_dir: Path, source: str = "model") -> HLSProject:
+    """Write the HLS project of ``model`` (specialized, folded) into ``out_dir / "hls"``."""
+    codes = stage_codes(model)
+    hls_dir = out_dir / "hls"
+    hls_dir.mkdir(parents=True, exist_ok=True)
+    stages: list[dict[str, Any]] = []
+    taps: list[dict[str, Any]] = []
+    streams = [{"name": "host_in", "ctype": codes[0].in_type, "depth": 2}]
+    for code in codes:
+        st = asdict(code)
+        st["arrays"] = [{"ctype": a[0], "name": a[1], "dims": a[2], "init": c_init(a[3], a[2])} for a in code.arrays]
+        st["tap_index"] = None
+        if code.tap_channels:
+            width = int(code.out_type.split("<")[1].rstrip(">"))
+            steps = {name: value for _, name, value in code.fields}["T"]
+            st.update(tap_index=len(taps), tap_width=width, tap_channels=code.tap_channels, tap_steps=steps)
+            taps.append({"ident": code.ident, "channels": code.tap_channels})
+        stages.append(st)
+        streams.append({"name": f"{code.ident}_out", "ctype": code.out_type, "depth": _fifo_depth(code)})
+    input_kind = str(getCustomOp(dataflow_nodes(model)[0]).get_nodeattr("kind"))
+    ctx = {
+        "version": snn2fpga.__version__, "source": comment_text(source), "top": TOP, "stages": stages,
+        "streams": streams, "taps": taps, "in_words": codes[0].host_in_words, "out_words": codes[-1].host_out_words,
+        "input_doc": "spike trains, 32 spikes per word" if input_kind == "spikes" else "8-bit features, 4 per word",
+        "output_doc": "final membranes of the readout" if codes[-1].kernel == "dense_li" else "spike counts",
+    }
+    env = _env()
+    for name in GENERATED:
+        (hls_dir / name).write_text(env.get_template(f"{name}.j2").render(**ctx))
+    for header in KERNEL_HEADERS:
+        shutil.copyfile(KERNEL_DIR / header, hls_dir / header)
+    return HLSProject(
+        hls_dir=hls_dir, top=TOP, stage_names=[c.ident for c in codes], in_words=codes[0].host_in_words,
+        out_words=codes[-1].host_out_words, input_kind=input_kind, tap_layers=[t["ident"] for t in taps],
+        tap_channels=[t["channels"] for t in taps],
+    )
+
+
+def pack_inputs(graph_input: np.ndarray, input_kind: str) -> np.ndarray:
+    """Host words [n, words] for a batch: uint8 features [n, N] (4 per word, little-endian), or spike
+    trains [T, n, N] (32 per word per timestep, input i at bit i % 32 of word i // 32)."""
+    if input_kind == "spikes":
+        spikes = np.asarray(graph_input).astype(np.uint64)
+        steps, n, n_in = spikes.shape
+        per_t = -(-n_in // 32)
+        padded = np.zeros((n, steps, per_t * 32), dtype=np.uint64)
+        padded[:, :, :n_in] = spikes.transpose(1, 0, 2)
+        words = (padded.reshape(n, steps, per_t, 32) << np.arange(32, dtype=np.uint64)).sum(axis=3)
+        return words.reshape(n, steps * per_t).astype(np.uint32)
+    q = np.asarray(graph_input).astype(np.uint64)
+    n, n_in = q.shape
+    padded = np.zeros((n, -(-n_in // 4) * 4), dtype=np.uint64)
+    padded[:, :n_in] = q
+    return (padded.reshape(n, -1, 4) << (np.uint64(8) * np.arange(4, dtype=np.uint64))).sum(axis=2).astype(np.uint32)

@@ -1,0 +1,163 @@
+"""Hardware-level abstract ops ("what"): the dataflow stages of the FPGA design.
+
+Each op says what a stage computes (shapes, folding attributes, numpy execution = the reference);
+its HLS backend in :mod:`snn2fpga.ops.hls` says how (code generation). Domain ``snn2fpga.ops.hw``.
+
+Stages and their folding:
+
+* ``SpikeInput``: the input stage. ``kind`` rate / latency: on-chip encoder of uint8 features
+  [B, IN] -> spikes [T, B, IN]; ``spikes``: unpacks host-encoded spike trains. Its output words are
+  ``SIMD`` spikes wide (SIMD = the consumer's SIMD).
+* ``SpikingDense``: binary spikes [T, B, IN] x integer weights [IN, OUT] with the fused LIF/IF update;
+  ``PE`` neurons and ``SIMD`` synapses per cycle (PE | OUT, SIMD | IN).
+* ``DenseReadout``: the same synapse with the non-spiking leaky-integrator readout.
+* ``SpikeCounter``: spike counts over T of a spiking last layer ([T, B, C] -> [B, C]).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from onnx import NodeProto, helper
+from qonnx.core.datatype import DataType
+from qonnx.custom_op.base import CustomOp
+
+from snn2fpga.errors import SNN2FPGAError
+from snn2fpga.ops.neuron_ops import _NeuronOp
+from snn2fpga.semantics.encoders import EncoderKind, encode
+from snn2fpga.semantics.neuron import dense_currents
+
+HW_DOMAIN = "snn2fpga.ops.hw"
+INPUT_KINDS = {"rate", "latency", "spikes"}
+
+
+class SpikeInput(CustomOp):
+    """Input stage: on-chip encoder (rate/latency) or unpacking of host-encoded spikes."""
+
+    def get_nodeattr_types(self) -> dict[str, Any]:
+        return {
+            "kind": ("s", True, "rate", INPUT_KINDS),
+            "IN": ("i", True, 1),
+            "T": ("i", True, 1),
+            "seed": ("i", False, 0),
+            "SIMD": ("i", False, 1),
+        }
+
+    def make_shape_compatible_op(self, model: Any) -> NodeProto:
+        if self.get_nodeattr("kind") == "spikes":
+            return helper.make_node("Identity", [self.onnx_node.input[0]], [self.onnx_node.output[0]])
+        shape = model.get_tensor_shape(self.onnx_node.input[0])
+        return self.make_const_shape_op([int(self.get_nodeattr("T")), *shape])
+
+    def infer_node_datatype(self, model: Any) -> None:
+        model.set_tensor_datatype(self.onnx_node.output[0], DataType["BINARY"])
+
+    def execute_node(self, context: dict[str, np.ndarray], graph: Any) -> None:
+        node = self.onnx_node
+        x = context[node.input[0]]
+        kind = self.get_nodeattr("kind")
+        if kind == "spikes":
+            context[node.output[0]] = np.asarray(x, dtype=np.float32)
+            return
+        steps, seed = int(self.get_nodeattr("T")), int(self.get_nodeattr("seed"))
+        context[node.output[0]] = encode(x, EncoderKind(kind), steps, seed).astype(np.float32)
+
+    def verify_node(self) -> list[str]:
+        msgs = []
+        if int(self.get_nodeattr("IN")) % int(self.get_nodeattr("SIMD")):
+            msgs.append("SIMD must divide IN")
+        return msgs
+
+
+class _DenseBase(_NeuronOp):
+    """Synapse + neuron update of one layer, folded by PE (neurons) and SIMD (synapses)."""
+
+    def get_nodeattr_types(self) -> dict[str, Any]:
+        attrs = dict(super().get_nodeattr_types())
+        attrs.update({
+            "IN": ("i", True, 1),
+            "OUT": ("i", True, 1),
+            "T": ("i", True, 1),
+            "PE": ("i", False, 1),
+            "SIMD": ("i", False, 1),
+            "weight_bits": ("i", True, 4),
+        })
+        return attrs
+
+    def folds(self) -> tuple[int, int]:
+        """(NF, SF): neuron folds OUT/PE and synapse folds IN/SIMD."""
+        return int(self.get_nodeattr("OUT")) // int(self.get_nodeattr("PE")), int(
+            self.get_nodeattr("IN")
+        ) // int(self.get_nodeattr("SIMD"))
+
+    def execute_node(self, context: dict[str, np.ndarray], graph: Any) -> None:
+        node = self.onnx_node
+        spikes = np.asarray(context[node.input[0]])
+        weight = np.asarray(context[node.input[1]])  # [IN, OUT] integer-valued
+        currents = dense_currents(spikes.astype(np.uint8), np.rint(weight).astype(np.int64).T)
+        trace = self.run(currents.astype(np.float64))
+        outs = list(node.output)
+        if self.spiking:
+            context[outs.pop(0)] = trace.spikes.astype(np.float32)
+        context[outs[0]] = trace.v_final
+        if len(outs) > 1:
+            context[outs[1]] = trace.saturations
+
+    def verify_node(self) -> list[str]:
+        msgs = super().verify_node()
+        n_in, n_out = int(self.get_nodeattr("IN")), int(self.get_nodeattr("OUT"))
+        if n_in % int(self.get_nodeattr("SIMD")):
+            msgs.append(f"SIMD={self.get_nodeattr('SIMD')} does not divide IN={n_in}")
+        if n_out % int(self.get_nodeattr("PE")):
+            msgs.append(f"PE={self.get_nodeattr('PE')} does not divide OUT={n_out}")
+        return msgs
+
+
+class SpikingDense(_DenseBase):
+    """Spiking fully connected layer with the fused LIF/IF update."""
+
+    spiking = True
+
+
+class DenseReadout(_DenseBase):
+    """Fully connected synapse feeding the non-spiking leaky-integrator readout."""
+
+    spiking = False
+
+    def make_shape_compatible_op(self, model: Any) -> NodeProto:
+        shape = model.get_tensor_shape(self.onnx_node.input[0])
+        return self.make_const_shape_op([shape[1], int(self.get_nodeattr("OUT"))])
+
+
+class SpikeCounter(CustomOp):
+    """Spike counts over the T timesteps of a sample: [T, B, C] -> [B, C]."""
+
+    def get_nodeattr_types(self) -> dict[str, Any]:
+        return {"C": ("i", True, 1), "T": ("i", True, 1), "SIMD": ("i", False, 1)}
+
+    def make_shape_compatible_op(self, model: Any) -> NodeProto:
+        shape = model.get_tensor_shape(self.onnx_node.input[0])
+        return self.make_const_shape_op(shape[1:])
+
+    def infer_node_datatype(self, model: Any) -> None:
+        model.set_tensor_datatype(self.onnx_node.output[0], DataType["INT32"])
+
+    def execute_node(self, context: dict[str, np.ndarray], graph: Any) -> None:
+        node = self.onnx_node
+        context[node.output[0]] = np.asarray(context[node.input[0]]).sum(axis=0).astype(np.float32)
+
+    def verify_node(self) -> list[str]:
+        return []
+
+
+HW_OPS: tuple[type[CustomOp], ...] = (SpikeInput, SpikingDense, DenseReadout, SpikeCounter)
+
+
+def check_legal_folding(op: CustomOp) -> None:
+    """Raise a clear error when a node's PE/SIMD are illegal."""
+    msgs = op.verify_node()
+    if msgs:
+        raise SNN2FPGAError(f"node {op.onnx_node.name}: illegal folding: {'; '.join(msgs)}")
+
+__all__ = ["DenseReadout", "SpikeCounter", "SpikeInput", "SpikingDense"]

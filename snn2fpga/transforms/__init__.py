@@ -1,0 +1,1 @@
+"""qonnx Transformations from the exported graph to the folded, specialized hardware graph."""
