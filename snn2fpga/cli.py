@@ -62,6 +62,21 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--allow-saturation", action="store_true", help="accept state saturation (still reported)")
     e.add_argument("--json", action="store_true")
 
+    b = sub.add_parser("build", help="lower, fold, estimate, generate HLS and C-simulate for a board")
+    b.add_argument("--board", default="pynq-z2", help="target board (default: pynq-z2)")
+    b.add_argument("--model", type=Path, help="exported .onnx or .pt (default: the one model in this folder)")
+    b.add_argument("-o", "--output", type=Path, help="build folder (default: build/<board>)")
+    b.add_argument("--folding", default="auto", help="'auto' or a JSON folding config file")
+    b.add_argument("--target-fps", type=float, help="auto folding: samples/s to reach")
+    b.add_argument("--max-fraction", type=float, help="auto folding: largest share of the board to use")
+    b.add_argument("--clock-mhz", type=float, help="fabric clock (default: the board's)")
+    b.add_argument("--csim-samples", type=int, help="samples to C-simulate (default: the whole test split)")
+    b.add_argument("--dataset", help="dataset for the C-simulation (default: the model's)")
+    b.add_argument("--data-dir")
+    b.add_argument("--verify", type=_verify_count, default=100, help="export verification samples for a .pt")
+    b.add_argument("--force", action="store_true", help="rebuild every step instead of resuming")
+    b.add_argument("--json", action="store_true")
+
     c = sub.add_parser("calibrate", help="measure the membrane range each layer needs on data")
     c.add_argument("checkpoint", type=Path)
     c.add_argument("--margin", type=float, default=0.1, help="headroom added to the measured range")
@@ -86,6 +101,16 @@ def _dispatch(args: argparse.Namespace) -> dict[str, Any]:
         return commands.run_train(opts)
     if args.command == "export":
         return commands.run_export(args.checkpoint, args.output, args.verify, args.data_dir, args.allow_saturation)
+    if args.command == "build":
+        from snn2fpga.flow.config import BuildConfig
+
+        cfg = BuildConfig(
+            model=args.model or commands.find_model(Path.cwd()), board=args.board, output_dir=args.output,
+            folding=args.folding, target_fps=args.target_fps, max_fraction=args.max_fraction,
+            clock_mhz=args.clock_mhz, csim_samples=args.csim_samples, dataset=args.dataset, data_dir=args.data_dir,
+            verify_samples=args.verify, force=args.force,
+        )
+        return commands.run_build_command(cfg)
     summary = commands.run_calibrate(args.checkpoint, args.margin, args.split, args.data_dir)
     for layer in summary["layers"]:
         print(f"layer {layer['layer']} ({layer['name']}): max |V| {layer['max_abs']}, "

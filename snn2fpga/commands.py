@@ -58,6 +58,7 @@ def run_train(opt: TrainOptions, log: Any = print) -> dict[str, Any]:
         state_bits=opt.state_bits, leak_shift=opt.leak_shift, threshold=opt.threshold, reset=opt.reset,
         encoder=EncoderConfig(EncoderKind(opt.encoder), opt.timesteps, opt.seed), per_channel=opt.per_channel,
     )
+    spec.extra["dataset"] = opt.dataset
     model = SNNClassifier(spec)
     t0 = time.perf_counter()
     history = train_bptt(model, data, TrainConfig(opt.epochs, opt.batch_size, opt.lr, opt.seed, opt.progress), log)
@@ -120,3 +121,29 @@ def run_calibrate(checkpoint: Path, margin: float, split: str, data_dir: str | N
     x = data.x_test if split == "test" else data.x_train
     calib = calibrate_state(model, x, margin)
     return {"samples": len(x), "margin": margin, "layers": [c.to_dict() for c in calib]}
+
+
+def find_model(folder: Path) -> Path:
+    """The one model `build` takes when none is named: an exported .onnx in ``folder``, else a .pt."""
+    for pattern in ("*.onnx", "*.pt"):
+        found = sorted(folder.glob(pattern))
+        if len(found) == 1:
+            return found[0]
+        if len(found) > 1:
+            names = ", ".join(p.name for p in found)
+            raise SNN2FPGAError(f"several models in {folder}: {names}; name one with --model")
+    raise SNN2FPGAError(
+        f"no model in {folder}: export one first (`snn2fpga export model.pt`) or name it with --model PATH"
+    )
+
+
+def run_build_command(cfg: Any, log: Any = print) -> dict[str, Any]:
+    """`snn2fpga build`: run (or resume) the build flow and return its JSON summary."""
+    from snn2fpga.flow.driver import run_build, summary_of
+
+    results = run_build(cfg, log)
+    summary = summary_of(results, cfg, cfg.board)
+    est = summary["estimate"]
+    log(f"estimate on {cfg.board}: {est['lut']} LUT, {est['ff']} FF, {est['bram36']} BRAM36, {est['dsp']} DSP; "
+        f"{est['latency_us']:.2f} us/sample, {est['fps']:.0f} samples/s")
+    return summary

@@ -41,7 +41,7 @@ class HLSProject:
     in_words: int
     out_words: int
     input_kind: str
-    tap_layers: list[str]
+    tap_layers: list[str]  # node names of the spiking layers whose spike counts the csim taps record
     tap_channels: list[int]
 
     def to_dict(self) -> dict[str, Any]:
@@ -113,12 +113,13 @@ def _env() -> jinja2.Environment:
 def generate_project(model: ModelWrapper, out_dir: Path, source: str = "model") -> HLSProject:
     """Write the HLS project of ``model`` (specialized, folded) into ``out_dir / "hls"``."""
     codes = stage_codes(model)
+    node_names = [n.name for n in dataflow_nodes(model)]
     hls_dir = out_dir / "hls"
     hls_dir.mkdir(parents=True, exist_ok=True)
     stages: list[dict[str, Any]] = []
     taps: list[dict[str, Any]] = []
     streams = [{"name": "host_in", "ctype": codes[0].in_type, "depth": 2}]
-    for code in codes:
+    for code, node_name in zip(codes, node_names, strict=True):
         st = asdict(code)
         st["arrays"] = [{"ctype": a[0], "name": a[1], "dims": a[2], "init": c_init(a[3], a[2])} for a in code.arrays]
         st["tap_index"] = None
@@ -126,7 +127,7 @@ def generate_project(model: ModelWrapper, out_dir: Path, source: str = "model") 
             width = int(code.out_type.split("<")[1].rstrip(">"))
             steps = {name: value for _, name, value in code.fields}["T"]
             st.update(tap_index=len(taps), tap_width=width, tap_channels=code.tap_channels, tap_steps=steps)
-            taps.append({"ident": code.ident, "channels": code.tap_channels})
+            taps.append({"ident": code.ident, "node": node_name, "channels": code.tap_channels})
         stages.append(st)
         streams.append({"name": f"{code.ident}_out", "ctype": code.out_type, "depth": _fifo_depth(code)})
     input_kind = str(getCustomOp(dataflow_nodes(model)[0]).get_nodeattr("kind"))
@@ -143,7 +144,7 @@ def generate_project(model: ModelWrapper, out_dir: Path, source: str = "model") 
         shutil.copyfile(KERNEL_DIR / header, hls_dir / header)
     return HLSProject(
         hls_dir=hls_dir, top=TOP, stage_names=[c.ident for c in codes], in_words=codes[0].host_in_words,
-        out_words=codes[-1].host_out_words, input_kind=input_kind, tap_layers=[t["ident"] for t in taps],
+        out_words=codes[-1].host_out_words, input_kind=input_kind, tap_layers=[t["node"] for t in taps],
         tap_channels=[t["channels"] for t in taps],
     )
 

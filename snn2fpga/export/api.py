@@ -41,6 +41,7 @@ def _meta_for(module: nn.Module, example: np.ndarray, n_classes: int, spiking_re
         return GraphMeta(
             timesteps=spec.encoder.timesteps, encoder=spec.encoder.kind, encoder_seed=spec.encoder.seed,
             readout=module.readout.value, classes=spec.classes, input_shape=spec.input_shape, source=spec.arch,
+            dataset=str(spec.extra.get("dataset", "")),
         )
     if example.ndim != 3:
         raise SNN2FPGAError(

@@ -51,6 +51,7 @@ class GraphMeta:
     classes: list[str]
     input_shape: list[int]
     source: str = ""
+    dataset: str = ""  # the dataset the model was trained on, when known (build uses its test split)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -63,6 +64,7 @@ class GraphMeta:
             "classes": self.classes,
             "input_shape": self.input_shape,
             "source": self.source,
+            "dataset": self.dataset,
         }
 
 

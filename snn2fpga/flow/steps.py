@@ -1,0 +1,188 @@
+"""The build steps: small named functions ``step_x(model, ctx) -> model`` (FINN style).
+
+Each step's returned model is checkpointed by the driver as ``intermediate/NN_<step>.onnx``; what a
+step learns besides the model (paths, reports) goes into ``ctx.results[<step>]`` (JSON-able).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from qonnx.core.modelwrapper import ModelWrapper
+
+from snn2fpga.errors import SNN2FPGAError, VerificationError
+from snn2fpga.flow.boards import Board
+from snn2fpga.flow.config import AUTO_FOLDING, BuildConfig
+
+CSIM_RANDOM_SAMPLES = 64
+
+
+@dataclass
+class BuildContext:
+    """State shared by the steps of one build."""
+
+    cfg: BuildConfig
+    board: Board
+    log: Callable[[str], None]
+    results: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def build_dir(self) -> Path:
+        return self.cfg.build_dir
+
+    @property
+    def clock_mhz(self) -> float:
+        return self.cfg.clock_mhz or self.board.clock_mhz
+
+
+def _load_exported(path: Path) -> ModelWrapper:
+    from snn2fpga.export.graph import read_meta
+
+    try:
+        model = ModelWrapper(str(path))
+    except Exception as exc:  # onnx raises several types for unreadable files
+        raise SNN2FPGAError(f"{path} is not a readable ONNX file: {exc}") from None
+    try:
+        read_meta(model)
+    except ValueError:
+        raise SNN2FPGAError(
+            f"{path} is an ONNX file but not one exported by snn2fpga (metadata missing); export it with "
+            "`snn2fpga export model.pt` or snn2fpga.export()"
+        ) from None
+    return model
+
+
+def step_export(model: ModelWrapper | None, ctx: BuildContext) -> ModelWrapper:
+    """Load the exported graph, or export (and verify) a .pt checkpoint into the build folder."""
+    src = ctx.cfg.model
+    if src.suffix == ".pt":
+        from snn2fpga.commands import run_export
+
+        out = ctx.build_dir / "model.onnx"
+        summary = run_export(src, out, ctx.cfg.verify_samples, ctx.cfg.data_dir, False, log=ctx.log)
+        ctx.results["export"] = {"onnx": str(out), "verification": summary}
+        return _load_exported(out)
+    ctx.results["export"] = {"onnx": str(src)}
+    return _load_exported(src)
+
+
+def step_lower(model: ModelWrapper, ctx: BuildContext) -> ModelWrapper:
+    """Exported graph -> hardware ops (one fused node per layer, on-chip encoder, counter)."""
+    from snn2fpga.transforms.lower import lower_to_hw
+
+    return lower_to_hw(model)
+
+
+def step_fold(model: ModelWrapper, ctx: BuildContext) -> ModelWrapper:
+    """Choose PE/SIMD: auto folding for a target rate or board share, or a JSON folding config."""
+    from snn2fpga.transforms.folding import (
+        ApplyFoldingConfig,
+        AutoFolding,
+        folding_config,
+        load_folding_config,
+    )
+
+    cfg = ctx.cfg
+    if cfg.folding == AUTO_FOLDING:
+        model = model.transform(AutoFolding(target_fps=cfg.target_fps, max_fraction=cfg.max_fraction,
+                                            board=ctx.board, clock_mhz=ctx.clock_mhz))
+    else:
+        model = model.transform(ApplyFoldingConfig(load_folding_config(Path(cfg.folding))))
+    folding = folding_config(model)
+    path = ctx.build_dir / "folding_config.json"
+    path.write_text(json.dumps(folding, indent=2, sort_keys=True) + "\n")
+    ctx.results["fold"] = {"folding": folding, "folding_config": str(path)}
+    return model
+
+
+def step_specialize(model: ModelWrapper, ctx: BuildContext) -> ModelWrapper:
+    """Pick the HLS backend of every hardware op."""
+    from snn2fpga.transforms.specialize import SpecializeLayers
+
+    return model.transform(SpecializeLayers())
+
+
+def step_estimate(model: ModelWrapper, ctx: BuildContext) -> ModelWrapper:
+    """Resource and performance estimates, checked against the board's capacity."""
+    from snn2fpga.estimate.report import estimate_model, write_estimate_reports
+
+    est = estimate_model(model, ctx.board, ctx.clock_mhz)
+    write_estimate_reports(est, ctx.build_dir / "report")
+    ctx.results["estimate"] = est.to_dict()
+    if not ctx.results["estimate"].get("fits", True):
+        ctx.log(f"WARNING: the estimate exceeds {ctx.board.name}'s capacity: "
+                f"{ctx.results['estimate'].get('exceeds')}; fold less (smaller PE/SIMD) or pick a larger board")
+    return model
+
+
+def step_generate_hls(model: ModelWrapper, ctx: BuildContext) -> ModelWrapper:
+    """Generate the HLS project (top, configs, weights, C-simulation library source)."""
+    from snn2fpga.codegen.generate import generate_project
+
+    project = generate_project(model, ctx.build_dir, source=str(ctx.cfg.model.name))
+    ctx.results["generate_hls"] = project.to_dict()
+    return model
+
+
+def _csim_inputs(exported: ModelWrapper, ctx: BuildContext) -> tuple[np.ndarray, np.ndarray | None, str]:
+    """Graph inputs (and labels) for the C-simulation: the test split, or deterministic random inputs."""
+    from snn2fpga.data import load_dataset
+    from snn2fpga.export.graph import read_meta
+    from snn2fpga.semantics import quantize_input
+
+    meta = read_meta(exported)
+    dataset = ctx.cfg.dataset or meta.get("dataset") or ""
+    limit = ctx.cfg.csim_samples
+    if dataset and meta["encoder"] != "none":
+        data = load_dataset(dataset, ctx.cfg.data_dir)
+        x, y = data.x_test, data.y_test
+        if limit is not None:
+            x, y = x[:limit], y[:limit]
+        return quantize_input(x.reshape(len(x), -1)), y, f"{dataset} test split"
+    rng = np.random.default_rng(0)
+    n = limit if limit is not None else CSIM_RANDOM_SAMPLES
+    n_in = int(np.prod(meta["input_shape"]))
+    if meta["encoder"] == "none":
+        return (rng.random((meta["timesteps"], n, n_in)) < 0.3).astype(np.uint8), None, "random spike trains"
+    return rng.integers(0, 256, (n, n_in)).astype(np.uint8), None, "random inputs"
+
+
+def step_csim(model: ModelWrapper, ctx: BuildContext) -> ModelWrapper:
+    """Compile the generated top with g++ and compare it with the QONNX execution, exactly."""
+    from snn2fpga.codegen.csim import CSimLibrary, compile_csim
+    from snn2fpga.codegen.generate import HLSProject
+    from snn2fpga.codegen.verify_csim import verify_csim
+
+    exported = _load_exported(Path(ctx.results["export"]["onnx"]))
+    gen = dict(ctx.results["generate_hls"])
+    gen["hls_dir"] = Path(gen["hls_dir"])
+    project = HLSProject(**gen)
+    lib_path = compile_csim(project.hls_dir)
+    inputs, labels, what = _csim_inputs(exported, ctx)
+    report = verify_csim(exported, project, CSimLibrary(lib_path), inputs, labels)
+    ctx.results["csim"] = {**report.to_dict(), "data": what, "library": str(lib_path)}
+    ctx.log(f"C-simulation on {report.samples} samples ({what}): {report.mismatches} mismatches vs QONNX"
+            + (f", accuracy {report.accuracy:.4f}" if report.accuracy is not None else ""))
+    if report.mismatches:
+        raise VerificationError(
+            f"C-simulation differs from the QONNX execution on {report.mismatches} of {report.samples} samples "
+            f"(scores: {report.score_mismatches}, predictions: {report.prediction_mismatches}, hidden spike "
+            f"counts: {report.spike_count_mismatches}); first: {report.first_mismatch}"
+        )
+    return model
+
+
+STEPS: list[tuple[str, Callable[..., ModelWrapper]]] = [
+    ("export", step_export),
+    ("lower", step_lower),
+    ("fold", step_fold),
+    ("specialize", step_specialize),
+    ("estimate", step_estimate),
+    ("generate_hls", step_generate_hls),
+    ("csim", step_csim),
+]
