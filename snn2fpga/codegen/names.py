@@ -26,9 +26,9 @@ def identifier(name: str, taken: set[str] | None = None) -> str:
     ident = re.sub(r"_+", "_", ident).strip("_")
     if not ident or not ident[0].isalpha():
         ident = f"n_{ident}" if ident else "n"
-    if ident in _CXX_RESERVED:
-        ident = f"{ident}_"
     ident = ident[:MAX_IDENT].rstrip("_") or "n"
+    if ident in _CXX_RESERVED:
+        ident = f"{ident}_id"
     if taken is not None:
         base, k = ident, 2
         while ident in taken:

@@ -1,0 +1,299 @@
+"""Folding of the hardware graph: how many neurons (PE) and inputs (SIMD) each stage handles per cycle.
+
+Folding attributes per stage (node attributes, legal values = the divisors of the dimension):
+
+* SpikingDense / DenseReadout: ``PE`` | OUT and ``SIMD`` | IN;
+* SpikeCounter: ``SIMD`` | C (it is also the output width of the layer feeding it);
+* SpikeInput: ``SIMD`` is NOT free: the stream between two stages is the consumer's SIMD wide, so a
+  SpikeInput's SIMD always equals its consumer's. :class:`PropagateStreamWidths` sets it; both
+  :class:`ApplyFoldingConfig` and :class:`AutoFolding` run it. A SpikingDense's output width
+  (OUT_SIMD) is likewise its consumer's SIMD and is not stored on the node.
+
+The folding config (``folding_config.json``) maps node names to those attributes::
+
+    {"input": {"SIMD": 16}, "layer0": {"PE": 8, "SIMD": 16}, "layer1": {"PE": 2, "SIMD": 8}}
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from onnx import NodeProto, helper
+from qonnx.transformation.base import Transformation
+from qonnx.util.basic import get_by_name
+
+from snn2fpga.errors import SNN2FPGAError
+from snn2fpga.estimate.cycles import (
+    DENSE_KINDS,
+    HwKind,
+    StageSpec,
+    check_spec,
+    derive_stream_widths,
+    divisors,
+    hw_nodes,
+    stage_cycles,
+    stage_specs,
+)
+from snn2fpga.estimate.report import RESOURCE_KINDS
+from snn2fpga.estimate.resources import Resources, total_resources
+from snn2fpga.flow.boards import Board, load_board
+
+FoldingConfig = dict[str, dict[str, int]]
+
+FOLDING_ATTRS: dict[HwKind, tuple[str, ...]] = {
+    HwKind.SPIKE_INPUT: ("SIMD",),
+    HwKind.SPIKING_DENSE: ("PE", "SIMD"),
+    HwKind.DENSE_READOUT: ("PE", "SIMD"),
+    HwKind.SPIKE_COUNTER: ("SIMD",),
+}
+DEFAULT_MAX_FRACTION = 0.5  # AutoFolding's resource budget when neither a target nor a fraction is given
+
+
+def _dimension(spec: StageSpec, attr: str) -> tuple[int, str]:
+    """The size a folding attribute must divide, and its name."""
+    if attr == "PE":
+        return spec.n_out, "OUT"
+    return spec.n_in, "C" if spec.kind is HwKind.SPIKE_COUNTER else "IN"
+
+
+def set_node_attr(node: NodeProto, name: str, value: int) -> bool:
+    """Set an integer attribute on a node proto (plain or ``_hls``); True when the value changed."""
+    old = get_by_name(node.attribute, name)
+    if old is not None:
+        if helper.get_attribute_value(old) == value:
+            return False
+        node.attribute.remove(old)
+    node.attribute.append(helper.make_attribute(name, int(value)))
+    return True
+
+
+def folding_config(model: Any) -> FoldingConfig:
+    """The current folding of every hardware node, in the JSON config format (stream widths derived)."""
+    return {
+        spec.name: {attr: (spec.pe if attr == "PE" else spec.simd) for attr in FOLDING_ATTRS[spec.kind]}
+        for spec in stage_specs(model)
+    }
+
+
+def _check_structure(config: Any, source: str) -> FoldingConfig:
+    if not isinstance(config, dict):
+        raise SNN2FPGAError(
+            f"{source}: the folding config must be an object keyed by node name, got {type(config).__name__}"
+        )
+    for name, entry in config.items():
+        if not isinstance(entry, dict):
+            raise SNN2FPGAError(f"{source}: entry {name!r} must be an object like {{\"PE\": 4, \"SIMD\": 8}}")
+        for attr, value in entry.items():
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise SNN2FPGAError(f"{source}: node {name}: {attr}={value!r} is not an integer")
+    return config
+
+
+def load_folding_config(path: str | Path) -> FoldingConfig:
+    """Read a folding config JSON file, with clear errors for a missing file, bad JSON or a wrong structure."""
+    p = Path(path)
+    if not p.is_file():
+        raise SNN2FPGAError(f"folding config {p} does not exist")
+    try:
+        data = json.loads(p.read_text())
+    except json.JSONDecodeError as exc:
+        raise SNN2FPGAError(f"folding config {p} is not valid JSON: {exc}") from exc
+    return _check_structure(data, f"folding config {p}")
+
+
+def _write_folding(model: Any, specs: list[StageSpec]) -> bool:
+    """Store the folding of ``specs`` (stream widths derived) on the model's nodes; True when anything changed."""
+    by_name = {s.name: s for s in derive_stream_widths(specs)}
+    changed = False
+    for node in hw_nodes(model):
+        spec = by_name[node.name]
+        for attr in FOLDING_ATTRS[spec.kind]:
+            changed |= set_node_attr(node, attr, spec.pe if attr == "PE" else spec.simd)
+    return changed
+
+
+class PropagateStreamWidths(Transformation):
+    """Set each SpikeInput's SIMD to its consumer's SIMD (the stream is the consumer's SIMD wide).
+
+    One pass reaches the fixed point, so ``apply`` reports no further change to ``model.transform``.
+    """
+
+    def apply(self, model: Any) -> tuple[Any, bool]:
+        for spec in stage_specs(model):
+            check_spec(spec)
+        _write_folding(model, stage_specs(model))
+        return model, False
+
+
+class ApplyFoldingConfig(Transformation):
+    """Apply a folding config ``{"layer0": {"PE": 8, "SIMD": 16}, ...}`` keyed by node name.
+
+    Unknown node names, unknown attributes and values that do not divide the dimension raise an error
+    naming the node, the value and the legal choices. A SpikeInput entry is accepted only when it equals
+    the SIMD its consumer ends up with. Nodes not in the config keep their folding. Stream widths are
+    propagated afterwards (:class:`PropagateStreamWidths`).
+    """
+
+    def __init__(self, config: FoldingConfig) -> None:
+        super().__init__()
+        self.config = _check_structure(config, "folding config")
+
+    def apply(self, model: Any) -> tuple[Any, bool]:
+        specs = {s.name: s for s in stage_specs(model)}
+        unknown = [name for name in self.config if name not in specs]
+        if unknown:
+            raise SNN2FPGAError(
+                f"folding config names unknown node(s) {', '.join(unknown)}; hardware nodes: {', '.join(specs)}"
+            )
+        for name, entry in self.config.items():
+            spec = specs[name]
+            allowed = FOLDING_ATTRS[spec.kind]
+            for attr, value in entry.items():
+                if attr not in allowed:
+                    raise SNN2FPGAError(
+                        f"node {name} ({spec.kind.value}): unknown folding attribute {attr!r}; use {', '.join(allowed)}"
+                    )
+                size, size_name = _dimension(spec, attr)
+                if value < 1 or size % value:
+                    raise SNN2FPGAError(
+                        f"node {name}: {attr}={value} does not divide {size_name}={size}; "
+                        f"legal values: {', '.join(map(str, divisors(size)))}"
+                    )
+                if spec.kind is not HwKind.SPIKE_INPUT:
+                    specs[name] = replace(specs[name], **{attr.lower(): value})
+        folded = derive_stream_widths(list(specs.values()))
+        for spec in folded:
+            wanted = self.config.get(spec.name, {}).get("SIMD")
+            if spec.kind is HwKind.SPIKE_INPUT and wanted is not None and wanted != spec.simd:
+                raise SNN2FPGAError(
+                    f"node {spec.name}: SIMD={wanted} but a SpikeInput's SIMD is its consumer "
+                    f"{spec.consumer}'s SIMD ({spec.simd}); set the consumer's SIMD instead"
+                )
+            check_spec(spec)
+        _write_folding(model, folded)
+        return model, False  # one pass is complete: never ask model.transform to repeat
+
+
+def _share(resources: Resources, board: Board) -> dict[str, float]:
+    return {k: getattr(resources, k) / getattr(board.capacity, k) for k in RESOURCE_KINDS}
+
+
+def _moves(specs: list[StageSpec], index: int) -> list[list[StageSpec]]:
+    """Designs one step faster for stage ``index``: its SIMD, its PE, then its output stream width (its
+    consumer's SIMD), each raised to the next larger divisor of its dimension."""
+    spec = specs[index]
+    by_name = {s.name: i for i, s in enumerate(specs)}
+    knobs: list[tuple[int, str]] = []
+    if spec.kind is not HwKind.SPIKE_INPUT:
+        knobs.append((index, "SIMD"))
+    if spec.kind in DENSE_KINDS:
+        knobs.append((index, "PE"))
+    if spec.kind in (HwKind.SPIKE_INPUT, HwKind.SPIKING_DENSE) and spec.consumer in by_name:
+        knobs.append((by_name[spec.consumer], "SIMD"))
+    moves = []
+    for target, attr in knobs:
+        current = specs[target].pe if attr == "PE" else specs[target].simd
+        size, _ = _dimension(specs[target], attr)
+        larger = [d for d in divisors(size) if d > current]
+        if larger:
+            trial = list(specs)
+            trial[target] = replace(specs[target], **{attr.lower(): larger[0]})
+            moves.append(derive_stream_widths(trial))
+    return moves
+
+
+def auto_fold(
+    specs: list[StageSpec], board: Board, target_ii: float | None, max_fraction: float
+) -> list[StageSpec]:
+    """Greedy folding search from PE = SIMD = 1 (see :class:`AutoFolding`); returns the folded stages."""
+    current = derive_stream_widths([replace(s, pe=1, simd=1) for s in specs])
+    while True:
+        cycles = [stage_cycles(s).per_sample for s in current]
+        slowest = max(range(len(current)), key=lambda i: (cycles[i], -i))
+        if target_ii is not None and cycles[slowest] <= target_ii:
+            return current
+        base_share = _share(total_resources(current), board)
+        best: tuple[float, int] | None = None
+        best_trial: list[StageSpec] | None = None
+        for rank, trial in enumerate(_moves(current, slowest)):
+            share = _share(total_resources(trial), board)
+            if any(share[k] > max_fraction for k in RESOURCE_KINDS):
+                continue
+            gain = cycles[slowest] - stage_cycles(trial[slowest]).per_sample
+            cost = max(share[k] - base_share[k] for k in RESOURCE_KINDS)
+            key = (gain / cost if cost > 0 else math.inf, -rank)
+            if best is None or key > best:
+                best, best_trial = key, trial
+        if best_trial is None:
+            return current
+        current = best_trial
+
+
+class AutoFolding(Transformation):
+    """Choose PE/SIMD of every stage, from the divisors of OUT/IN only (legal by construction).
+
+    Start from PE = SIMD = 1 everywhere (the node's previous folding is ignored) and repeatedly speed
+    up the slowest stage (largest cycles per sample). Its moves are: its SIMD, its PE, its output stream
+    width (its consumer's SIMD), each to the next larger divisor; moves that would take any of
+    LUT/FF/BRAM36/DSP beyond ``max_fraction`` of the board are skipped, and of the others the one that
+    saves the most of the stage's cycles per share of the board added (the largest share increase over
+    the four resource kinds) wins, ties going to the order above. Stop when the II meets ``target_fps``
+    or the slowest stage cannot grow. Deterministic.
+
+    Args:
+        board: the target board (or its name).
+        target_fps: samples per second to reach; None to grow until the budget is spent.
+        max_fraction: resource budget as a fraction of the board, in (0, 1]; default 0.5 when no target
+            is given, 1.0 (never beyond the board) when one is.
+        clock_mhz: accelerator clock, MHz; default the board's.
+    """
+
+    def __init__(
+        self,
+        board: Board | str,
+        target_fps: float | None = None,
+        max_fraction: float | None = None,
+        clock_mhz: float | None = None,
+    ) -> None:
+        super().__init__()
+        self.board = load_board(board) if isinstance(board, str) else board
+        if target_fps is not None and not target_fps > 0:
+            raise SNN2FPGAError(f"target_fps must be positive, got {target_fps}")
+        if max_fraction is None:
+            max_fraction = DEFAULT_MAX_FRACTION if target_fps is None else 1.0
+        if not 0 < max_fraction <= 1:
+            raise SNN2FPGAError(f"max_fraction must be in (0, 1], got {max_fraction}")
+        self.clock_mhz = self.board.clock_mhz if clock_mhz is None else float(clock_mhz)
+        if not self.clock_mhz > 0:
+            raise SNN2FPGAError(f"clock_mhz must be positive, got {clock_mhz}")
+        self.target_fps = target_fps
+        self.max_fraction = max_fraction
+
+    @property
+    def target_ii(self) -> float | None:
+        """The largest II (cycles per sample) that meets ``target_fps``, None without a target."""
+        return None if self.target_fps is None else self.clock_mhz * 1e6 / self.target_fps
+
+    def apply(self, model: Any) -> tuple[Any, bool]:
+        specs = stage_specs(model)
+        if not specs:
+            raise SNN2FPGAError("AutoFolding: the model has no hardware nodes to fold")
+        _write_folding(model, auto_fold(specs, self.board, self.target_ii, self.max_fraction))
+        return model, False
+
+
+__all__ = [
+    "ApplyFoldingConfig",
+    "AutoFolding",
+    "FOLDING_ATTRS",
+    "FoldingConfig",
+    "PropagateStreamWidths",
+    "auto_fold",
+    "folding_config",
+    "load_folding_config",
+    "set_node_attr",
+]
