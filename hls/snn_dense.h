@@ -188,8 +188,8 @@ void dense_lif(hls::stream<ap_uint<CFG::SIMD> >& in, hls::stream<ap_uint<CFG::OU
     const int SIMD_BANKS = CFG::SIMD;
     const int SPK_BANKS = snn_lcm<CFG::PE, CFG::OUT_SIMD>::value;  // PE written, OUT_SIMD read per cycle
     (void)PE_BANKS, (void)SIMD_BANKS, (void)SPK_BANKS;  // used by pragmas only
-#pragma HLS ARRAY_PARTITION variable=weights cyclic factor=PE_BANKS dim=1
-#pragma HLS ARRAY_PARTITION variable=weights cyclic factor=SIMD_BANKS dim=2
+#pragma HLS ARRAY_RESHAPE variable=weights cyclic factor=PE_BANKS dim=1
+#pragma HLS ARRAY_RESHAPE variable=weights cyclic factor=SIMD_BANKS dim=2
 #pragma HLS ARRAY_PARTITION variable=thresholds cyclic factor=PE_BANKS dim=1
 
     ap_uint<CFG::SIMD> in_buf[SF];
@@ -274,8 +274,8 @@ void dense_li(hls::stream<ap_uint<CFG::SIMD> >& in, hls::stream<ap_int<32> >& ou
     const int PE_BANKS = CFG::PE;
     const int SIMD_BANKS = CFG::SIMD;
     (void)PE_BANKS, (void)SIMD_BANKS;  // used by pragmas only
-#pragma HLS ARRAY_PARTITION variable=weights cyclic factor=PE_BANKS dim=1
-#pragma HLS ARRAY_PARTITION variable=weights cyclic factor=SIMD_BANKS dim=2
+#pragma HLS ARRAY_RESHAPE variable=weights cyclic factor=PE_BANKS dim=1
+#pragma HLS ARRAY_RESHAPE variable=weights cyclic factor=SIMD_BANKS dim=2
 
     ap_uint<CFG::SIMD> in_buf[SF];
     state_t v_mem[CFG::OUT];
