@@ -28,11 +28,16 @@ test: setup lint
 test-slow: setup
 	$(BIN)/pytest -q -n 2 -m slow
 
+# train -> export (verified) -> build (C-simulated; exit code 4 = done except the Vivado steps, which
+# need the Xilinx tools) -> run the deploy package on the emulated device.
 demo: setup
 	mkdir -p $(DEMO)
 	$(BIN)/snn2fpga train --dataset digits --arch lif-mlp --hidden 128 --weight-bits 4 --state-bits 16 \
 		--timesteps 16 --epochs 20 --seed 0 -o $(DEMO)/model.pt
 	$(BIN)/snn2fpga export $(DEMO)/model.pt --verify all
+	cd $(DEMO) && ../../$(BIN)/snn2fpga build --board pynq-z2 -o build/pynq-z2; rc=$$?; \
+		if [ $$rc -ne 0 ] && [ $$rc -ne 4 ]; then exit $$rc; fi
+	$(BIN)/snn2fpga run $(DEMO)/build/pynq-z2/deploy --emulate --dataset digits --json
 
 clean:
 	rm -rf $(VENV) build runs .pytest_cache .hypothesis

@@ -59,9 +59,10 @@ def _pickle_imports_objects(path: Path) -> bool:
         return False
     try:
         with path.open("rb") as f:
-            return any(op.name in _CODE_OPCODES for op, _, _ in pickletools.genops(f))
-    except (ValueError, EOFError, UnicodeDecodeError, OSError):
+            names = [op.name for op, _, _ in pickletools.genops(f)]  # the whole stream must parse
+    except Exception:  # not a well-formed pickle: corrupt, not "code"
         return False
+    return bool(names) and names[-1] == "STOP" and any(n in _CODE_OPCODES for n in names)
 
 
 def _load_payload(path: Path) -> Any:
@@ -80,7 +81,7 @@ def _load_payload(path: Path) -> Any:
                 f"so that loading never runs code. {_HOW_TO_MAKE}"
             ) from None
         raise SNN2FPGAError(f"{path} is not a readable PyTorch checkpoint (corrupt or truncated): {text}") from None
-    except (RuntimeError, EOFError, zipfile.BadZipFile, ValueError, OSError) as exc:
+    except Exception as exc:  # a corrupt pickle stream can fail in the unpickler with any exception type
         raise SNN2FPGAError(
             f"{path} is not a readable PyTorch checkpoint (corrupt or truncated): {exc}. {_HOW_TO_MAKE}"
         ) from None

@@ -77,6 +77,14 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--force", action="store_true", help="rebuild every step instead of resuming")
     b.add_argument("--json", action="store_true")
 
+    r = sub.add_parser("run", help="run a deploy package through the board runtime (board or emulated)")
+    r.add_argument("deploy_dir", type=Path)
+    r.add_argument("--emulate", action="store_true", help="use the C-simulation of the same top, not a board")
+    r.add_argument("--dataset", help="classify this dataset's test split (default: the golden inputs)")
+    r.add_argument("--data-dir")
+    r.add_argument("--limit", type=int, help="at most this many samples")
+    r.add_argument("--json", action="store_true")
+
     c = sub.add_parser("calibrate", help="measure the membrane range each layer needs on data")
     c.add_argument("checkpoint", type=Path)
     c.add_argument("--margin", type=float, default=0.1, help="headroom added to the measured range")
@@ -101,6 +109,11 @@ def _dispatch(args: argparse.Namespace) -> dict[str, Any]:
         return commands.run_train(opts)
     if args.command == "export":
         return commands.run_export(args.checkpoint, args.output, args.verify, args.data_dir, args.allow_saturation)
+    if args.command == "run":
+        summary = commands.run_deploy(args.deploy_dir, args.emulate, args.dataset, args.data_dir, args.limit)
+        print(f"{summary['samples']} samples on {summary['device']}: {summary['mismatches']} mismatches vs the "
+              f"golden reference, accuracy {summary['accuracy']}, {summary['samples_per_s']} samples/s")
+        return summary
     if args.command == "build":
         from snn2fpga.flow.config import BuildConfig
 
@@ -132,6 +145,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.exit_code
     if getattr(args, "json", False):
         print(json.dumps(summary))
+    if summary.get("tools_missing"):
+        from snn2fpga.flow.tools import ToolsMissing
+
+        print(summary["tools_missing"], file=sys.stderr)
+        return ToolsMissing.exit_code
     return 0
 
 

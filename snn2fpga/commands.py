@@ -143,7 +143,54 @@ def run_build_command(cfg: Any, log: Any = print) -> dict[str, Any]:
 
     results = run_build(cfg, log)
     summary = summary_of(results, cfg, cfg.board)
+    if summary["pending_commands"]:
+        from snn2fpga.flow.tools import ToolsMissing
+
+        missing = sorted({results[s]["missing"] for s in ("hls_synth", "vivado") if results[s].get("pending")}
+                         - {"HLS synthesis"})
+        generated = [summary["hls_dir"], *results["hls_synth"]["scripts"], summary["deploy"]]
+        summary["tools_missing"] = str(ToolsMissing(missing, generated, summary["pending_commands"]))
     est = summary["estimate"]
     log(f"estimate on {cfg.board}: {est['lut']} LUT, {est['ff']} FF, {est['bram36']} BRAM36, {est['dsp']} DSP; "
         f"{est['latency_us']:.2f} us/sample, {est['fps']:.0f} samples/s")
     return summary
+
+
+def run_deploy(deploy_dir: Path, emulate: bool, dataset: str | None, data_dir: str | None,
+               limit: int | None) -> dict[str, Any]:
+    """`snn2fpga run`: run a deploy package through the board runtime (on a board, or emulated).
+
+    The inputs are the test split of ``dataset`` (default: the golden vectors' own inputs); the
+    predictions are compared with the reference predictions stored in the golden vectors, which were
+    made for the same test split by `build`.
+    """
+    from snn2fpga_board import DeployError, SNNOverlay
+
+    try:
+        overlay = SNNOverlay(str(deploy_dir), device="emulated" if emulate else "auto")
+    except DeployError as exc:
+        raise SNN2FPGAError(str(exc)) from None
+    with overlay:
+        golden = overlay.golden()
+        n = golden.count if limit is None else min(limit, golden.count)
+        if dataset:
+            data = load_dataset(dataset, data_dir)
+            x, labels = data.x_test[:n], data.y_test[:n]
+            from snn2fpga_board.host import quantize_input
+
+            if x.shape[0] < n or not np.array_equal(quantize_input(x.reshape(len(x), -1)), golden.inputs[:n]):
+                raise SNN2FPGAError(
+                    f"the golden vectors in {deploy_dir} were not made from the {dataset} test split; "
+                    "run without --dataset to use the golden inputs, or rebuild the deploy package"
+                )
+        else:
+            x = golden.batch(n)
+            labels = golden.labels[:n] if golden.labels is not None else None
+        try:
+            result = overlay.run(x)
+        except DeployError as exc:
+            raise SNN2FPGAError(str(exc)) from None
+        mismatches = int((result.predictions != golden.predictions[:n]).sum())
+        accuracy = float((result.predictions == labels).mean()) if labels is not None and n else None
+        return {"deploy": str(deploy_dir), "device": overlay.device_name, "samples": int(n), "accuracy": accuracy,
+                "mismatches": mismatches, "samples_per_s": round(float(result.samples_per_s), 1)}

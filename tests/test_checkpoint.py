@@ -27,9 +27,10 @@ def test_missing_checkpoint(tmp_path):
         load_checkpoint(tmp_path / "nope.pt")
 
 
-def test_corrupt_checkpoint(tmp_path):
+@pytest.mark.parametrize("seed", range(40))
+def test_corrupt_checkpoint(tmp_path, seed):
     bad = tmp_path / "bad.pt"
-    bad.write_bytes(os.urandom(300))
+    bad.write_bytes(np.random.default_rng(seed).integers(0, 256, 300, dtype=np.uint8).tobytes())
     with pytest.raises(SNN2FPGAError, match="corrupt or truncated"):
         load_checkpoint(bad)
 

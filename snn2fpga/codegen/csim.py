@@ -1,26 +1,27 @@
 """Compile the generated top with g++ into a shared library and run it through ctypes.
 
-The same library serves the C-simulation check of `snn2fpga build` and the emulated board device.
+The same library serves the C-simulation check of `snn2fpga build` and the emulated board device; its
+ctypes binding lives in the board runtime (``snn2fpga_board.csim``) and is re-exported here.
 Libraries are cached by a content hash of the sources, flags and compiler.
 """
 
 from __future__ import annotations
 
-import ctypes
 import fcntl
 import hashlib
 import os
 import subprocess
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from snn2fpga_board.csim import LIB_NAME, CSimResult
+from snn2fpga_board.csim import CSimLibrary as _BoardCSimLibrary
+from snn2fpga_board.errors import DeployError
 
 from snn2fpga.codegen.toolchain import CXXFLAGS, compiler_version, find_ap_types, find_cxx
 from snn2fpga.errors import SNN2FPGAError
 
-LIB_NAME = "libsnn_csim.so"
 COMPILE_TIMEOUT_S = 1800
 
 
@@ -64,59 +65,19 @@ def compile_csim(hls_dir: Path) -> Path:
     return lib
 
 
-@dataclass
-class CSimResult:
-    """Outputs of one C-simulation run of n samples."""
-
-    outputs: np.ndarray  # int32 [n, out_words]: readout membranes or spike counts
-    taps: list[np.ndarray]  # per spiking layer: int32 [n, channels] spike counts
-    stage_cycles: list[int]  # pipelined-loop iterations per stage, summed over the n samples
-    stage_saturations: list[int]
-
-
-class CSimLibrary:
-    """ctypes binding of a compiled C-simulation library (see csim_lib.cpp.j2 for the ABI)."""
+class CSimLibrary(_BoardCSimLibrary):
+    """The board runtime's ctypes binding (:class:`snn2fpga_board.csim.CSimLibrary`), raising
+    :class:`SNN2FPGAError` instead of the runtime's ``DeployError`` so the CLI reports it cleanly."""
 
     def __init__(self, path: Path) -> None:
         try:
-            self._lib = ctypes.CDLL(str(path))
-        except OSError as exc:
-            raise SNN2FPGAError(f"cannot load C-simulation library {path}: {exc}") from None
-        lib = self._lib
-        for name in ("snn_in_words_per_sample", "snn_out_words_per_sample", "snn_num_stages", "snn_num_taps"):
-            getattr(lib, name).restype = ctypes.c_int
-        lib.snn_tap_channels.argtypes = [ctypes.c_int]
-        lib.snn_stage_cycles.restype = ctypes.c_ulonglong
-        lib.snn_stage_cycles.argtypes = [ctypes.c_int]
-        lib.snn_stage_saturations.restype = ctypes.c_ulonglong
-        lib.snn_stage_saturations.argtypes = [ctypes.c_int]
-        lib.snn_run.restype = ctypes.c_int
-        lib.snn_run.argtypes = [ctypes.c_void_p, ctypes.c_uint, ctypes.c_void_p, ctypes.c_void_p]
-        self.in_words = lib.snn_in_words_per_sample()
-        self.out_words = lib.snn_out_words_per_sample()
-        self.num_stages = lib.snn_num_stages()
-        self.tap_channels = [lib.snn_tap_channels(t) for t in range(lib.snn_num_taps())]
+            super().__init__(path)
+        except DeployError as exc:
+            raise SNN2FPGAError(str(exc)) from None
 
     def run(self, words: np.ndarray, with_taps: bool = True) -> CSimResult:
         """Run the top over host words [n, in_words] (uint32)."""
-        w = np.ascontiguousarray(words, dtype=np.uint32)
-        if w.ndim != 2 or w.shape[1] != self.in_words:
-            raise SNN2FPGAError(f"C-simulation input must be [samples, {self.in_words}] words, got {w.shape}")
-        n = w.shape[0]
-        out = np.zeros((n, self.out_words), dtype=np.int32)
-        taps = np.zeros(n * sum(self.tap_channels), dtype=np.int32) if with_taps else None
-        rc = self._lib.snn_run(w.ctypes.data, n, out.ctypes.data, taps.ctypes.data if taps is not None else None)
-        if rc != 0:
-            what = {1: "produced too few output words", 2: "left input words unread",
-                    3: "produced extra words or a misplaced TLAST"}.get(rc, f"returned {rc}")
-            raise SNN2FPGAError(f"C-simulation of the top failed: it {what}")
-        tap_list: list[np.ndarray] = []
-        offset = 0
-        for ch in self.tap_channels if taps is not None else []:
-            tap_list.append(taps[offset : offset + n * ch].reshape(n, ch).copy())
-            offset += n * ch
-        return CSimResult(
-            outputs=out, taps=tap_list,
-            stage_cycles=[int(self._lib.snn_stage_cycles(s)) for s in range(self.num_stages)],
-            stage_saturations=[int(self._lib.snn_stage_saturations(s)) for s in range(self.num_stages)],
-        )
+        try:
+            return super().run(words, with_taps)
+        except DeployError as exc:
+            raise SNN2FPGAError(str(exc)) from None

@@ -4,6 +4,9 @@ Output (``out_dir``): ``hls/snn_top.cpp``, ``hls/snn_top.h``, ``hls/snn_params.h
 ``hls/csim_lib.cpp`` and a copy of the kernel headers of the repository's ``hls/`` folder, so the
 folder is self-contained for a machine with Vitis HLS. Generation is deterministic: the same model
 gives byte-identical files.
+
+``pack_inputs`` (the host word layout) lives in the board runtime, ``snn2fpga_board.host``, the single
+source of truth of the host protocol; it is re-exported here for this module's callers.
 """
 
 from __future__ import annotations
@@ -14,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-import numpy as np
 from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.custom_op.registry import getCustomOp
+from snn2fpga_board.host import pack_inputs as pack_inputs
 
 import snn2fpga
 from snn2fpga.codegen.names import comment_text, identifier
@@ -147,21 +150,3 @@ def generate_project(model: ModelWrapper, out_dir: Path, source: str = "model") 
         out_words=codes[-1].host_out_words, input_kind=input_kind, tap_layers=[t["node"] for t in taps],
         tap_channels=[t["channels"] for t in taps],
     )
-
-
-def pack_inputs(graph_input: np.ndarray, input_kind: str) -> np.ndarray:
-    """Host words [n, words] for a batch: uint8 features [n, N] (4 per word, little-endian), or spike
-    trains [T, n, N] (32 per word per timestep, input i at bit i % 32 of word i // 32)."""
-    if input_kind == "spikes":
-        spikes = np.asarray(graph_input).astype(np.uint64)
-        steps, n, n_in = spikes.shape
-        per_t = -(-n_in // 32)
-        padded = np.zeros((n, steps, per_t * 32), dtype=np.uint64)
-        padded[:, :, :n_in] = spikes.transpose(1, 0, 2)
-        words = (padded.reshape(n, steps, per_t, 32) << np.arange(32, dtype=np.uint64)).sum(axis=3)
-        return words.reshape(n, steps * per_t).astype(np.uint32)
-    q = np.asarray(graph_input).astype(np.uint64)
-    n, n_in = q.shape
-    padded = np.zeros((n, -(-n_in // 4) * 4), dtype=np.uint64)
-    padded[:, :n_in] = q
-    return (padded.reshape(n, -1, 4) << (np.uint64(8) * np.arange(4, dtype=np.uint64))).sum(axis=2).astype(np.uint32)

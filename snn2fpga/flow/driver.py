@@ -15,7 +15,30 @@ import snn2fpga
 from snn2fpga.errors import SNN2FPGAError, VerificationError
 from snn2fpga.flow.boards import load_board
 from snn2fpga.flow.config import BuildConfig
-from snn2fpga.flow.steps import STEPS, BuildContext
+from snn2fpga.flow.steps import (
+    BuildContext,
+    step_csim,
+    step_estimate,
+    step_export,
+    step_fold,
+    step_generate_hls,
+    step_lower,
+    step_specialize,
+)
+from snn2fpga.flow.synth_steps import step_deploy, step_hls_synth, step_vivado
+
+STEPS: list[tuple[str, Callable[..., ModelWrapper]]] = [
+    ("export", step_export),
+    ("lower", step_lower),
+    ("fold", step_fold),
+    ("specialize", step_specialize),
+    ("estimate", step_estimate),
+    ("generate_hls", step_generate_hls),
+    ("csim", step_csim),
+    ("hls_synth", step_hls_synth),
+    ("vivado", step_vivado),
+    ("deploy", step_deploy),
+]
 
 STATE_FILE = "build_state.json"
 LOG_FILE = "build.log"
@@ -68,13 +91,15 @@ def run_build(cfg: BuildConfig, log: Callable[[str], None] = print) -> dict[str,
 
     ctx = BuildContext(cfg=cfg, board=board, log=both, results=dict(state["results"]))
     model: ModelWrapper | None = None
+    rerun = False  # once a step runs, every later step runs too (its inputs may have changed)
     try:
         for i, (name, fn) in enumerate(STEPS):
             ckpt = build_dir / INTERMEDIATE / f"{i:02d}_{name}.onnx"
-            if name in state["done"] and ckpt.is_file():
+            if not rerun and name in state["done"] and ckpt.is_file():
                 model = ModelWrapper(str(ckpt))
                 both(f"[{i:02d} {name}] done in a previous run (resumed from {ckpt})")
                 continue
+            rerun = True
             t0 = time.perf_counter()
             both(f"[{i:02d} {name}] ...")
             try:
@@ -86,7 +111,9 @@ def run_build(cfg: BuildConfig, log: Callable[[str], None] = print) -> dict[str,
                 state["results"] = ctx.results
                 state_path.write_text(json.dumps(state, indent=1, sort_keys=True, default=str))
             model.save(str(ckpt))
-            state["done"] = [*[d for d in state["done"] if d != name], name]
+            state["done"] = [d for d in state["done"] if d != name]
+            if not ctx.results.get(name, {}).get("pending", False):  # skipped tool steps run again next time
+                state["done"].append(name)
             state_path.write_text(json.dumps(state, indent=1, sort_keys=True, default=str))
             both(f"[{i:02d} {name}] ok ({time.perf_counter() - t0:.1f}s) -> {ckpt}")
     finally:
@@ -98,6 +125,7 @@ def summary_of(results: dict[str, Any], cfg: BuildConfig, board: str) -> dict[st
     """The JSON summary of a build (what `build --json` prints)."""
     est = results.get("estimate", {})
     csim = results.get("csim", {})
+    pending = [results[s]["command"] for s in ("hls_synth", "vivado") if results.get(s, {}).get("pending")]
     return {
         "board": board,
         "build_dir": str(cfg.build_dir),
@@ -106,4 +134,9 @@ def summary_of(results: dict[str, Any], cfg: BuildConfig, board: str) -> dict[st
         "csim": {k: csim.get(k) for k in ("samples", "mismatches", "accuracy")},
         "estimate": {k: est.get(k) for k in ("lut", "ff", "bram36", "dsp", "latency_us", "fps", "fits")},
         "hls_dir": results.get("generate_hls", {}).get("hls_dir"),
+        "hls_synth": results.get("hls_synth", {}).get("report"),
+        "vivado": {k: results.get("vivado", {}).get(k) for k in ("utilization", "timing")},
+        "bitstream": results.get("deploy", {}).get("bitstream"),
+        "deploy": results.get("deploy", {}).get("deploy"),
+        "pending_commands": pending,
     }

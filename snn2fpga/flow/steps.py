@@ -177,12 +177,3 @@ def step_csim(model: ModelWrapper, ctx: BuildContext) -> ModelWrapper:
     return model
 
 
-STEPS: list[tuple[str, Callable[..., ModelWrapper]]] = [
-    ("export", step_export),
-    ("lower", step_lower),
-    ("fold", step_fold),
-    ("specialize", step_specialize),
-    ("estimate", step_estimate),
-    ("generate_hls", step_generate_hls),
-    ("csim", step_csim),
-]

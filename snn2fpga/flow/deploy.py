@@ -1,0 +1,101 @@
+"""Write the deploy package: what a PYNQ board (or a laptop, emulated) needs to run the model.
+
+Layout (read by ``snn2fpga_board.deploy``, whose docstring is the reference)::
+
+    deploy/model.json  golden.npz  bitfile/{snn2fpga.bit,snn2fpga.hwh}  csim/libsnn_csim.so
+           hls/  snn2fpga_board/  snn2fpga_demo.ipynb
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from qonnx.core.modelwrapper import ModelWrapper
+from qonnx.custom_op.registry import getCustomOp
+
+from snn2fpga.export.graph import PREDICTION, SCORES, read_meta
+from snn2fpga.export.verify import run_graph
+
+DEPLOY_FORMAT = "snn2fpga-deploy"
+DEPLOY_VERSION = 1
+REPO = Path(__file__).resolve().parents[2]
+RUNTIME_DIR = REPO / "board" / "snn2fpga_board"
+NOTEBOOK = REPO / "board" / "notebooks" / "snn2fpga_demo.ipynb"
+IP_INSTANCE = "snn_top_0"
+DMA_INSTANCE = "axi_dma_0"
+NUM_SAMPLES_OFFSET = 0x10  # first scalar argument of an HLS s_axilite bundle, after ap_ctrl/GIE/IER/ISR
+
+
+def layer_quantization(hw_model: ModelWrapper) -> list[dict[str, Any]]:
+    """Per hardware layer: weight/state bits, neuron parameters and folding (for model.json)."""
+    out = []
+    for node in hw_model.graph.node:
+        if node.op_type.startswith(("SpikingDense", "DenseReadout")):
+            op = getCustomOp(node)
+            keys = ("IN", "OUT", "PE", "SIMD", "weight_bits", "state_bits", "leak", "leak_shift", "beta_q",
+                    "beta_frac_bits", "reset")
+            out.append({"name": node.name, "type": node.op_type.removesuffix("_hls"),
+                        **{k: op.get_nodeattr(k) for k in keys}})
+    return out
+
+
+def model_json(exported: ModelWrapper, hw_model: ModelWrapper, project: dict[str, Any], results: dict[str, Any],
+               board: Any, clock_mhz: float, bitstream: str | None) -> dict[str, Any]:
+    """The content of deploy/model.json."""
+    meta = read_meta(exported)
+    kind = project["input_kind"]
+    return {
+        "format": DEPLOY_FORMAT,
+        "version": DEPLOY_VERSION,
+        "top": project["top"],
+        "input": {"kind": kind, "shape": meta["input_shape"], "features": int(np.prod(meta["input_shape"])),
+                  "timesteps": meta["timesteps"], "bits": meta["input_bits"], "scale": meta["input_scale"],
+                  "words_per_sample": project["in_words"]},
+        "output": {"kind": meta["readout"], "classes": meta["classes"], "words_per_sample": project["out_words"]},
+        "encoder": {"kind": meta["encoder"], "timesteps": meta["timesteps"], "seed": meta["encoder_seed"]},
+        "quantization": {"layers": layer_quantization(hw_model)},
+        "folding": results.get("fold", {}).get("folding", {}),
+        "estimate": {k: results.get("estimate", {}).get(k) for k in ("lut", "ff", "bram36", "dsp", "latency_us",
+                                                                       "fps")},
+        "board": {"name": board.name, "part": board.part, "pmbus_power": bool(board.pmbus_power)},
+        "clock_mhz": clock_mhz,
+        "ip": {"name": IP_INSTANCE, "dma": DMA_INSTANCE, "num_samples_offset": NUM_SAMPLES_OFFSET},
+        "bitstream": bitstream,
+    }
+
+
+def golden_vectors(exported: ModelWrapper, inputs: np.ndarray, labels: np.ndarray | None, input_kind: str,
+                   path: Path) -> int:
+    """Reference (QONNX) scores and predictions for ``inputs``, saved with the packed host words."""
+    from snn2fpga_board.host import pack_inputs
+
+    ctx = run_graph(exported, np.asarray(inputs, dtype=np.float32))
+    arrays: dict[str, np.ndarray] = {
+        "inputs": np.asarray(inputs, dtype=np.uint8),
+        "words": pack_inputs(inputs, input_kind),
+        "scores": np.asarray(ctx[SCORES]).astype(np.int32),
+        "predictions": np.asarray(ctx[PREDICTION]).astype(np.int64),
+    }
+    if labels is not None:
+        arrays["labels"] = np.asarray(labels, dtype=np.int64)
+    np.savez_compressed(path, **arrays)
+    return int(arrays["predictions"].shape[0])
+
+
+def copy_runtime(deploy: Path, hls_dir: Path, csim_lib: Path) -> None:
+    """Copy the board runtime, notebook, HLS sources and C-simulation library into the deploy folder."""
+    for sub, src in (("snn2fpga_board", RUNTIME_DIR), ("hls", hls_dir)):
+        if (deploy / sub).exists():
+            shutil.rmtree(deploy / sub)
+        shutil.copytree(src, deploy / sub, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    (deploy / "csim").mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(csim_lib, deploy / "csim" / "libsnn_csim.so")
+    shutil.copyfile(NOTEBOOK, deploy / NOTEBOOK.name)
+
+
+def write_json(path: Path, data: dict[str, Any]) -> None:
+    path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
