@@ -38,20 +38,35 @@ class ExportResult:
 def _meta_for(module: nn.Module, example: np.ndarray, n_classes: int, spiking_readout: bool) -> GraphMeta:
     if isinstance(module, SNNClassifier):
         spec = module.spec
+        enc = spec.encoder
         return GraphMeta(
-            timesteps=spec.encoder.timesteps, encoder=spec.encoder.kind, encoder_seed=spec.encoder.seed,
+            timesteps=enc.timesteps, encoder=enc.kind, encoder_seed=enc.seed,
             readout=module.readout.value, classes=spec.classes, input_shape=spec.input_shape, source=spec.arch,
-            dataset=str(spec.extra.get("dataset", "")),
+            dataset=str(spec.extra.get("dataset", "")), grid=enc.grid, iq_range=enc.iq_range, iq_norm=enc.iq_norm,
         )
-    if example.ndim != 3:
+    if example.ndim not in (3, 5):
         raise SNN2FPGAError(
-            f"example_input for a plain module must be spike trains [T, batch, inputs], got {example.shape}"
+            "example_input for a plain module must be spike trains [T, batch, inputs] or spike maps "
+            f"[T, batch, C, H, W], got {example.shape}"
         )
     readout = Readout.SPIKE_COUNT if spiking_readout else Readout.MEMBRANE
     return GraphMeta(
         timesteps=int(example.shape[0]), encoder=None, encoder_seed=0, readout=readout.value,
-        classes=[str(i) for i in range(n_classes)], input_shape=[int(example.shape[2])], source=type(module).__name__,
+        classes=[str(i) for i in range(n_classes)], input_shape=[int(d) for d in example.shape[2:]],
+        source=type(module).__name__,
     )
+
+
+def _input_shape(module: nn.Module, example: np.ndarray) -> tuple[int, ...]:
+    """Per-sample shape the first layer sees: (N,) or (C, H, W)."""
+    if isinstance(module, SNNClassifier):
+        if module.encoder.kind.value == "iq_plane":
+            return (1, module.encoder.grid, module.encoder.grid)
+        shape = module.spec.input_shape
+        if module.takes_maps:
+            return tuple(shape) if len(shape) == 3 else (1, *shape)
+        return (int(np.prod(shape)),)
+    return tuple(int(d) for d in example.shape[2:])
 
 
 def export(
@@ -76,11 +91,11 @@ def export(
             written before verification, so it can be inspected.
     """
     module.eval()
-    layers = collect_layers(module)
     example = example_input.detach().cpu().numpy() if isinstance(example_input, torch.Tensor) else np.asarray(
         example_input
     )
-    meta = _meta_for(module, example, layers[-1].weight.shape[0], layers[-1].neuron.spiking)
+    layers = collect_layers(module, _input_shape(module, example))
+    meta = _meta_for(module, example, layers[-1].out_shape[0], layers[-1].spiking)
     model = build_graph(layers, meta)
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -2,17 +2,20 @@
 
 Time is explicit inside the ops: the graph processes whole sequences. One sample (batch 1) at a time::
 
-    global_in  uint8 features [1, N]         (or binary spikes [T, 1, N] when the host encodes)
-    SpikeEncoder -> spikes [T, 1, N]
-    per layer i:  Quant(W_i integer, scale 1) -> MatMul(spikes, W_i^T) -> current [T, 1, C] (integer)
-                  LIF -> spikes [T, 1, C], vfinal [1, C], sat [1]      | LeakyIntegrator -> vfinal, sat
-    readout:      scores = vfinal of the LI readout | spike counts (ReduceSum over T)
-                  prediction = ArgMax(scores) (first maximum on ties)
+    global_in  uint8 features [1, N]  | I/Q codes [1, T, 2]  | binary spikes [T, 1, N] (host-encoded)
+    SpikeEncoder -> spikes [T, 1, N]  | IQPlaneEncoder -> spike maps [T*1, 1, G, G]
+    per dense layer:  Quant(W integer, scale 1) -> MatMul(spikes, W^T) -> current [T, 1, C] (integer)
+    per conv layer:   Quant(W integer, scale 1) -> Conv(maps, W) -> current [T*1, C, H, W]
+                      then LIF -> spikes, vfinal [1, ...], sat [1] | LeakyIntegrator | DCLL
+    pool / flatten:   MaxPool (OR of 0/1 maps) / Reshape to [T, 1, C*H*W]
+    readout:          scores = vfinal of the LI readout | spike counts (ReduceSum over T)
+                      prediction = ArgMax(scores) (first maximum on ties)
 
-The weights' Quant nodes carry the integer weights with scale 1 so that the MatMul sums stay exact
-integers in float32; the real per-channel weight scale is the neuron node's ``weight_scale`` attribute.
-Every value_info carries its batch axis in ``doc_string`` ("batch_axis=K") so that :func:`set_batch`
-can re-shape the saved graph for batched execution.
+The weights' Quant nodes carry the integer weights with scale 1 so that the MatMul/Conv sums stay
+exact integers in float32; the real per-channel weight scale is the neuron node's ``weight_scale``
+attribute. Every value_info carries its batch axis in ``doc_string`` ("batch_axis=K", or
+"tbatch_axis=0,T=<T>" for maps that fold time into the batch) so that :func:`set_batch` can re-shape
+the saved graph for batched execution.
 """
 
 from __future__ import annotations
@@ -23,21 +26,31 @@ from typing import Any
 
 import numpy as np
 import onnx
-from onnx import TensorProto, helper, numpy_helper
+from onnx import TensorProto, helper
 from qonnx.core.datatype import DataType
 from qonnx.core.modelwrapper import ModelWrapper
 
-from snn2fpga.export.layers import ExportLayer
+from snn2fpga.errors import SNN2FPGAError
+from snn2fpga.export.graph_stages import (
+    BATCH_DOC,
+    QONNX_DOMAIN,
+    TBATCH_DOC,
+    GraphParts,
+    flatten_nodes,
+    make_vi,
+    maps_from_vectors,
+    pool_nodes,
+    weighted_nodes,
+)
+from snn2fpga.export.layers import ExportLayer, StageKind
 from snn2fpga.ops import DOMAIN
 from snn2fpga.semantics.encoders import INPUT_BITS, EncoderKind
 
 OPSET = 17
-QONNX_DOMAIN = "qonnx.custom_op.general"
 GRAPH_INPUT = "global_in"
 SCORES = "scores"
 PREDICTION = "prediction"
 METADATA_KEY = "snn2fpga"
-BATCH_DOC = "batch_axis="
 
 
 @dataclass
@@ -52,6 +65,9 @@ class GraphMeta:
     input_shape: list[int]
     source: str = ""
     dataset: str = ""  # the dataset the model was trained on, when known (build uses its test split)
+    grid: int = 0  # iq_plane encoder: bins per axis
+    iq_range: float = 1.0  # iq_plane encoder: range of the normalised I/Q plane
+    iq_norm: str = "peak"  # iq_plane encoder: per-frame normalisation on the host
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -65,93 +81,64 @@ class GraphMeta:
             "input_shape": self.input_shape,
             "source": self.source,
             "dataset": self.dataset,
+            **({"grid": self.grid, "iq_range": self.iq_range, "iq_norm": self.iq_norm}
+               if self.encoder is EncoderKind.IQ_PLANE else {}),
         }
-
-
-def _vi(name: str, elem: int, shape: list[int], batch_axis: int | None) -> onnx.ValueInfoProto:
-    vi = helper.make_tensor_value_info(name, elem, shape)
-    if batch_axis is not None:
-        vi.doc_string = f"{BATCH_DOC}{batch_axis}"
-    return vi
-
-
-def _layer_nodes(layer: ExportLayer, src: str, steps: int) -> tuple[list[Any], list[Any], list[Any], str, str]:
-    """Nodes, initializers and value_infos of one layer; returns its spike and vfinal tensor names."""
-    n = layer.name
-    out_ch, in_ch = layer.weight.shape
-    inits = [
-        numpy_helper.from_array(layer.weight.T.astype(np.float32), f"{n}_weight"),
-        numpy_helper.from_array(np.array(1.0, dtype=np.float32), f"{n}_scale"),
-        numpy_helper.from_array(np.array(0.0, dtype=np.float32), f"{n}_zeropt"),
-        numpy_helper.from_array(np.array(float(layer.synapse.weight_bits), dtype=np.float32), f"{n}_bitwidth"),
-    ]
-    nodes = [
-        helper.make_node(
-            "Quant", [f"{n}_weight", f"{n}_scale", f"{n}_zeropt", f"{n}_bitwidth"], [f"{n}_wq"],
-            name=f"{n}_quant", domain=QONNX_DOMAIN, signed=1, narrow=1, rounding_mode="ROUND",
-        ),
-        helper.make_node("MatMul", [src, f"{n}_wq"], [f"{n}_current"], name=f"{n}_matmul"),
-    ]
-    p = layer.neuron.params
-    attrs: dict[str, Any] = dict(
-        leak=p.leak.value, leak_shift=p.leak_shift, beta_q=p.beta_q, beta_frac_bits=p.beta_frac_bits,
-        state_bits=p.state_bits, weight_scale=[float(s) for s in layer.scale],
-    )
-    vinfos = [
-        _vi(f"{n}_wq", TensorProto.FLOAT, [in_ch, out_ch], None),
-        _vi(f"{n}_current", TensorProto.FLOAT, [steps, 1, out_ch], 1),
-        _vi(f"{n}_vfinal", TensorProto.INT64, [1, out_ch], 0),
-        _vi(f"{n}_sat", TensorProto.INT64, [1], 0),
-    ]
-    if layer.neuron.spiking:
-        attrs.update(reset=p.reset.value, threshold=[int(t) for t in layer.threshold])
-        outs = [f"{n}_spikes", f"{n}_vfinal", f"{n}_sat"]
-        nodes.append(helper.make_node("LIF", [f"{n}_current"], outs, name=f"{n}_lif", domain=DOMAIN, **attrs))
-        vinfos.append(_vi(f"{n}_spikes", TensorProto.FLOAT, [steps, 1, out_ch], 1))
-    else:
-        outs = [f"{n}_vfinal", f"{n}_sat"]
-        nodes.append(
-            helper.make_node("LeakyIntegrator", [f"{n}_current"], outs, name=f"{n}_li", domain=DOMAIN, **attrs)
-        )
-    return nodes, inits, vinfos, f"{n}_spikes", f"{n}_vfinal"
 
 
 def build_graph(layers: list[ExportLayer], meta: GraphMeta) -> ModelWrapper:
     """The QONNX model of ``layers`` (batch 1), with datatypes and metadata annotated."""
     steps = meta.timesteps
-    n_in = layers[0].weight.shape[1]
-    nodes: list[Any] = []
-    inits: list[Any] = []
-    vinfos: list[Any] = []
-    if meta.encoder is not None:
-        inp = _vi(GRAPH_INPUT, TensorProto.FLOAT, [1, n_in], 0)
-        nodes.append(helper.make_node(
+    parts = GraphParts(steps)
+    first_in = layers[0].in_shape
+    if meta.encoder is EncoderKind.IQ_PLANE:
+        inp = make_vi(GRAPH_INPUT, TensorProto.FLOAT, [1, steps, 2], 0)
+        parts.nodes.append(helper.make_node("IQPlaneEncoder", [GRAPH_INPUT], ["spikes_in"], name="encoder",
+                                            domain=DOMAIN, grid=meta.grid, timesteps=steps))
+        parts.vi("spikes_in", TensorProto.FLOAT, [steps, 1, meta.grid, meta.grid], tbatch=True)
+        src = "spikes_in"
+    elif meta.encoder is not None:
+        n_in = int(np.prod(first_in))
+        inp = make_vi(GRAPH_INPUT, TensorProto.FLOAT, [1, n_in], 0)
+        parts.nodes.append(helper.make_node(
             "SpikeEncoder", [GRAPH_INPUT], ["spikes_in"], name="encoder", domain=DOMAIN,
             kind=meta.encoder.value, timesteps=steps, seed=meta.encoder_seed,
         ))
-        vinfos.append(_vi("spikes_in", TensorProto.FLOAT, [steps, 1, n_in], 1))
+        parts.vi("spikes_in", TensorProto.FLOAT, [steps, 1, n_in], batch_axis=1)
         src = "spikes_in"
+        if len(first_in) == 3:
+            src = maps_from_vectors(parts, src, first_in, "spikes_in_maps")
     else:
-        inp = _vi(GRAPH_INPUT, TensorProto.FLOAT, [steps, 1, n_in], 1)
+        if len(first_in) == 3:
+            inp = make_vi(GRAPH_INPUT, TensorProto.FLOAT, [steps, *first_in], None, steps)
+        else:
+            inp = make_vi(GRAPH_INPUT, TensorProto.FLOAT, [steps, 1, *first_in], 1)
         src = GRAPH_INPUT
     vfinal = ""
     for layer in layers:
-        l_nodes, l_inits, l_vis, src, vfinal = _layer_nodes(layer, src, steps)
-        nodes += l_nodes
-        inits += l_inits
-        vinfos += l_vis
-    n_cls = layers[-1].weight.shape[0]
-    if layers[-1].neuron.spiking:
-        inits.append(numpy_helper.from_array(np.array([0], dtype=np.int64), "time_axis"))
-        nodes.append(helper.make_node("ReduceSum", [src, "time_axis"], [SCORES], name="spike_count", keepdims=0))
+        if layer.kind is StageKind.POOL:
+            src = pool_nodes(parts, layer, src)
+        elif layer.kind is StageKind.FLATTEN:
+            src = flatten_nodes(parts, layer, src)
+        else:
+            src, vfinal = weighted_nodes(parts, layer, src)
+    last = layers[-1]
+    if last.kind is not StageKind.DENSE:
+        raise SNN2FPGAError("the readout must be a dense layer: end the network with SpikeFlatten + QuantLinear + LI")
+    n_cls = last.out_shape[0]
+    if last.spiking:
+        parts.init("time_axis", np.array([0], dtype=np.int64))
+        parts.nodes.append(helper.make_node("ReduceSum", [src, "time_axis"], [SCORES], name="spike_count",
+                                            keepdims=0))
         scores_elem = TensorProto.FLOAT
     else:
-        nodes.append(helper.make_node("Identity", [vfinal], [SCORES], name="readout"))
+        parts.nodes.append(helper.make_node("Identity", [vfinal], [SCORES], name="readout"))
         scores_elem = TensorProto.INT64
-    nodes.append(helper.make_node("ArgMax", [SCORES], [PREDICTION], name="argmax", axis=1, keepdims=0,
-                                  select_last_index=0))
-    outputs = [_vi(SCORES, scores_elem, [1, n_cls], 0), _vi(PREDICTION, TensorProto.INT64, [1], 0)]
-    graph = helper.make_graph(nodes, "snn2fpga", [inp], outputs, initializer=inits, value_info=vinfos)
+    parts.nodes.append(helper.make_node("ArgMax", [SCORES], [PREDICTION], name="argmax", axis=1, keepdims=0,
+                                        select_last_index=0))
+    outputs = [make_vi(SCORES, scores_elem, [1, n_cls], 0), make_vi(PREDICTION, TensorProto.INT64, [1], 0)]
+    graph = helper.make_graph(parts.nodes, "snn2fpga", [inp], outputs, initializer=parts.inits,
+                              value_info=parts.vinfos)
     proto = helper.make_model(
         graph, producer_name="snn2fpga",
         opset_imports=[helper.make_opsetid("", OPSET), helper.make_opsetid(DOMAIN, 1),
@@ -163,15 +150,21 @@ def build_graph(layers: list[ExportLayer], meta: GraphMeta) -> ModelWrapper:
 
 
 def _annotate(model: ModelWrapper, layers: list[ExportLayer], meta: GraphMeta) -> None:
-    model.set_tensor_datatype(GRAPH_INPUT, DataType["UINT8"] if meta.encoder else DataType["BINARY"])
+    in_type = {None: "BINARY", EncoderKind.IQ_PLANE: "INT8"}.get(meta.encoder, "UINT8")
+    model.set_tensor_datatype(GRAPH_INPUT, DataType[in_type])
     if meta.encoder is not None:
         model.set_tensor_datatype("spikes_in", DataType["BINARY"])
     for layer in layers:
-        n, p = layer.name, layer.neuron.params
+        n = layer.name
+        if not layer.weighted:
+            model.set_tensor_datatype(f"{n}_spikes", DataType["BINARY"])
+            continue
+        assert layer.synapse is not None
+        state_bits = layer.dcll.state_bits if layer.dcll else layer.neuron.params.state_bits  # type: ignore[union-attr]
         model.set_tensor_datatype(f"{n}_wq", DataType[f"INT{layer.synapse.weight_bits}"])
         model.set_tensor_datatype(f"{n}_current", DataType["INT32"])
-        model.set_tensor_datatype(f"{n}_vfinal", DataType[f"INT{p.state_bits}"])
-        if layer.neuron.spiking:
+        model.set_tensor_datatype(f"{n}_vfinal", DataType[f"INT{state_bits}"])
+        if layer.spiking:
             model.set_tensor_datatype(f"{n}_spikes", DataType["BINARY"])
     d = meta.to_dict()
     model.set_metadata_prop(METADATA_KEY, json.dumps(d, sort_keys=True))
@@ -189,10 +182,13 @@ def read_meta(model: ModelWrapper) -> dict[str, Any]:
     return json.loads(raw)
 
 
-def input_batch_axis(model: ModelWrapper) -> int:
-    """Which axis of the graph input is the batch (0 for features, 1 for spike trains)."""
+def input_batch(model: ModelWrapper, graph_input: np.ndarray) -> int:
+    """The batch size of an input for this graph (features [B, ...], spike trains [T, B, ...] or
+    spike maps [T*B, C, H, W])."""
     doc = model.graph.input[0].doc_string
-    return int(doc[len(BATCH_DOC):]) if doc.startswith(BATCH_DOC) else 0
+    if doc.startswith(TBATCH_DOC):
+        return int(graph_input.shape[0]) // int(doc.split(",T=")[1])
+    return int(graph_input.shape[int(doc[len(BATCH_DOC):]) if doc.startswith(BATCH_DOC) else 0])
 
 
 def set_batch(model: ModelWrapper, batch: int) -> ModelWrapper:
@@ -203,4 +199,7 @@ def set_batch(model: ModelWrapper, batch: int) -> ModelWrapper:
         if vi.doc_string.startswith(BATCH_DOC):
             axis = int(vi.doc_string[len(BATCH_DOC):])
             vi.type.tensor_type.shape.dim[axis].dim_value = batch
+        elif vi.doc_string.startswith(TBATCH_DOC):
+            axis_text, steps_text = vi.doc_string[len(TBATCH_DOC):].split(",T=")
+            vi.type.tensor_type.shape.dim[int(axis_text)].dim_value = batch * int(steps_text)
     return ModelWrapper(proto)

@@ -12,7 +12,7 @@ from qonnx.core.onnx_exec import execute_onnx
 from torch import nn
 
 import snn2fpga.ops  # noqa: F401  (registers the custom ops)
-from snn2fpga.export.graph import GRAPH_INPUT, PREDICTION, SCORES, input_batch_axis, set_batch
+from snn2fpga.export.graph import GRAPH_INPUT, PREDICTION, SCORES, input_batch, set_batch
 from snn2fpga.export.layers import ExportLayer
 from snn2fpga.nn.model import SNNClassifier
 
@@ -35,7 +35,7 @@ class VerifyReport:
 
 def run_graph(model: ModelWrapper, graph_input: np.ndarray) -> dict[str, np.ndarray]:
     """Execute an exported graph (batch taken from the input) with qonnx; full context returned."""
-    batched = set_batch(model, int(graph_input.shape[input_batch_axis(model)]))
+    batched = set_batch(model, input_batch(model, graph_input))
     return execute_onnx(batched, {GRAPH_INPUT: graph_input.astype(np.float32)}, return_full_exec_context=True)
 
 
@@ -49,7 +49,10 @@ def _torch_forward(module: nn.Module, x: np.ndarray) -> tuple[np.ndarray, np.nda
         out = module(torch.as_tensor(x, dtype=torch.float32))
     out_np = out.numpy()
     scores = out_np[-1] if out_np.dtype == np.int64 else out_np.sum(axis=0)
-    return np.asarray(x, dtype=np.float32), scores
+    graph_in = np.asarray(x, dtype=np.float32)
+    if graph_in.ndim == 5:  # spike maps [T, B, C, H, W] -> the graph's [T*B, C, H, W]
+        graph_in = graph_in.reshape(-1, *graph_in.shape[2:])
+    return graph_in, scores
 
 
 def verify_graph(
@@ -59,23 +62,26 @@ def verify_graph(
 
     ``inputs`` are features [N, ...] for an SNNClassifier, or spike trains [T, N, in] for a plain module.
     """
-    report = VerifyReport(saturations={layer.name: 0 for layer in layers})
+    report = VerifyReport(saturations={layer.name: 0 for layer in layers if layer.weighted})
     spike_input = not isinstance(module, SNNClassifier)
     total = inputs.shape[1] if spike_input else inputs.shape[0]
     for start in range(0, total, batch_size):
         chunk = inputs[:, start : start + batch_size] if spike_input else inputs[start : start + batch_size]
         graph_in, torch_scores = _torch_forward(module, chunk)
         ctx = run_graph(model, graph_in)
-        n = graph_in.shape[1] if spike_input else graph_in.shape[0]
+        n = chunk.shape[1] if spike_input else chunk.shape[0]
         bad_spk = np.zeros(n, dtype=bool)
         bad_mem = np.zeros(n, dtype=bool)
         for layer in layers:
-            trace = layer.neuron.last_trace
+            if not layer.weighted:
+                continue
+            trace = layer.neuron.last_trace  # type: ignore[union-attr]
             assert trace is not None
-            if layer.neuron.spiking:
-                g_spk = ctx[f"{layer.name}_spikes"].astype(np.uint8)
-                bad_spk |= np.any(g_spk != trace.spikes, axis=(0, 2))
-            bad_mem |= np.any(ctx[f"{layer.name}_vfinal"] != trace.v_final, axis=1)
+            if layer.spiking:
+                g_spk = ctx[f"{layer.name}_spikes"].astype(np.uint8).reshape(trace.spikes.shape)
+                bad_spk |= np.any((g_spk != trace.spikes).reshape(g_spk.shape[0], n, -1), axis=(0, 2))
+            g_v = np.asarray(ctx[f"{layer.name}_vfinal"]).reshape(trace.v_final.shape)
+            bad_mem |= np.any((g_v != trace.v_final).reshape(n, -1), axis=1)
             bad_mem |= ctx[f"{layer.name}_sat"] != trace.saturations
             report.saturations[layer.name] += int(ctx[f"{layer.name}_sat"].sum())
         torch_pred = np.argmax(torch_scores, axis=1)

@@ -15,9 +15,12 @@ import torch
 from torch import nn
 
 from snn2fpga.errors import SNN2FPGAError
+from snn2fpga.nn.conv import QuantConv2d, SpikeFlatten, SpikeMaxPool
+from snn2fpga.nn.dcll import DCLL
 from snn2fpga.nn.neurons import IF, LI, LIF, _NeuronBase
 from snn2fpga.nn.synapse import QuantLinear
 from snn2fpga.semantics import EncoderKind, encode, predict, quantize_input
+from snn2fpga.semantics.iq import iq_plane_encode, quantize_iq
 
 
 class Readout(StrEnum):
@@ -34,13 +37,21 @@ class EncoderConfig:
     kind: EncoderKind = EncoderKind.RATE
     timesteps: int = 16
     seed: int = 0
+    grid: int = 32  # iq_plane: bins per axis of the I/Q plane
+    iq_range: float = 1.0  # iq_plane: the plane spans [-iq_range, iq_range) after normalisation
+    iq_norm: str = "peak"  # iq_plane: per-frame normalisation (peak | rms | none)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind.value, "timesteps": self.timesteps, "seed": self.seed}
+        d: dict[str, Any] = {"kind": self.kind.value, "timesteps": self.timesteps, "seed": self.seed}
+        if self.kind is EncoderKind.IQ_PLANE:
+            d.update(grid=self.grid, iq_range=self.iq_range, iq_norm=self.iq_norm)
+        return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> EncoderConfig:
-        return cls(kind=EncoderKind(d["kind"]), timesteps=int(d["timesteps"]), seed=int(d["seed"]))
+        return cls(kind=EncoderKind(d["kind"]), timesteps=int(d["timesteps"]), seed=int(d["seed"]),
+                   grid=int(d.get("grid", 32)), iq_range=float(d.get("iq_range", 1.0)),
+                   iq_norm=str(d.get("iq_norm", "peak")))
 
 
 @dataclass
@@ -73,6 +84,19 @@ class ModelSpec:
 
 def layer_to_spec(layer: nn.Module) -> dict[str, Any]:
     """Describe one snn2fpga layer as plain data."""
+    if isinstance(layer, QuantConv2d):
+        return {"type": "conv", "in_channels": layer.in_channels, "out_channels": layer.out_channels,
+                "kernel": layer.kernel, "stride": layer.conv_stride, "padding": layer.conv_padding,
+                "weight_bits": layer.weight_bits, "per_channel": layer.per_channel}
+    if isinstance(layer, SpikeMaxPool):
+        return {"type": "maxpool", "kernel": layer.kernel}
+    if isinstance(layer, SpikeFlatten):
+        return {"type": "flatten"}
+    if isinstance(layer, DCLL):
+        p = layer.params
+        return {"type": "dcll", "synapse": layer_to_spec(layer.synapse), "out_features": layer.out_features,
+                "num_classes": layer.num_classes, "kq": p.kq, "kp": p.kp, "kr": p.kr, "threshold": layer.threshold,
+                "rho": layer.rho, "state_bits": p.state_bits, "seed": layer.seed}
     if isinstance(layer, QuantLinear):
         return {
             "type": "linear",
@@ -100,6 +124,18 @@ def layer_from_spec(spec: dict[str, Any]) -> nn.Module:
     """Rebuild a layer from :func:`layer_to_spec` output."""
     kind = spec.get("type")
     leak = {k: spec[k] for k in ("beta", "leak_shift", "beta_frac_bits") if k in spec}
+    if kind == "conv":
+        return QuantConv2d(spec["in_channels"], spec["out_channels"], spec["kernel"], spec["stride"],
+                           spec["padding"], spec["weight_bits"], bool(spec.get("per_channel")))
+    if kind == "maxpool":
+        return SpikeMaxPool(spec["kernel"])
+    if kind == "flatten":
+        return SpikeFlatten()
+    if kind == "dcll":
+        syn = layer_from_spec(spec["synapse"])
+        assert isinstance(syn, (QuantConv2d, QuantLinear))
+        return DCLL(syn, spec["out_features"], spec["num_classes"], spec["kq"], spec["kp"], spec["kr"],
+                    spec["threshold"], spec["rho"], spec["state_bits"], spec["seed"])
     if kind == "linear":
         return QuantLinear(
             spec["in_features"], spec["out_features"], spec["weight_bits"], bool(spec.get("per_channel"))
@@ -110,7 +146,9 @@ def layer_from_spec(spec: dict[str, Any]) -> nn.Module:
         return IF(threshold=spec["threshold"], reset=spec["reset"], state_bits=spec["state_bits"])
     if kind == "li":
         return LI(state_bits=spec["state_bits"], **leak)
-    raise SNN2FPGAError(f"unknown layer type {kind!r} in model spec (known: linear, lif, if, li)")
+    raise SNN2FPGAError(
+        f"unknown layer type {kind!r} in model spec (known: linear, conv, maxpool, flatten, lif, if, li, dcll)"
+    )
 
 
 class SNNClassifier(nn.Module):
@@ -133,20 +171,39 @@ class SNNClassifier(nn.Module):
         return int(np.prod(self.spec.input_shape))
 
     def quantize(self, x: torch.Tensor | np.ndarray) -> np.ndarray:
-        """Host-side input quantization: [B, *input_shape] in [0, 1] -> uint8 [B, N]."""
+        """Host-side input quantization: features [B, *input_shape] in [0, 1] -> uint8 [B, N]; for the
+        iq_plane encoder, I/Q frames [B, T, 2] -> normalised signed 8-bit codes [B, T, 2]."""
         arr = x.detach().cpu().numpy() if isinstance(x, torch.Tensor) else np.asarray(x)
         if arr.ndim < 2 or int(np.prod(arr.shape[1:])) != self.num_inputs:
             raise SNN2FPGAError(
                 f"input has shape {tuple(arr.shape)}, the model expects [batch, "
                 f"{', '.join(map(str, self.spec.input_shape))}] ({self.num_inputs} features)"
             )
+        if self.encoder.kind is EncoderKind.IQ_PLANE:
+            from snn2fpga.data.radioml import iq_normalize
+
+            frames = iq_normalize(arr.reshape(arr.shape[0], -1, 2), self.encoder.iq_norm)
+            return quantize_iq(frames, self.encoder.iq_range)
         return quantize_input(arr.reshape(arr.shape[0], -1))
 
     def encode(self, x: torch.Tensor | np.ndarray, seed: int | None = None) -> torch.Tensor:
-        """Spikes [T, B, N] (float 0/1) for features x; ``seed`` overrides the encoder seed (training)."""
+        """Spikes [T, B, N] (or [T, B, 1, G, G] for iq_plane), float 0/1; ``seed`` overrides the rate
+        encoder's seed (training)."""
         q = self.quantize(x)
+        if self.encoder.kind is EncoderKind.IQ_PLANE:
+            return torch.from_numpy(iq_plane_encode(q, self.encoder.grid)).to(torch.float32)
         s = encode(q, self.encoder.kind, self.encoder.timesteps, self.encoder.seed if seed is None else seed)
-        return torch.from_numpy(s).to(torch.float32)
+        spikes = torch.from_numpy(s).to(torch.float32)
+        if self.takes_maps:  # a convolutional first layer: [T, B, N] -> [T, B, C, H, W]
+            shape = self.spec.input_shape if len(self.spec.input_shape) == 3 else [1, *self.spec.input_shape]
+            spikes = spikes.reshape(spikes.shape[0], spikes.shape[1], *shape)
+        return spikes
+
+    @property
+    def takes_maps(self) -> bool:
+        """True when the first layer is convolutional (its input is spike maps)."""
+        first = self.layers[0]
+        return isinstance(first, QuantConv2d) or (isinstance(first, DCLL) and isinstance(first.synapse, QuantConv2d))
 
     def forward(self, x: torch.Tensor | np.ndarray, seed: int | None = None) -> torch.Tensor:
         return self.layers(self.encode(x, seed))

@@ -31,8 +31,8 @@ DEFAULT_BETA_FRAC_BITS = 8
 class LayerTrace:
     """What the integer path of one neuron layer produced for the last batch (numpy, exact)."""
 
-    spikes: np.ndarray  # uint8 [T, B, C]
-    v_final: np.ndarray  # int64 [B, C]
+    spikes: np.ndarray  # uint8 [T, B, C] (or [T, B, C, H, W] after a convolution)
+    v_final: np.ndarray  # int64 [B, C] (or [B, C, H, W])
     saturations: np.ndarray  # int64 [B]
     v_absmax: np.ndarray  # int64 [B]
 
@@ -97,8 +97,10 @@ class _NeuronBase(nn.Module):
     def forward(self, x: torch.Tensor | IntCurrent) -> torch.Tensor:
         if isinstance(x, IntCurrent):
             return self._forward_int(x)
-        if x.dim() != 3:
-            raise SNN2FPGAError(f"{type(self).__name__} expects currents [T, B, C], got {tuple(x.shape)}")
+        if x.dim() not in (3, 5):
+            raise SNN2FPGAError(
+                f"{type(self).__name__} expects currents [T, B, C] or [T, B, C, H, W], got {tuple(x.shape)}"
+            )
         return self._forward_float(x)
 
     def _forward_float(self, cur: torch.Tensor) -> torch.Tensor:
@@ -122,8 +124,10 @@ class _NeuronBase(nn.Module):
         p = self.params
         theta_np = self.integer_thresholds(cur.scale)
         check_thresholds(theta_np, p, type(self).__name__)
-        theta = torch.from_numpy(theta_np)
-        c = cur.value.to(torch.int64)
+        shape = tuple(cur.value.shape)
+        c = cur.value.to(torch.int64).reshape(shape[0], shape[1], -1)
+        per_channel = int(np.prod(shape[3:])) if len(shape) > 3 else 1  # conv: Ho*Wo positions per channel
+        theta = torch.from_numpy(np.repeat(theta_np, per_channel))
         steps, batch, chans = c.shape
         v = torch.zeros(batch, chans, dtype=torch.int64)
         sats = torch.zeros(batch, dtype=torch.int64)
@@ -150,11 +154,12 @@ class _NeuronBase(nn.Module):
             else:
                 trace.append(v)
         self.last_trace = LayerTrace(
-            spikes=spikes.numpy(), v_final=v.numpy().copy(), saturations=sats.numpy(), v_absmax=vmax.numpy()
+            spikes=spikes.numpy().reshape(shape), v_final=v.numpy().reshape(shape[1:]).copy(),
+            saturations=sats.numpy(), v_absmax=vmax.numpy(),
         )
         if self.spiking:
-            return spikes.to(torch.float32)
-        return torch.stack(trace)
+            return spikes.to(torch.float32).reshape(shape)
+        return torch.stack(trace).reshape(shape)
 
 
 class LIF(_NeuronBase):

@@ -6,16 +6,18 @@ the registry explicitly here so that `getCustomOp` finds them after `import snn2
 
 from qonnx.custom_op.registry import add_op_to_domain
 
-from snn2fpga.ops.encoder_op import SpikeEncoder
+from snn2fpga.ops.encoder_op import IQPlaneEncoder, SpikeEncoder
 from snn2fpga.ops.hls import HLS_DOMAIN, HLS_OPS
-from snn2fpga.ops.hw import HW_DOMAIN, HW_OPS  # noqa: I001  (after neuron_ops, which it builds on)
-from snn2fpga.ops.neuron_ops import LIF, LeakyIntegrator
+from snn2fpga.ops.hw import HW_DOMAIN, HW_OPS
+from snn2fpga.ops.neuron_ops import DCLL, LIF, LeakyIntegrator
 
 DOMAIN = "snn2fpga.ops"
 
-__all__ = ["DOMAIN", "HLS_DOMAIN", "HW_DOMAIN", "LIF", "LeakyIntegrator", "SpikeEncoder"]
+__all__ = [
+    "DCLL", "DOMAIN", "HLS_DOMAIN", "HW_DOMAIN", "IQPlaneEncoder", "LIF", "LeakyIntegrator", "SpikeEncoder",
+]
 
-for _op in (SpikeEncoder, LIF, LeakyIntegrator):
+for _op in (SpikeEncoder, IQPlaneEncoder, LIF, LeakyIntegrator, DCLL):
     add_op_to_domain(DOMAIN, _op)
 for _op in HW_OPS:
     add_op_to_domain(HW_DOMAIN, _op)

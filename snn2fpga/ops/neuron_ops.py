@@ -20,6 +20,7 @@ from qonnx.core.datatype import DataType
 from qonnx.custom_op.base import CustomOp
 
 from snn2fpga.errors import SNN2FPGAError
+from snn2fpga.semantics.dcll import DCLLParams, run_dcll
 from snn2fpga.semantics.neuron import LeakMode, NeuronParams, NeuronTrace, ResetMode, run_neurons
 
 _LEAKS = {m.value for m in LeakMode}
@@ -42,6 +43,8 @@ class _NeuronOp(CustomOp):
             "threshold": ("ints", False, []),
             # real weight scale per output channel: real current = integer current * scale
             "weight_scale": ("floats", False, []),
+            # T when the current is a map [T*B, C, H, W] (time folded into the batch); 0 for [T, B, C]
+            "timesteps": ("i", False, 0),
         }
 
     def neuron_params(self) -> NeuronParams:
@@ -68,8 +71,7 @@ class _NeuronOp(CustomOp):
         node = self.onnx_node
         if self.spiking:
             return helper.make_node("Identity", [node.input[0]], [node.output[0]])
-        shape = model.get_tensor_shape(node.input[0])
-        return self.make_const_shape_op(shape[1:])
+        return self.make_const_shape_op(model.get_tensor_shape(node.output[0]))
 
     def infer_node_datatype(self, model: Any) -> None:
         node = self.onnx_node
@@ -81,26 +83,43 @@ class _NeuronOp(CustomOp):
         if len(outs) > 1:
             model.set_tensor_datatype(outs[1], DataType["INT64"])
 
-    def run(self, current: np.ndarray) -> NeuronTrace:
-        """Execute the reference on an integer-valued current [T, B, C]."""
+    def unfold(self, current: np.ndarray) -> tuple[np.ndarray, tuple[int, ...], int]:
+        """Integer current as [T, B, C*H*W]; also the original shape and the positions per channel."""
         cur = np.asarray(current)
-        if cur.ndim != 3:
-            raise SNN2FPGAError(f"node {self.onnx_node.name}: current must be [T, B, C], got {cur.shape}")
-        as_int = np.rint(cur).astype(np.int64)
-        if not np.array_equal(as_int, cur):
+        steps = int(self.get_nodeattr("timesteps"))
+        if cur.ndim == 4 and steps > 0 and cur.shape[0] % steps == 0:
+            flat = cur.reshape(steps, cur.shape[0] // steps, -1)
+            per_channel = cur.shape[2] * cur.shape[3]
+        elif cur.ndim == 3:
+            flat, per_channel = cur, 1
+        else:
+            raise SNN2FPGAError(
+                f"node {self.onnx_node.name}: current must be [T, B, C] or [T*B, C, H, W] with timesteps set, "
+                f"got {cur.shape}"
+            )
+        as_int = np.rint(flat).astype(np.int64)
+        if not np.array_equal(as_int, flat):
             raise SNN2FPGAError(
                 f"node {self.onnx_node.name}: the synaptic current is not integer-valued; the neuron ops "
                 "need integer weights and binary spikes upstream"
             )
-        return run_neurons(as_int, self.thresholds(cur.shape[2]), self.neuron_params())
+        return as_int, cur.shape, per_channel
+
+    def run(self, current: np.ndarray) -> NeuronTrace:
+        """Execute the reference on an integer-valued current [T, B, C] (or a folded map)."""
+        cur, shape, per_channel = self.unfold(current)
+        theta = np.repeat(self.thresholds(cur.shape[2] // per_channel), per_channel)
+        return run_neurons(cur, theta, self.neuron_params())
 
     def execute_node(self, context: dict[str, np.ndarray], graph: Any) -> None:
         node = self.onnx_node
-        trace = self.run(context[node.input[0]])
+        cur = np.asarray(context[node.input[0]])
+        trace = self.run(cur)
         outs = list(node.output)
         if self.spiking:
-            context[outs.pop(0)] = trace.spikes.astype(np.float32)
-        context[outs[0]] = trace.v_final
+            context[outs.pop(0)] = trace.spikes.astype(np.float32).reshape(cur.shape)
+        batch = trace.v_final.shape[0]
+        context[outs[0]] = trace.v_final.reshape(batch, *cur.shape[1:]) if cur.ndim == 4 else trace.v_final
         if len(outs) > 1:
             context[outs[1]] = trace.saturations
 
@@ -111,6 +130,40 @@ class _NeuronOp(CustomOp):
         except SNN2FPGAError as exc:
             msgs.append(str(exc))
         return msgs
+
+
+class DCLL(_NeuronOp):
+    """DCLL neuron update over a sequence (semantics.dcll): outputs spikes, final U, saturations."""
+
+    spiking = True
+
+    def get_nodeattr_types(self) -> dict[str, Any]:
+        return {
+            "state_bits": ("i", True, 24),
+            "kq": ("i", True, 1),
+            "kp": ("i", True, 1),
+            "kr": ("i", True, 1),
+            "rho": ("i", False, 0),
+            "threshold": ("ints", False, []),
+            "weight_scale": ("floats", False, []),
+            "timesteps": ("i", False, 0),
+        }
+
+    def dcll_params(self) -> DCLLParams:
+        g = self.get_nodeattr
+        return DCLLParams(int(g("state_bits")), int(g("kq")), int(g("kp")), int(g("kr")), int(g("rho")))
+
+    def run(self, current: np.ndarray) -> NeuronTrace:
+        cur, shape, per_channel = self.unfold(current)
+        theta = np.repeat(self.thresholds(cur.shape[2] // per_channel), per_channel)
+        return run_dcll(cur, theta, self.dcll_params())
+
+    def verify_node(self) -> list[str]:
+        try:
+            self.dcll_params()
+        except SNN2FPGAError as exc:
+            return [str(exc)]
+        return []
 
 
 class LIF(_NeuronOp):

@@ -33,6 +33,7 @@ class EncoderKind(StrEnum):
 
     RATE = "rate"
     LATENCY = "latency"
+    IQ_PLANE = "iq_plane"  # radio I/Q samples, one spike per sample on a grid (semantics.iq)
 
 
 def quantize_input(x: npt.ArrayLike) -> npt.NDArray[np.uint8]:
@@ -101,4 +102,6 @@ def encode(q: npt.ArrayLike, kind: EncoderKind, timesteps: int, seed: int = 0) -
         raise SNN2FPGAError(f"timesteps must be >= 1, got {timesteps}")
     if kind is EncoderKind.RATE:
         return rate_encode(q, timesteps, seed)
-    return latency_encode(q, timesteps)
+    if kind is EncoderKind.LATENCY:
+        return latency_encode(q, timesteps)
+    raise SNN2FPGAError("the iq_plane encoder takes I/Q codes: use snn2fpga.semantics.iq.iq_plane_encode")
