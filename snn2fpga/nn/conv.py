@@ -83,7 +83,9 @@ class QuantConv2d(qnn.QuantConv2d):
         spikes = flat.detach().to(torch.float64)
         if not torch.all((spikes == 0) | (spikes == 1)):
             raise SNN2FPGAError("the integer path of QuantConv2d takes binary spikes (0/1) as input")
-        cur = F.conv2d(spikes, w_int.to(torch.float64), stride=self.conv_stride, padding=self.conv_padding)
+        # exact in float32 while every partial sum stays below 2^24 (the usual case), else float64
+        dtype = torch.float32 if int(w_int.abs().sum(dim=(1, 2, 3)).max()) < (1 << 24) else torch.float64
+        cur = F.conv2d(spikes.to(dtype), w_int.to(dtype), stride=self.conv_stride, padding=self.conv_padding)
         cur = cur.to(torch.int64)
         return IntCurrent(value=cur.reshape(steps, batch, *cur.shape[1:]), scale=scale)
 

@@ -95,18 +95,25 @@ class DCLL(nn.Module):
             p_in = torch.stack(traces)
         u_syn = self.synapse(p_in)
         assert isinstance(u_syn, torch.Tensor)
-        r = torch.zeros_like(u_syn[0])
-        s_prev = torch.zeros_like(u_syn[0])
-        out, self.local_scores = [], []
-        for t in range(u_syn.shape[0]):
-            r = gamma * r - self.rho * s_prev
-            u = u_syn[t] + r
-            spk = spike_fn(u - self.threshold, 5.0 / max(self.threshold, 1e-6))
-            s_prev = spk.detach()
-            out.append(spk)
-            if self.num_classes:
-                self.local_scores.append(spk.reshape(spk.shape[0], -1) @ self.local_readout.T)
-        return torch.stack(out)
+        # R and the spikes that drive it carry no gradient: compute the refractory trace first
+        # (sequential, no graph), then the spikes of all timesteps at once with the surrogate.
+        with torch.no_grad():
+            u_val = u_syn.detach()
+            r = torch.zeros_like(u_val[0])
+            s_prev = torch.zeros_like(u_val[0])
+            refr = []
+            for t in range(u_val.shape[0]):
+                r = gamma * r - self.rho * s_prev
+                refr.append(r)
+                s_prev = (u_val[t] + r >= self.threshold).to(u_val.dtype)
+            r_all = torch.stack(refr)
+        spikes = spike_fn(u_syn + r_all - self.threshold, 5.0 / max(self.threshold, 1e-6))
+        if self.num_classes:
+            flat = spikes.reshape(spikes.shape[0], spikes.shape[1], -1)
+            self.local_scores = list(flat @ self.local_readout.T)  # per timestep [B, classes]
+        else:
+            self.local_scores = []
+        return spikes
 
     def _forward_int(self, cur: IntCurrent) -> torch.Tensor:
         theta_c, params = self.integer_params(cur.scale)

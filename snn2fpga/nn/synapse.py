@@ -88,6 +88,8 @@ class QuantLinear(qnn.QuantLinear):
         spikes = x.detach().to(torch.int64)
         if not torch.all((spikes == 0) | (spikes == 1)):
             raise SNN2FPGAError("the integer path of QuantLinear takes binary spikes (0/1) as input")
-        # float64 holds every partial sum exactly (|sum| <= in_features * 2^15 << 2^53) and uses BLAS.
-        current = (spikes.to(torch.float64) @ w_int.to(torch.float64).T).to(torch.int64)
+        # exact in float32 while every partial sum stays below 2^24 (the usual case), else float64
+        # (|sum| <= in_features * 2^15 << 2^53); both use BLAS.
+        dtype = torch.float32 if int(w_int.abs().sum(dim=1).max()) < (1 << 24) else torch.float64
+        current = (spikes.to(dtype) @ w_int.to(dtype).T).to(torch.int64)
         return IntCurrent(value=current, scale=scale)
