@@ -24,7 +24,9 @@ from snn2fpga.train.bptt import EpochResult, TrainConfig, evaluate
 BURN_IN_FRACTION = 0.25
 
 
-def local_losses(model: SNNClassifier, x: np.ndarray, y: torch.Tensor, burn_in: int) -> tuple[torch.Tensor, torch.Tensor]:
+def local_losses(
+    model: SNNClassifier, x: np.ndarray, y: torch.Tensor, burn_in: int
+) -> tuple[torch.Tensor, torch.Tensor]:
     """(sum of the layers' local losses + the readout loss, readout scores) for one batch."""
     loss_fn = nn.CrossEntropyLoss()
     h = model.encode(x)
