@@ -41,8 +41,15 @@ def words_per_sample(input_kind: str, features: int, timesteps: int) -> int:
 
 
 def pack_inputs(graph_input: np.ndarray, input_kind: str) -> np.ndarray:
-    """Host words [n, words] for a batch: uint8 features [n, N] (4 per word, little-endian), or spike
-    trains [T, n, N] (32 per word per timestep, input i at bit i % 32 of word i // 32)."""
+    """Host words [n, words] for a batch: uint8 features [n, N] (4 per word, little-endian), spike
+    trains [T, n, N] (32 per word per timestep, input i at bit i % 32 of word i // 32), or signed 8-bit
+    I/Q codes [n, T, 2] ("iq": bytes I(t), Q(t), I(t+1), Q(t+1) per word; an odd T pads the last word)."""
+    if input_kind == "iq":
+        codes = np.asarray(graph_input).astype(np.int64) & 0xFF
+        n, steps, _ = codes.shape
+        flat = np.zeros((n, -(-steps // 2) * 4), dtype=np.uint64)
+        flat[:, : steps * 2] = codes.reshape(n, steps * 2)
+        return (flat.reshape(n, -1, 4) << (np.uint64(8) * np.arange(4, dtype=np.uint64))).sum(axis=2).astype(np.uint32)
     if input_kind == "spikes":
         spikes = np.asarray(graph_input).astype(np.uint64)
         steps, n, n_in = spikes.shape

@@ -28,7 +28,8 @@ from snn2fpga.ops.hls import HLS_DOMAIN, StageCode
 
 TOP = "snn_top"
 KERNEL_DIR = Path(__file__).resolve().parents[2] / "hls"
-KERNEL_HEADERS = ("snn_common.h", "snn_encoders.h", "snn_dense.h", "snn_readout.h", "snn_axis.h")
+KERNEL_HEADERS = ("snn_common.h", "snn_encoders.h", "snn_dense.h", "snn_readout.h", "snn_axis.h", "snn_neurons.h",
+                  "snn_conv.h", "snn_iq.h")
 GENERATED = ("snn_params.h", "snn_top.h", "snn_top.cpp", "csim_lib.cpp")
 VALUES_PER_LINE = 32
 MAX_FIFO_DEPTH = 1024
@@ -46,6 +47,7 @@ class HLSProject:
     input_kind: str
     tap_layers: list[str]  # node names of the spiking layers whose spike counts the csim taps record
     tap_channels: list[int]
+    tap_maps: list[list[int]]  # per tap: [C, H, W] when its counts are in NHWC stream order, else []
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -89,7 +91,7 @@ def stage_codes(model: ModelWrapper) -> list[StageCode]:
         op = getCustomOp(node)
         ident = identifier(node.name, taken)
         out_simd = int(getCustomOp(nodes[i + 1]).get_nodeattr("SIMD")) if i + 1 < len(nodes) else 1
-        if node.op_type in ("SpikingDense_hls", "DenseReadout_hls"):
+        if node.op_type in ("SpikingDense_hls", "DenseReadout_hls", "SpikingConv_hls"):
             codes.append(op.stage_code(ident, out_simd, model.get_initializer(node.input[1])))
         else:
             codes.append(op.stage_code(ident, out_simd))
@@ -130,7 +132,8 @@ def generate_project(model: ModelWrapper, out_dir: Path, source: str = "model") 
             width = int(code.out_type.split("<")[1].rstrip(">"))
             steps = {name: value for _, name, value in code.fields}["T"]
             st.update(tap_index=len(taps), tap_width=width, tap_channels=code.tap_channels, tap_steps=steps)
-            taps.append({"ident": code.ident, "node": node_name, "channels": code.tap_channels})
+            taps.append({"ident": code.ident, "node": node_name, "channels": code.tap_channels,
+                         "maps": code.tap_maps})
         stages.append(st)
         streams.append({"name": f"{code.ident}_out", "ctype": code.out_type, "depth": _fifo_depth(code)})
     input_kind = str(getCustomOp(dataflow_nodes(model)[0]).get_nodeattr("kind"))
@@ -148,5 +151,5 @@ def generate_project(model: ModelWrapper, out_dir: Path, source: str = "model") 
     return HLSProject(
         hls_dir=hls_dir, top=TOP, stage_names=[c.ident for c in codes], in_words=codes[0].host_in_words,
         out_words=codes[-1].host_out_words, input_kind=input_kind, tap_layers=[t["node"] for t in taps],
-        tap_channels=[t["channels"] for t in taps],
+        tap_channels=[t["channels"] for t in taps], tap_maps=[t["maps"] for t in taps],
     )

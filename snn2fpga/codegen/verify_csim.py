@@ -64,8 +64,13 @@ def verify_csim(
         bad_score = np.any(sim_scores != ref_scores, axis=1)
         bad_pred = sim_pred != np.asarray(ctx[PREDICTION])
         bad_spk = np.zeros(n, dtype=bool)
-        for layer, counts in zip(project.tap_layers, res.taps, strict=True):
-            ref_counts = np.asarray(ctx[f"{layer}_spikes"]).sum(axis=0).astype(np.int64)
+        for layer, counts, maps in zip(project.tap_layers, res.taps, project.tap_maps, strict=True):
+            ref_spikes = np.asarray(ctx[f"{layer}_spikes"])
+            if maps:  # [T*n, C, H, W] -> per-sample counts in the stream's NHWC order
+                per = ref_spikes.reshape(-1, n, *maps).sum(axis=0)
+                ref_counts = per.transpose(0, 2, 3, 1).reshape(n, -1).astype(np.int64)
+            else:
+                ref_counts = ref_spikes.sum(axis=0).astype(np.int64)
             bad_spk |= np.any(counts != ref_counts, axis=1)
         bad = bad_score | bad_pred | bad_spk
         if report.first_mismatch is None and bad.any():

@@ -9,6 +9,7 @@ from qonnx.custom_op.registry import add_op_to_domain
 from snn2fpga.ops.encoder_op import IQPlaneEncoder, SpikeEncoder
 from snn2fpga.ops.hls import HLS_DOMAIN, HLS_OPS
 from snn2fpga.ops.hw import HW_DOMAIN, HW_OPS
+from snn2fpga.ops.hw_maps import HW_MAP_OPS
 from snn2fpga.ops.neuron_ops import DCLL, LIF, LeakyIntegrator
 
 DOMAIN = "snn2fpga.ops"
@@ -19,7 +20,7 @@ __all__ = [
 
 for _op in (SpikeEncoder, IQPlaneEncoder, LIF, LeakyIntegrator, DCLL):
     add_op_to_domain(DOMAIN, _op)
-for _op in HW_OPS:
+for _op in (*HW_OPS, *HW_MAP_OPS):
     add_op_to_domain(HW_DOMAIN, _op)
 for _op in HLS_OPS:
     add_op_to_domain(HLS_DOMAIN, _op)

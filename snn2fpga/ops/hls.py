@@ -13,7 +13,9 @@ from typing import Any
 
 import numpy as np
 
+from snn2fpga.errors import SNN2FPGAError
 from snn2fpga.ops.hw import DenseReadout, SpikeCounter, SpikeInput, SpikingDense
+from snn2fpga.ops.hw_maps import SpikePool, SpikingConv
 
 HLS_DOMAIN = "snn2fpga.ops.hls"
 HOST_WORD_BITS = 32
@@ -45,6 +47,7 @@ class StageCode:
     arrays: list[tuple[str, str, list[int], list[int]]] = field(default_factory=list)
     args: list[str] = field(default_factory=list)
     tap_channels: int = 0
+    tap_maps: list[int] = field(default_factory=list)  # [C, H, W] when the tapped stream is an NHWC map
     host_in_words: int = 0  # 32-bit words this stage reads from the host per sample (input stage only)
     host_out_words: int = 0  # 32-bit words this stage writes to the host per sample (readout stage only)
 
@@ -59,6 +62,11 @@ class SpikeInput_hls(SpikeInput):  # noqa: N801  (FINN naming: <op>_hls)
     def stage_code(self, ident: str, out_simd: int) -> StageCode:
         kind = self.get_nodeattr("kind")
         n_in, steps = int(self.get_nodeattr("IN")), int(self.get_nodeattr("T"))
+        if kind == "iq":  # two 8-bit codes per timestep, two timesteps per host word -> one event per timestep
+            return StageCode(
+                ident=ident, kernel="iq_encoder", in_type=f"ap_uint<{HOST_WORD_BITS}>", out_type="ap_uint<16>",
+                fields=[_u("T", steps), _u("G", int(self.get_nodeattr("G")))], host_in_words=-(-steps // 2),
+            )
         kernel = {"rate": "rate_encoder", "latency": "latency_encoder", "spikes": "spike_unpack"}[kind]
         words = -(-n_in // 4) if kind != "spikes" else steps * -(-n_in // HOST_WORD_BITS)
         return StageCode(
@@ -69,20 +77,39 @@ class SpikeInput_hls(SpikeInput):  # noqa: N801  (FINN naming: <op>_hls)
         )
 
 
-def _dense_fields(op: SpikingDense | DenseReadout, out_simd: int) -> list[tuple[str, str, str]]:
+def _neuron_fields(op: Any) -> list[tuple[str, str, str]]:
+    """The neuron part of a config struct: LIF/IF/LI leak and reset, or the DCLL trace shifts."""
     g = op.get_nodeattr
+    if g("neuron") == "dcll":
+        return [_u("KQ", g("kq")), _u("KP", g("kp")), _u("KR", g("kr")), ("unsigned", "RHO", f"{int(g('rho'))}u")]
     return [
-        _u("IN", g("IN")), _u("OUT", g("OUT")), _u("SIMD", g("SIMD")), _u("PE", g("PE")), _u("OUT_SIMD", out_simd),
-        _u("T", g("T")), _u("WEIGHT_BITS", g("weight_bits")), _u("STATE_BITS", g("state_bits")),
         ("LeakMode", "LEAK", _LEAK_ENUM[g("leak")]), _u("LEAK_SHIFT", g("leak_shift")), _u("BETA_Q", g("beta_q")),
         _u("BETA_FRAC_BITS", g("beta_frac_bits")), ("ResetMode", "RESET", _RESET_ENUM[g("reset")]),
     ]
 
 
+def _dense_fields(op: SpikingDense | DenseReadout, out_simd: int) -> list[tuple[str, str, str]]:
+    g = op.get_nodeattr
+    return [
+        _u("IN", g("IN")), _u("OUT", g("OUT")), _u("SIMD", g("SIMD")), _u("PE", g("PE")), _u("OUT_SIMD", out_simd),
+        _u("T", g("T")), _u("WEIGHT_BITS", g("weight_bits")), _u("STATE_BITS", g("state_bits")), *_neuron_fields(op),
+    ]
+
+
+def nhwc_order(in_maps: list[int]) -> np.ndarray:
+    """For a dense layer reading a flattened [C, H, W] map streamed NHWC: the C-major input index of
+    every stream position (stream position (y*W + x)*C + c holds input c*H*W + y*W + x)."""
+    chans, height, width = in_maps
+    return np.arange(chans * height * width).reshape(chans, height, width).transpose(1, 2, 0).ravel()
+
+
 def _dense_arrays(op: SpikingDense | DenseReadout, ident: str, weight: np.ndarray) -> list[Any]:
     g = op.get_nodeattr
     n_in, n_out = int(g("IN")), int(g("OUT"))
-    w = np.rint(np.asarray(weight)).astype(np.int64).T  # [OUT, IN]
+    w = np.rint(np.asarray(weight)).astype(np.int64).T  # [OUT, IN], inputs in graph (C-major) order
+    maps = [int(d) for d in g("in_maps")]
+    if maps:  # the kernel sees the inputs in stream (NHWC) order
+        w = w[:, nhwc_order(maps)]
     arrays = [(f"{ident}_cfg::weight_t", f"{ident}_weights", [n_out, n_in], w.ravel().tolist())]
     if op.spiking:
         arrays.append((f"{ident}_cfg::state_t", f"{ident}_thresholds", [n_out], [int(t) for t in g("threshold")]))
@@ -93,11 +120,12 @@ _DENSE_TYPEDEFS = [("ap_int<WEIGHT_BITS>", "weight_t"), ("ap_int<STATE_BITS>", "
 
 
 class SpikingDense_hls(SpikingDense):  # noqa: N801
-    """dense_lif of hls/snn_dense.h."""
+    """dense_lif of hls/snn_dense.h (dense_dcll of hls/snn_conv.h for DCLL neurons)."""
 
     def stage_code(self, ident: str, out_simd: int, weight: np.ndarray) -> StageCode:
+        kernel = "dense_dcll" if self.get_nodeattr("neuron") == "dcll" else "dense_lif"
         return StageCode(
-            ident=ident, kernel="dense_lif", in_type=f"ap_uint<{int(self.get_nodeattr('SIMD'))}>",
+            ident=ident, kernel=kernel, in_type=f"ap_uint<{int(self.get_nodeattr('SIMD'))}>",
             out_type=f"ap_uint<{out_simd}>", fields=_dense_fields(self, out_simd), typedefs=_DENSE_TYPEDEFS,
             arrays=_dense_arrays(self, ident, weight), args=[f"{ident}_weights", f"{ident}_thresholds"],
             tap_channels=int(self.get_nodeattr("OUT")),
@@ -127,5 +155,47 @@ class SpikeCounter_hls(SpikeCounter):  # noqa: N801
         )
 
 
-HLS_OPS = (SpikeInput_hls, SpikingDense_hls, DenseReadout_hls, SpikeCounter_hls)
-__all__ = ["DenseReadout_hls", "SpikeCounter_hls", "SpikeInput_hls", "SpikingDense_hls"]
+class SpikingConv_hls(SpikingConv):  # noqa: N801
+    """conv_neuron (frame-buffered) or conv_event_neuron (one input event per timestep) of hls/snn_conv.h."""
+
+    def stage_code(self, ident: str, out_simd: int, weight: np.ndarray) -> StageCode:
+        g = self.get_nodeattr
+        event = int(g("event")) == 1
+        cout, cin, k = int(g("COUT")), int(g("CIN")), int(g("K"))
+        ho, wo = self.out_hw()
+        w = np.rint(np.asarray(weight)).astype(np.int64).transpose(0, 2, 3, 1).reshape(cout, k * k * cin)
+        neuron = "::NEURON_DCLL" if g("neuron") == "dcll" else "::NEURON_LIF"
+        fields = [
+            _u("H", g("H")), _u("W", g("W")), _u("CIN", cin), _u("COUT", cout), _u("K", k), _u("STRIDE", g("STRIDE")),
+            _u("PAD", g("PAD")), _u("SIMD", g("SIMD")), _u("PE", g("PE")), _u("OUT_SIMD", out_simd), _u("T", g("T")),
+            _u("WEIGHT_BITS", g("weight_bits")), _u("STATE_BITS", g("state_bits")),
+            ("NeuronKind", "NEURON", neuron), *_neuron_fields(self),
+        ]
+        return StageCode(
+            ident=ident, kernel="conv_event_neuron" if event else "conv_neuron",
+            in_type="ap_uint<16>" if event else f"ap_uint<{int(g('SIMD'))}>", out_type=f"ap_uint<{out_simd}>",
+            fields=fields, typedefs=_DENSE_TYPEDEFS,
+            arrays=[(f"{ident}_cfg::weight_t", f"{ident}_weights", [cout, k * k * cin], w.ravel().tolist()),
+                    (f"{ident}_cfg::state_t", f"{ident}_thresholds", [cout], [int(t) for t in g("threshold")])],
+            args=[f"{ident}_weights", f"{ident}_thresholds"], tap_channels=cout * ho * wo, tap_maps=[cout, ho, wo],
+        )
+
+
+class SpikePool_hls(SpikePool):  # noqa: N801
+    """maxpool_or of hls/snn_conv.h: its output words are as wide as its input words (SIMD)."""
+
+    def stage_code(self, ident: str, out_simd: int) -> StageCode:
+        g = self.get_nodeattr
+        simd = int(g("SIMD"))
+        if out_simd != simd:
+            raise SNN2FPGAError(f"pool '{ident}': its consumer reads {out_simd}-bit words but the pool emits {simd}")
+        return StageCode(
+            ident=ident, kernel="maxpool_or", in_type=f"ap_uint<{simd}>", out_type=f"ap_uint<{simd}>",
+            fields=[_u("H", g("H")), _u("W", g("W")), _u("C", g("C")), _u("K", g("K")), _u("SIMD", simd),
+                    _u("T", g("T"))],
+        )
+
+
+HLS_OPS = (SpikeInput_hls, SpikingDense_hls, DenseReadout_hls, SpikeCounter_hls, SpikingConv_hls, SpikePool_hls)
+__all__ = ["DenseReadout_hls", "SpikeCounter_hls", "SpikeInput_hls", "SpikePool_hls", "SpikingConv_hls",
+           "SpikingDense_hls"]

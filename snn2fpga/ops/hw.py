@@ -25,11 +25,31 @@ from qonnx.custom_op.base import CustomOp
 
 from snn2fpga.errors import SNN2FPGAError
 from snn2fpga.ops.neuron_ops import _NeuronOp
+from snn2fpga.semantics.dcll import DCLLParams, run_dcll
 from snn2fpga.semantics.encoders import EncoderKind, encode
+from snn2fpga.semantics.iq import iq_plane_encode
 from snn2fpga.semantics.neuron import dense_currents
 
 HW_DOMAIN = "snn2fpga.ops.hw"
-INPUT_KINDS = {"rate", "latency", "spikes"}
+INPUT_KINDS = {"rate", "latency", "spikes", "iq"}
+HW_NEURON_ATTRS: dict[str, Any] = {
+    "neuron": ("s", False, "lif", {"lif", "dcll"}),  # LIF/IF (leak attrs) or DCLL (kq, kp, kr, rho)
+    "kq": ("i", False, 0),
+    "kp": ("i", False, 0),
+    "kr": ("i", False, 0),
+    "rho": ("i", False, 0),
+}
+
+
+def run_hw_neurons(op: _NeuronOp, current: np.ndarray) -> Any:
+    """The reference neuron update of a hardware node: LIF/IF/LI, or DCLL when ``neuron == "dcll"``."""
+    if op.get_nodeattr("neuron") != "dcll":
+        return _NeuronOp.run(op, current)
+    cur, _, per_channel = op.unfold(current)
+    theta = np.repeat(op.thresholds(cur.shape[2] // per_channel), per_channel)
+    g = op.get_nodeattr
+    return run_dcll(cur, theta, DCLLParams(int(g("state_bits")), int(g("kq")), int(g("kp")), int(g("kr")),
+                                           int(g("rho"))))
 
 
 class SpikeInput(CustomOp):
@@ -42,13 +62,12 @@ class SpikeInput(CustomOp):
             "T": ("i", True, 1),
             "seed": ("i", False, 0),
             "SIMD": ("i", False, 1),
+            "G": ("i", False, 0),  # kind iq: grid bins per axis
+            "out_maps": ("ints", False, []),  # [C, H, W] when a convolution consumes the spikes
         }
 
     def make_shape_compatible_op(self, model: Any) -> NodeProto:
-        if self.get_nodeattr("kind") == "spikes":
-            return helper.make_node("Identity", [self.onnx_node.input[0]], [self.onnx_node.output[0]])
-        shape = model.get_tensor_shape(self.onnx_node.input[0])
-        return self.make_const_shape_op([int(self.get_nodeattr("T")), *shape])
+        return self.make_const_shape_op(model.get_tensor_shape(self.onnx_node.output[0]))
 
     def infer_node_datatype(self, model: Any) -> None:
         model.set_tensor_datatype(self.onnx_node.output[0], DataType["BINARY"])
@@ -57,15 +76,22 @@ class SpikeInput(CustomOp):
         node = self.onnx_node
         x = context[node.input[0]]
         kind = self.get_nodeattr("kind")
-        if kind == "spikes":
-            context[node.output[0]] = np.asarray(x, dtype=np.float32)
-            return
         steps, seed = int(self.get_nodeattr("T")), int(self.get_nodeattr("seed"))
-        context[node.output[0]] = encode(x, EncoderKind(kind), steps, seed).astype(np.float32)
+        if kind == "iq":
+            grid = int(self.get_nodeattr("G"))
+            spikes = iq_plane_encode(np.rint(x).astype(np.int64), grid).reshape(-1, 1, grid, grid)
+        elif kind == "spikes":
+            spikes = np.asarray(x)
+        else:
+            spikes = encode(x, EncoderKind(kind), steps, seed)
+        maps = [int(d) for d in self.get_nodeattr("out_maps")]
+        if maps and spikes.ndim == 3:
+            spikes = spikes.reshape(-1, *maps)
+        context[node.output[0]] = np.asarray(spikes, dtype=np.float32)
 
     def verify_node(self) -> list[str]:
         msgs = []
-        if int(self.get_nodeattr("IN")) % int(self.get_nodeattr("SIMD")):
+        if self.get_nodeattr("kind") != "iq" and int(self.get_nodeattr("IN")) % int(self.get_nodeattr("SIMD")):
             msgs.append("SIMD must divide IN")
         return msgs
 
@@ -82,8 +108,14 @@ class _DenseBase(_NeuronOp):
             "PE": ("i", False, 1),
             "SIMD": ("i", False, 1),
             "weight_bits": ("i", True, 4),
+            **HW_NEURON_ATTRS,
+            # [C, H, W] when the input is a spike map (flattened C-major here; streamed NHWC in hardware)
+            "in_maps": ("ints", False, []),
         })
         return attrs
+
+    def run(self, current: np.ndarray) -> Any:
+        return run_hw_neurons(self, current)
 
     def folds(self) -> tuple[int, int]:
         """(NF, SF): neuron folds OUT/PE and synapse folds IN/SIMD."""
@@ -94,6 +126,9 @@ class _DenseBase(_NeuronOp):
     def execute_node(self, context: dict[str, np.ndarray], graph: Any) -> None:
         node = self.onnx_node
         spikes = np.asarray(context[node.input[0]])
+        if spikes.ndim == 4:  # a flattened spike map [T*B, C, H, W] -> [T, B, C*H*W]
+            steps = int(self.get_nodeattr("T"))
+            spikes = spikes.reshape(steps, spikes.shape[0] // steps, -1)
         weight = np.asarray(context[node.input[1]])  # [IN, OUT] integer-valued
         currents = dense_currents(spikes.astype(np.uint8), np.rint(weight).astype(np.int64).T)
         trace = self.run(currents.astype(np.float64))

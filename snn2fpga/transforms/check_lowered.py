@@ -11,8 +11,10 @@ from snn2fpga.ops.hw import HW_DOMAIN
 
 HOST_TAIL_OPS = {"Identity", "ArgMax"}  # prediction from the scores: stays on the host
 SUPPORTED = (
-    "SpikeEncoder / spike-train input, Quant -> MatMul -> LIF (spiking dense) or -> LeakyIntegrator (readout), "
-    "ReduceSum over time (spike-count readout), then Identity/ArgMax on the host"
+    "SpikeEncoder / IQPlaneEncoder / spike-train input, Quant -> MatMul -> LIF / DCLL (spiking dense) or -> "
+    "LeakyIntegrator (readout), Quant -> Conv -> LIF / DCLL (spiking convolution), MaxPool (OR pooling), "
+    "Reshape (flatten before a dense layer), ReduceSum over time (spike-count readout), then Identity/ArgMax "
+    "on the host"
 )
 
 
@@ -29,7 +31,7 @@ class CheckLowered(Transformation):
                 f"node '{node.name}' ({node.domain + '.' if node.domain else ''}{node.op_type}) cannot be mapped to "
                 f"hardware; supported: {SUPPORTED}"
             )
-        dense = [n for n in model.graph.node if n.op_type.startswith(("SpikingDense", "DenseReadout"))]
+        dense = [n for n in model.graph.node if n.op_type.startswith(("SpikingDense", "DenseReadout", "SpikingConv"))]
         if not dense:
             raise SNN2FPGAError(f"the graph has no layer to map to hardware; supported: {SUPPORTED}")
         return model, False

@@ -7,6 +7,7 @@ from qonnx.core.datatype import DataType
 from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.transformation.base import Transformation
 
+from snn2fpga.errors import SNN2FPGAError
 from snn2fpga.ops import DOMAIN
 from snn2fpga.ops.hw import HW_DOMAIN
 from snn2fpga.transforms.graph_util import node_attr
@@ -27,6 +28,14 @@ class LowerSpikeInput(Transformation):
         if any(n.op_type == "SpikeInput" for n in graph.node):
             return model, False
         for idx, node in enumerate(graph.node):
+            if node.op_type == "IQPlaneEncoder" and node.domain == DOMAIN:
+                new = helper.make_node(
+                    "SpikeInput", list(node.input), list(node.output), name=INPUT_NODE, domain=HW_DOMAIN, kind="iq",
+                    IN=2, T=int(node_attr(node, "timesteps")), G=int(node_attr(node, "grid")), seed=0, SIMD=1,
+                )
+                graph.node.remove(node)
+                graph.node.insert(idx, new)
+                return model, False
             if node.op_type == "SpikeEncoder" and node.domain == DOMAIN:
                 n_in = model.get_tensor_shape(node.input[0])[-1]
                 new = helper.make_node(
@@ -39,7 +48,13 @@ class LowerSpikeInput(Transformation):
                 return model, False
         # host-encoded spikes: global input [T, 1, N] feeds the first MatMul directly
         inp = graph.input[0].name
-        steps, batch, n_in = model.get_tensor_shape(inp)
+        shape = model.get_tensor_shape(inp)
+        if len(shape) != 3:
+            raise SNN2FPGAError(
+                "host-encoded spike maps as the graph input cannot be lowered yet: use the on-chip rate/latency "
+                "encoder for images or the I/Q encoder for radio frames"
+            )
+        steps, batch, n_in = shape
         out = f"{inp}_spikes"
         for node in graph.node:
             for i, name in enumerate(node.input):
