@@ -115,6 +115,7 @@ struct snn_dcll_cfg_check {
     static_assert(CFG::KR >= 1 && CFG::KR <= CFG::STATE_BITS, "KR must be in 1..STATE_BITS");
     static_assert((unsigned long long)CFG::RHO <= (1ull << (CFG::STATE_BITS - 1)) - 1,
                   "RHO must be in 0..2^(STATE_BITS-1)-1");
+    static_assert(CFG::FRAC_BITS <= 16, "FRAC_BITS must be in 0..16");
     static const bool ok = true;
 };
 
@@ -196,7 +197,9 @@ struct snn_dcll_neuron {
         const state_t p_leak = snn_leak<LEAK_SHIFT, CFG::KP, 0, 0>::apply(p);
         const state_t r_leak = snn_leak<LEAK_SHIFT, CFG::KR, 0, 0>::apply(r);
         bool cq = false, cp = false, cr = false, cu = false;
-        const ap_int<WA + 1> q_sum = ap_int<WA + 1>(q_leak) + current;
+        // the current enters the traces with FRAC_BITS fractional bits (a shift: no multiplier)
+        typedef ap_int<WA + CFG::FRAC_BITS + 1> qsum_t;
+        const qsum_t q_sum = qsum_t(q_leak) + (qsum_t(current) << CFG::FRAC_BITS);
         const state_t q_new = snn_saturate<SB>(q_sum, cq);
         const wide_t p_sum = wide_t(p_leak) + wide_t(q);  // the OLD Q
         const state_t p_new = snn_saturate<SB>(p_sum, cp);

@@ -29,16 +29,23 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     t = sub.add_parser("train", help="train a quantized SNN with surrogate-gradient BPTT")
-    t.add_argument("--dataset", default="digits", help="digits | fashion-mnist | mnist (default: digits)")
+    t.add_argument("--dataset", default="digits",
+                   help="digits | fashion-mnist | mnist | radioml-synth | rml2016 | rml2018 (default: digits)")
     t.add_argument("--data-dir", help="folder with the IDX files of fashion-mnist / mnist")
-    t.add_argument("--arch", default="lif-mlp", help="architecture (default: lif-mlp)")
+    t.add_argument("--arch", default="lif-mlp", help="lif-mlp | lif-cnn | dcll-radioml (default: lif-mlp)")
+    t.add_argument("--channels", type=int, nargs="+", help="conv channels per layer (lif-cnn: 16 32; dcll: 32 32 32)")
+    t.add_argument("--kernel", type=int, help="conv kernel size (lif-cnn: 5; dcll-radioml: 7, padding K//2)")
+    t.add_argument("--grid", type=int, default=32, help="dcll-radioml: I/Q-plane bins per axis (default: 32)")
+    t.add_argument("--frame-length", type=int, default=128, help="radioml-synth: samples per frame (128 or 1024)")
+    t.add_argument("--synth-frames", type=int, default=100, help="radioml-synth: frames per class and SNR")
+    t.add_argument("--snrs", type=int, nargs="+", help="radio datasets: keep only these SNRs (dB)")
     t.add_argument("--hidden", type=int, nargs="+", default=[128], help="hidden layer widths (default: 128)")
     t.add_argument("--weight-bits", type=int, default=4, help="weight bits, 2..16 (default: 4)")
-    t.add_argument("--state-bits", type=int, default=16, help="membrane bits, 2..32 (default: 16)")
+    t.add_argument("--state-bits", type=int, help="membrane bits, 2..32 (default: 16; DCLL: 24)")
     t.add_argument("--timesteps", type=int, default=16, help="timesteps T per sample (default: 16)")
     t.add_argument("--encoder", choices=["rate", "latency"], default="rate", help="spike encoder (default: rate)")
     t.add_argument("--leak-shift", type=int, default=3, help="LIF leak V - (V >> k), beta = 1 - 2^-k (default: 3)")
-    t.add_argument("--threshold", type=float, default=1.0, help="firing threshold, real units (default: 1.0)")
+    t.add_argument("--threshold", type=float, help="firing threshold, real units (default: 1.0; DCLL: 0.1)")
     t.add_argument("--reset", choices=["subtract", "zero"], default="subtract", help="reset mechanism")
     t.add_argument("--per-channel", action="store_true", help="one weight scale per neuron")
     t.add_argument("--quant", choices=["qat", "ptq"], default="qat",
@@ -105,6 +112,9 @@ def _dispatch(args: argparse.Namespace) -> dict[str, Any]:
             threshold=args.threshold, reset=args.reset, per_channel=args.per_channel, quant=args.quant,
             clip_percentile=args.clip_percentile, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
             seed=args.seed, calib_margin=args.calib_margin, progress=not args.no_progress,
+            channels=tuple(args.channels) if args.channels else None, kernel=args.kernel, grid=args.grid,
+            frame_length=args.frame_length, synth_frames=args.synth_frames,
+            snrs=tuple(args.snrs) if args.snrs else None,
         )
         return commands.run_train(opts)
     if args.command == "export":

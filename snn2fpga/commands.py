@@ -10,14 +10,15 @@ from typing import Any
 import numpy as np
 
 from snn2fpga.checkpoint import load_checkpoint, save_checkpoint
-from snn2fpga.data import load_dataset
+from snn2fpga.data import Dataset, load_dataset
 from snn2fpga.errors import SNN2FPGAError
 from snn2fpga.export import export
-from snn2fpga.nn import EncoderConfig, SNNClassifier, lif_mlp_spec
+from snn2fpga.nn import EncoderConfig, ModelSpec, SNNClassifier, lif_mlp_spec
 from snn2fpga.semantics import EncoderKind
 from snn2fpga.train import TrainConfig, calibrate_state, evaluate, quantize_post_training, train_bptt
 
-ARCHS = ("lif-mlp",)
+ARCHS = ("lif-mlp", "lif-cnn", "dcll-radioml")
+DCLL_THRESHOLD = 0.1  # default firing threshold of DCLL layers (real units; LIF layers default to 1.0)
 
 
 @dataclass
@@ -30,12 +31,18 @@ class TrainOptions:
     arch: str = "lif-mlp"
     hidden: tuple[int, ...] = (128,)
     weight_bits: int = 4
-    state_bits: int = 16
+    state_bits: int | None = None  # default 16 (LIF), 24 (DCLL)
     timesteps: int = 16
     encoder: str = "rate"
     leak_shift: int = 3
-    threshold: float = 1.0
+    threshold: float | None = None
     reset: str = "subtract"
+    channels: tuple[int, ...] | None = None
+    kernel: int | None = None
+    grid: int = 32
+    frame_length: int = 128
+    synth_frames: int = 100
+    snrs: tuple[int, ...] | None = None
     per_channel: bool = False
     quant: str = "qat"
     clip_percentile: float = 99.9
@@ -47,21 +54,88 @@ class TrainOptions:
     progress: bool = True
 
 
+def _selection(opt: TrainOptions) -> dict[str, Any]:
+    """How a radio dataset was selected and split (stored with the model so later steps reload it)."""
+    from snn2fpga.data.radioml import RADIO_DATASETS
+
+    if opt.dataset not in RADIO_DATASETS:
+        return {}
+    sel: dict[str, Any] = {"seed": opt.seed}
+    if opt.dataset == "radioml-synth":
+        sel.update(n_per_class_snr=opt.synth_frames, length=opt.frame_length)
+    if opt.snrs:
+        sel["snrs"] = list(opt.snrs)
+    return sel
+
+
+def load_any_dataset(name: str, data_dir: str | None, selection: dict[str, Any] | None = None) -> Dataset:
+    """An image dataset by name, or a radio dataset with its selection."""
+    from snn2fpga.data.radioml import RADIO_DATASETS, load_radio_dataset
+
+    if name in RADIO_DATASETS:
+        return load_radio_dataset(name, data_dir, **(selection or {}))
+    return load_dataset(name, data_dir)
+
+
+def _spec_for(opt: TrainOptions, data: Dataset) -> ModelSpec:
+    from snn2fpga.data.radioml import RadioData
+    from snn2fpga.nn.archs import dcll_radioml_spec, lif_cnn_spec
+
+    wbits = None if opt.quant == "ptq" else opt.weight_bits
+    radio = isinstance(data, RadioData)
+    if opt.arch == "dcll-radioml":
+        if not radio:
+            raise SNN2FPGAError(f"--arch dcll-radioml needs a radio dataset (radioml-synth, rml2016, rml2018), "
+                                f"not {opt.dataset}")
+        return dcll_radioml_spec(
+            frame_length=int(data.x_train.shape[1]), classes=data.classes, grid=opt.grid,
+            channels=opt.channels or (32, 32, 32), kernel=opt.kernel or 7, padding=(opt.kernel or 7) // 2,
+            weight_bits=wbits, state_bits=opt.state_bits or 24,
+            threshold=DCLL_THRESHOLD if opt.threshold is None else opt.threshold, seed=opt.seed,
+        )
+    if radio:
+        raise SNN2FPGAError(f"a radio dataset needs --arch dcll-radioml (the I/Q-plane encoder), not {opt.arch}")
+    enc = EncoderConfig(EncoderKind(opt.encoder), opt.timesteps, opt.seed)
+    threshold = 1.0 if opt.threshold is None else opt.threshold
+    if opt.arch == "lif-cnn":
+        return lif_cnn_spec(data.input_shape, data.classes, channels=opt.channels or (16, 32), kernel=opt.kernel or 5,
+                            weight_bits=wbits, state_bits=opt.state_bits or 16, leak_shift=opt.leak_shift,
+                            threshold=threshold, reset=opt.reset, encoder=enc, per_channel=opt.per_channel)
+    return lif_mlp_spec(
+        num_inputs=int(np.prod(data.input_shape)), hidden=list(opt.hidden), classes=data.classes,
+        input_shape=data.input_shape, weight_bits=wbits, state_bits=opt.state_bits or 16, leak_shift=opt.leak_shift,
+        threshold=threshold, reset=opt.reset, encoder=enc, per_channel=opt.per_channel,
+    )
+
+
+def accuracy_by_snr(model: SNNClassifier, data: Dataset) -> dict[str, float]:
+    """Hardware-exact test accuracy per SNR (dB) of a radio dataset."""
+    snr = getattr(data, "snr_test", None)
+    if snr is None:
+        return {}
+    pred = np.concatenate([model.predict(data.x_test[i : i + 100]) for i in range(0, len(data.x_test), 100)])
+    return {str(int(v)): float((pred[snr == v] == data.y_test[snr == v]).mean()) for v in np.unique(snr)}
+
+
 def run_train(opt: TrainOptions, log: Any = print) -> dict[str, Any]:
     """Train, quantize (QAT or PTQ), calibrate the state and write a self-describing checkpoint."""
     if opt.arch not in ARCHS:
         raise SNN2FPGAError(f"unknown architecture {opt.arch!r}; available: {', '.join(ARCHS)}")
-    data = load_dataset(opt.dataset, opt.data_dir)
-    spec = lif_mlp_spec(
-        num_inputs=int(np.prod(data.input_shape)), hidden=list(opt.hidden), classes=data.classes,
-        input_shape=data.input_shape, weight_bits=None if opt.quant == "ptq" else opt.weight_bits,
-        state_bits=opt.state_bits, leak_shift=opt.leak_shift, threshold=opt.threshold, reset=opt.reset,
-        encoder=EncoderConfig(EncoderKind(opt.encoder), opt.timesteps, opt.seed), per_channel=opt.per_channel,
-    )
+    selection = _selection(opt)
+    data = load_any_dataset(opt.dataset, opt.data_dir, selection)
+    spec = _spec_for(opt, data)
     spec.extra["dataset"] = opt.dataset
+    if selection:
+        spec.extra["dataset_selection"] = selection
     model = SNNClassifier(spec)
     t0 = time.perf_counter()
-    history = train_bptt(model, data, TrainConfig(opt.epochs, opt.batch_size, opt.lr, opt.seed, opt.progress), log)
+    tcfg = TrainConfig(opt.epochs, opt.batch_size, opt.lr, opt.seed, opt.progress)
+    if opt.arch == "dcll-radioml":
+        from snn2fpga.train.local import train_local
+
+        history = train_local(model, data, tcfg, log)
+    else:
+        history = train_bptt(model, data, tcfg, log)
     train_seconds = time.perf_counter() - t0
     metrics: dict[str, Any] = {"history": [h.__dict__ for h in history], "train_seconds": round(train_seconds, 2)}
     if opt.quant == "ptq":
@@ -69,9 +143,10 @@ def run_train(opt: TrainOptions, log: Any = print) -> dict[str, Any]:
         model = quantize_post_training(model, opt.weight_bits, opt.clip_percentile, opt.per_channel)
         log(f"post-training quantization to {opt.weight_bits}-bit weights (clip at the "
             f"{opt.clip_percentile} percentile): float {metrics['float_test_accuracy']:.4f}")
-    test_acc = evaluate(model, data.x_test, data.y_test)
+    test_acc = evaluate(model, data.x_test, data.y_test, batch_size=100)
     calib = calibrate_state(model, data.x_test, opt.calib_margin)
-    metrics.update(test_accuracy=test_acc, calibration=[c.to_dict() for c in calib])
+    metrics.update(test_accuracy=test_acc, calibration=[c.to_dict() for c in calib],
+                   accuracy_by_snr=accuracy_by_snr(model, data))
     for c in calib:
         log(f"state of layer {c.layer} ({c.name}): max |V| {c.max_abs}, {c.saturations} saturations at "
             f"{c.state_bits} bits, needs {c.required_bits} bits (margin {opt.calib_margin:.0%})")
@@ -83,11 +158,12 @@ def run_train(opt: TrainOptions, log: Any = print) -> dict[str, Any]:
     return {"checkpoint": str(opt.output), "test_accuracy": test_acc, "train_seconds": round(train_seconds, 2)}
 
 
-def _verify_inputs(meta: dict[str, Any], count: int | None, data_dir: str | None) -> np.ndarray:
+def _verify_inputs(meta: dict[str, Any], count: int | None, data_dir: str | None,
+                   selection: dict[str, Any]) -> np.ndarray:
     dataset = meta.get("training", {}).get("dataset")
     if not dataset:
         raise SNN2FPGAError("the checkpoint does not name its dataset; export with --verify 0 to skip verification")
-    data = load_dataset(dataset, data_dir or meta["training"].get("data_dir"))
+    data = load_any_dataset(dataset, data_dir or meta["training"].get("data_dir"), selection)
     return data.x_test if count is None else data.x_test[:count]
 
 
@@ -98,7 +174,9 @@ def run_export(
     """Export a checkpoint to QONNX beside it (or at ``output``) and verify ``verify`` test samples."""
     model, meta = load_checkpoint(checkpoint)
     out = output or checkpoint.with_suffix(".onnx")
-    inputs = _verify_inputs(meta, verify, data_dir) if verify != 0 else np.zeros((0, *model.spec.input_shape))
+    selection = model.spec.extra.get("dataset_selection", {})
+    inputs = (_verify_inputs(meta, verify, data_dir, selection) if verify != 0
+              else np.zeros((0, *model.spec.input_shape)))
     t0 = time.perf_counter()
     result = export(model, inputs[:1] if len(inputs) else np.zeros((1, *model.spec.input_shape)), out,
                     verify_inputs=inputs, allow_saturation=allow_saturation)
@@ -117,7 +195,8 @@ def run_calibrate(checkpoint: Path, margin: float, split: str, data_dir: str | N
     dataset = meta.get("training", {}).get("dataset")
     if not dataset:
         raise SNN2FPGAError("the checkpoint does not name its dataset, so there is no data to calibrate on")
-    data = load_dataset(dataset, data_dir or meta["training"].get("data_dir"))
+    data = load_any_dataset(dataset, data_dir or meta["training"].get("data_dir"),
+                            model.spec.extra.get("dataset_selection", {}))
     x = data.x_test if split == "test" else data.x_train
     calib = calibrate_state(model, x, margin)
     return {"samples": len(x), "margin": margin, "layers": [c.to_dict() for c in calib]}

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from snn2fpga.errors import SNN2FPGAError
-from snn2fpga.estimate.cycles import NodeCycles, StageSpec, stage_cycles, stage_specs
+from snn2fpga.estimate.cycles import HwKind, NodeCycles, StageSpec, check_specs, stage_cycles, stage_specs
 from snn2fpga.estimate.resources import Resources, design_overhead, stage_resources
 from snn2fpga.flow.boards import Board, Capacity, load_board
 
@@ -157,7 +157,8 @@ def _resolve_board(board: Board | str) -> Board:
 def estimate_specs(specs: list[StageSpec], board: Board | str, clock_mhz: float | None = None) -> Estimate:
     """Estimate a design given as stages (see :func:`snn2fpga.estimate.cycles.stage_specs`)."""
     if not specs:
-        raise SNN2FPGAError("the model has no hardware nodes (SpikeInput, SpikingDense, DenseReadout, SpikeCounter)")
+        raise SNN2FPGAError(f"the model has no hardware nodes ({', '.join(k.value for k in HwKind)})")
+    check_specs(specs)
     brd = _resolve_board(board)
     clock = brd.clock_mhz if clock_mhz is None else float(clock_mhz)
     if clock <= 0:

@@ -43,6 +43,7 @@ def _meta_for(module: nn.Module, example: np.ndarray, n_classes: int, spiking_re
             timesteps=enc.timesteps, encoder=enc.kind, encoder_seed=enc.seed,
             readout=module.readout.value, classes=spec.classes, input_shape=spec.input_shape, source=spec.arch,
             dataset=str(spec.extra.get("dataset", "")), grid=enc.grid, iq_range=enc.iq_range, iq_norm=enc.iq_norm,
+            dataset_selection=dict(spec.extra.get("dataset_selection", {})),
         )
     if example.ndim not in (3, 5):
         raise SNN2FPGAError(

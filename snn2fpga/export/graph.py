@@ -68,6 +68,7 @@ class GraphMeta:
     grid: int = 0  # iq_plane encoder: bins per axis
     iq_range: float = 1.0  # iq_plane encoder: range of the normalised I/Q plane
     iq_norm: str = "peak"  # iq_plane encoder: per-frame normalisation on the host
+    dataset_selection: dict[str, Any] | None = None  # radio datasets: how the split was drawn
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -81,6 +82,7 @@ class GraphMeta:
             "input_shape": self.input_shape,
             "source": self.source,
             "dataset": self.dataset,
+            "dataset_selection": self.dataset_selection or {},
             **({"grid": self.grid, "iq_range": self.iq_range, "iq_norm": self.iq_norm}
                if self.encoder is EncoderKind.IQ_PLANE else {}),
         }

@@ -84,7 +84,7 @@ def _neuron_attrs(layer: ExportLayer) -> tuple[str, dict[str, Any]]:
     if isinstance(layer.neuron, DCLL):
         d = layer.dcll
         assert d is not None
-        attrs.update(state_bits=d.state_bits, kq=d.kq, kp=d.kp, kr=d.kr, rho=d.rho,
+        attrs.update(state_bits=d.state_bits, kq=d.kq, kp=d.kp, kr=d.kr, rho=d.rho, frac_bits=d.frac_bits,
                      threshold=[int(t) for t in layer.threshold])
         return "DCLL", attrs
     p = layer.neuron.params  # type: ignore[union-attr]

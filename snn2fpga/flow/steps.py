@@ -131,25 +131,39 @@ def step_generate_hls(model: ModelWrapper, ctx: BuildContext) -> ModelWrapper:
 
 def _csim_inputs(exported: ModelWrapper, ctx: BuildContext) -> tuple[np.ndarray, np.ndarray | None, str]:
     """Graph inputs (and labels) for the C-simulation: the test split, or deterministic random inputs."""
-    from snn2fpga.data import load_dataset
+    from snn2fpga.commands import load_any_dataset
     from snn2fpga.export.graph import read_meta
     from snn2fpga.semantics import quantize_input
 
     meta = read_meta(exported)
     dataset = ctx.cfg.dataset or meta.get("dataset") or ""
     limit = ctx.cfg.csim_samples
+    iq = meta["encoder"] == "iq_plane"
     if dataset and meta["encoder"] != "none":
-        data = load_dataset(dataset, ctx.cfg.data_dir)
+        data = load_any_dataset(dataset, ctx.cfg.data_dir, meta.get("dataset_selection") or {})
         x, y = data.x_test, data.y_test
         if limit is not None:
             x, y = x[:limit], y[:limit]
-        return quantize_input(x.reshape(len(x), -1)), y, f"{dataset} test split"
+        return host_quantize(x, meta), y, f"{dataset} test split"
     rng = np.random.default_rng(0)
     n = limit if limit is not None else CSIM_RANDOM_SAMPLES
     n_in = int(np.prod(meta["input_shape"]))
     if meta["encoder"] == "none":
         return (rng.random((meta["timesteps"], n, n_in)) < 0.3).astype(np.uint8), None, "random spike trains"
-    return rng.integers(0, 256, (n, n_in)).astype(np.uint8), None, "random inputs"
+    if iq:
+        return rng.integers(-128, 128, (n, meta["timesteps"], 2)).astype(np.int8), None, "random I/Q codes"
+    return quantize_input(rng.random((n, n_in))), None, "random inputs"
+
+
+def host_quantize(x: np.ndarray, meta: dict[str, object]) -> np.ndarray:
+    """What the host sends for features / I/Q frames x: uint8 features, or normalised 8-bit I/Q codes."""
+    from snn2fpga.data.radioml import iq_normalize
+    from snn2fpga.semantics import quantize_input
+    from snn2fpga.semantics.iq import quantize_iq
+
+    if meta["encoder"] == "iq_plane":
+        return quantize_iq(iq_normalize(x.reshape(len(x), -1, 2), str(meta["iq_norm"])), float(meta["iq_range"]))
+    return quantize_input(x.reshape(len(x), -1))
 
 
 def step_csim(model: ModelWrapper, ctx: BuildContext) -> ModelWrapper:

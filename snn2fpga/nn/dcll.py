@@ -40,18 +40,20 @@ class DCLL(nn.Module):
         threshold: firing threshold of U in real units.
         rho: refractory kick in real units.
         state_bits: width of Q, P, R, U in the integer path.
+        frac_bits: fractional bits of the integer state below the weight scale (the leaks' resolution).
         seed: seed of the fixed random local readout.
     """
 
     def __init__(
         self, synapse: QuantConv2d | QuantLinear, out_features: int, num_classes: int = 0, kq: int = 1, kp: int = 1,
         kr: int = 1, threshold: float = 1.0, rho: float = 0.5, state_bits: int = 24, seed: int = 0,
+        frac_bits: int = 8,
     ) -> None:
         super().__init__()
         if not isinstance(synapse, (QuantConv2d, QuantLinear)):
             raise SNN2FPGAError(f"DCLL wraps a QuantConv2d or QuantLinear synapse, not {type(synapse).__name__}")
         self.synapse = synapse
-        self.params = DCLLParams(state_bits=state_bits, kq=kq, kp=kp, kr=kr, rho=0)
+        self.params = DCLLParams(state_bits=state_bits, kq=kq, kp=kp, kr=kr, rho=0, frac_bits=frac_bits)
         self.threshold = float(threshold)
         self.rho = float(rho)
         self.out_features = out_features
@@ -68,12 +70,14 @@ class DCLL(nn.Module):
         return True
 
     def integer_params(self, scale: torch.Tensor) -> tuple[np.ndarray, DCLLParams]:
-        """(theta [C] = round(threshold / scale), the DCLLParams with rho = round(rho / scale of channel 0))."""
-        s = np.asarray(scale.detach().cpu().numpy(), dtype=np.float64).reshape(-1)
+        """(theta [C] = round(threshold 2^f / scale), the DCLLParams with rho = round(rho 2^f / scale)),
+        f = frac_bits: the state's units are 2^-f of the weight scale."""
+        p = self.params
+        s = np.asarray(scale.detach().cpu().numpy(), dtype=np.float64).reshape(-1) / float(1 << p.frac_bits)
         theta = np.floor(self.threshold / s + 0.5).astype(np.int64)
         rho = int(np.floor(self.rho / s.max() + 0.5))
-        p = self.params
-        return theta, DCLLParams(p.state_bits, p.kq, p.kp, p.kr, min(rho, (1 << (p.state_bits - 1)) - 1))
+        return theta, DCLLParams(p.state_bits, p.kq, p.kp, p.kr, min(rho, (1 << (p.state_bits - 1)) - 1),
+                                 p.frac_bits)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.training or not self.synapse.quantized:

@@ -96,7 +96,8 @@ def layer_to_spec(layer: nn.Module) -> dict[str, Any]:
         p = layer.params
         return {"type": "dcll", "synapse": layer_to_spec(layer.synapse), "out_features": layer.out_features,
                 "num_classes": layer.num_classes, "kq": p.kq, "kp": p.kp, "kr": p.kr, "threshold": layer.threshold,
-                "rho": layer.rho, "state_bits": p.state_bits, "seed": layer.seed}
+                "rho": layer.rho, "state_bits": p.state_bits, "seed": layer.seed,
+                "frac_bits": p.frac_bits}
     if isinstance(layer, QuantLinear):
         return {
             "type": "linear",
@@ -135,7 +136,7 @@ def layer_from_spec(spec: dict[str, Any]) -> nn.Module:
         syn = layer_from_spec(spec["synapse"])
         assert isinstance(syn, (QuantConv2d, QuantLinear))
         return DCLL(syn, spec["out_features"], spec["num_classes"], spec["kq"], spec["kp"], spec["kr"],
-                    spec["threshold"], spec["rho"], spec["state_bits"], spec["seed"])
+                    spec["threshold"], spec["rho"], spec["state_bits"], spec["seed"], int(spec.get("frac_bits", 8)))
     if kind == "linear":
         return QuantLinear(
             spec["in_features"], spec["out_features"], spec["weight_bits"], bool(spec.get("per_channel"))

@@ -81,7 +81,8 @@ def _neuron_fields(op: Any) -> list[tuple[str, str, str]]:
     """The neuron part of a config struct: LIF/IF/LI leak and reset, or the DCLL trace shifts."""
     g = op.get_nodeattr
     if g("neuron") == "dcll":
-        return [_u("KQ", g("kq")), _u("KP", g("kp")), _u("KR", g("kr")), ("unsigned", "RHO", f"{int(g('rho'))}u")]
+        return [_u("KQ", g("kq")), _u("KP", g("kp")), _u("KR", g("kr")), ("unsigned", "RHO", f"{int(g('rho'))}u"),
+                _u("FRAC_BITS", g("frac_bits"))]
     return [
         ("LeakMode", "LEAK", _LEAK_ENUM[g("leak")]), _u("LEAK_SHIFT", g("leak_shift")), _u("BETA_Q", g("beta_q")),
         _u("BETA_FRAC_BITS", g("beta_frac_bits")), ("ResetMode", "RESET", _RESET_ENUM[g("reset")]),

@@ -38,6 +38,7 @@ HW_NEURON_ATTRS: dict[str, Any] = {
     "kp": ("i", False, 0),
     "kr": ("i", False, 0),
     "rho": ("i", False, 0),
+    "frac_bits": ("i", False, 0),
 }
 
 
@@ -49,7 +50,7 @@ def run_hw_neurons(op: _NeuronOp, current: np.ndarray) -> Any:
     theta = np.repeat(op.thresholds(cur.shape[2] // per_channel), per_channel)
     g = op.get_nodeattr
     return run_dcll(cur, theta, DCLLParams(int(g("state_bits")), int(g("kq")), int(g("kp")), int(g("kr")),
-                                           int(g("rho"))))
+                                           int(g("rho")), int(g("frac_bits"))))
 
 
 class SpikeInput(CustomOp):

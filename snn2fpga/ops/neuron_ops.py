@@ -144,6 +144,7 @@ class DCLL(_NeuronOp):
             "kp": ("i", True, 1),
             "kr": ("i", True, 1),
             "rho": ("i", False, 0),
+            "frac_bits": ("i", False, 0),
             "threshold": ("ints", False, []),
             "weight_scale": ("floats", False, []),
             "timesteps": ("i", False, 0),
@@ -151,7 +152,8 @@ class DCLL(_NeuronOp):
 
     def dcll_params(self) -> DCLLParams:
         g = self.get_nodeattr
-        return DCLLParams(int(g("state_bits")), int(g("kq")), int(g("kp")), int(g("kr")), int(g("rho")))
+        return DCLLParams(int(g("state_bits")), int(g("kq")), int(g("kp")), int(g("kr")), int(g("rho")),
+                          int(g("frac_bits")))
 
     def run(self, current: np.ndarray) -> NeuronTrace:
         cur, shape, per_channel = self.unfold(current)

@@ -8,13 +8,16 @@ The quantized order of operations (per timestep t, per output neuron c; every st
 ``state_bits`` and each clamp is counted)::
 
     I    = sum_j W[c, j] s_j(t)                  integer current (dense or conv), units of the weight scale
-    Q'   = sat(Q - (Q >> kq) + I)                beta  = 1 - 2^-kq
+    Q'   = sat(Q - (Q >> kq) + (I << f))         beta  = 1 - 2^-kq; f = frac_bits (state resolution)
     P'   = sat(P - (P >> kp) + Q)                alpha = 1 - 2^-kp   (the OLD Q, as in DECOLLE)
     R'   = sat(R - (R >> kr) - rho * S)          gamma = 1 - 2^-kr   (S: the neuron's previous spike)
     U    = sat(P' + R')
     S'   = U >= theta[c]
 
-The 1/(1-beta), 1/(1-alpha) gains of the real equations are folded into theta and rho: with
+The traces hold ``frac_bits`` fractional bits below the weight scale, so that the floor of ``>>`` does
+not dominate small currents (e.g. one 4-bit weight per timestep): theta and rho are in the same
+units (2^-f of the weight scale). The 1/(1-beta), 1/(1-alpha) gains of the real equations are folded
+into theta and rho: with
 normalised filters the membrane U is (1-beta)(1-alpha) times DECOLLE's, and a threshold at 0 with bias
 b becomes theta = round(-b (1-beta)(1-alpha) / scale). ``>>`` is an arithmetic shift (floor). All
 state starts at 0 at every sample.
@@ -30,6 +33,8 @@ import numpy.typing as npt
 from snn2fpga.errors import SNN2FPGAError
 from snn2fpga.semantics.neuron import MAX_STATE_BITS, NeuronTrace
 
+MAX_FRAC_BITS = 16
+
 
 @dataclass(frozen=True)
 class DCLLParams:
@@ -39,6 +44,7 @@ class DCLLParams:
         state_bits: width of each of Q, P, R and U (signed), 2..32.
         kq, kp, kr: leak shifts of the Q, P, R traces (1..state_bits).
         rho: refractory kick subtracted from R after a spike (integer, >= 0, units of U).
+        frac_bits: f, fractional bits of the state below the weight scale (0..16).
     """
 
     state_bits: int
@@ -46,6 +52,7 @@ class DCLLParams:
     kp: int = 1
     kr: int = 1
     rho: int = 0
+    frac_bits: int = 0
 
     def __post_init__(self) -> None:
         if not 2 <= self.state_bits <= MAX_STATE_BITS:
@@ -56,6 +63,8 @@ class DCLLParams:
                 raise SNN2FPGAError(f"DCLL {name}={k} is out of range: use 1..{self.state_bits}")
         if not 0 <= self.rho <= self.state_max:
             raise SNN2FPGAError(f"DCLL rho={self.rho} must lie in 0..{self.state_max}")
+        if not 0 <= self.frac_bits <= MAX_FRAC_BITS:
+            raise SNN2FPGAError(f"DCLL frac_bits={self.frac_bits} must lie in 0..{MAX_FRAC_BITS}")
 
     @property
     def state_min(self) -> int:
@@ -71,7 +80,7 @@ def run_dcll(currents: npt.ArrayLike, theta: npt.ArrayLike, p: DCLLParams) -> Ne
 
     ``NeuronTrace.v_final`` holds the final U; ``v_absmax`` the largest |value| any of Q, P, R, U demanded.
     """
-    cur = np.asarray(currents).astype(np.int64)
+    cur = np.asarray(currents).astype(np.int64) << p.frac_bits
     if cur.ndim != 3:
         raise SNN2FPGAError(f"currents must be [T, B, C], got shape {cur.shape}")
     steps, batch, chans = cur.shape

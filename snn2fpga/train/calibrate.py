@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from snn2fpga.nn import SNNClassifier
+from snn2fpga.nn.dcll import DCLL
 from snn2fpga.nn.neurons import _NeuronBase
 from snn2fpga.semantics.neuron import MAX_STATE_BITS
 
@@ -56,7 +57,7 @@ def _run_traces(model: SNNClassifier, x: np.ndarray, batch_size: int) -> dict[in
         for i in range(0, len(x), batch_size):
             model(x[i : i + batch_size])
             for idx, layer in enumerate(model.layers):
-                if isinstance(layer, _NeuronBase) and layer.last_trace is not None:
+                if isinstance(layer, (_NeuronBase, DCLL)) and layer.last_trace is not None:
                     m, s = stats.get(idx, (0, 0))
                     tr = layer.last_trace
                     stats[idx] = (max(m, int(tr.v_absmax.max(initial=0))), s + int(tr.saturations.sum()))
@@ -69,7 +70,7 @@ def calibrate_state(
     """Measure each neuron layer's membrane range on ``x`` and the state width it needs."""
     wide_spec = copy.deepcopy(model.spec)
     for layer in wide_spec.layers:
-        if layer["type"] in ("lif", "if", "li"):
+        if layer["type"] in ("lif", "if", "li", "dcll"):
             layer["state_bits"] = MEASURE_STATE_BITS
     wide = SNNClassifier(wide_spec)
     wide.load_state_dict(model.state_dict())
@@ -78,14 +79,17 @@ def calibrate_state(
     out = []
     for idx, (max_abs, _) in sorted(wide_stats.items()):
         layer = model.layers[idx]
-        assert isinstance(layer, _NeuronBase)
         need = bits_for(math.ceil(max_abs * (1.0 + margin)))
-        if layer.spiking:
+        if isinstance(layer, DCLL):
+            _, scale = layer.synapse.integer_weight()
+            theta, _ = layer.integer_params(scale)
+            need = max(need, bits_for(int(np.abs(theta).max())))
+        elif layer.spiking:
             syn = model.layers[idx - 1]
             _, scale = syn.integer_weight()  # type: ignore[operator]
             need = max(need, bits_for(int(layer.integer_thresholds(scale).max())))
         out.append(
-            StateCalibration(idx, type(layer).__name__, layer.params.state_bits, max_abs,
+            StateCalibration(idx, type(layer).__name__, layer.params.state_bits, max_abs,  # type: ignore[union-attr]
                              real_stats[idx][1], need)
         )
     return out

@@ -2,16 +2,27 @@
 
 Folding attributes per stage (node attributes, legal values = the divisors of the dimension):
 
-* SpikingDense / DenseReadout: ``PE`` | OUT and ``SIMD`` | IN;
+* SpikingDense / DenseReadout: ``PE`` | OUT and ``SIMD`` | IN; a dense reading a spike map
+  (``in_maps`` [C, H, W], streamed NHWC) also needs ``SIMD`` | C;
+* SpikingConv: ``PE`` | COUT and ``SIMD`` | CIN; an event-driven conv (``event = 1``) has no SIMD: 1;
+* SpikePool: ``SIMD`` | C, its input AND output width;
 * SpikeCounter: ``SIMD`` | C (it is also the output width of the layer feeding it);
 * SpikeInput: ``SIMD`` is NOT free: the stream between two stages is the consumer's SIMD wide, so a
   SpikeInput's SIMD always equals its consumer's. :class:`PropagateStreamWidths` sets it; both
-  :class:`ApplyFoldingConfig` and :class:`AutoFolding` run it. A SpikingDense's output width
-  (OUT_SIMD) is likewise its consumer's SIMD and is not stored on the node.
+  :class:`ApplyFoldingConfig` and :class:`AutoFolding` run it. A SpikingDense's / SpikingConv's output
+  width (OUT_SIMD) is likewise its consumer's SIMD and is not stored on the node.
+
+SIMD groups: a SpikePool reads and writes words of its own SIMD, so its SIMD is also its consumer's
+SIMD (and its producer's OUT_SIMD): a pool and its consumer form one group sharing one SIMD
+(conv -> pool -> conv shares one width across the pool; pool -> pool chains extend the group). Setting
+the SIMD of any member in a config sets the group; two different values in one group are an error.
+The legal values of a group divide every member's dimension and its producer's output dimension
+(:func:`group_legal_simd`).
 
 The folding config (``folding_config.json``) maps node names to those attributes::
 
     {"input": {"SIMD": 16}, "layer0": {"PE": 8, "SIMD": 16}, "layer1": {"PE": 2, "SIMD": 8}}
+    {"input": {"SIMD": 1}, "layer0": {"PE": 4, "SIMD": 1}, "pool1": {"SIMD": 8}, "layer2": {"PE": 2, "SIMD": 8}}
 """
 
 from __future__ import annotations
@@ -28,13 +39,17 @@ from qonnx.util.basic import get_by_name
 
 from snn2fpga.errors import SNN2FPGAError
 from snn2fpga.estimate.cycles import (
-    DENSE_KINDS,
+    PE_KINDS,
+    SPIKING_KINDS,
     HwKind,
     StageSpec,
-    check_spec,
+    check_specs,
     derive_stream_widths,
     divisors,
+    event_simd_error,
     hw_nodes,
+    out_dims,
+    simd_dims,
     stage_cycles,
     stage_specs,
 )
@@ -49,15 +64,69 @@ FOLDING_ATTRS: dict[HwKind, tuple[str, ...]] = {
     HwKind.SPIKING_DENSE: ("PE", "SIMD"),
     HwKind.DENSE_READOUT: ("PE", "SIMD"),
     HwKind.SPIKE_COUNTER: ("SIMD",),
+    HwKind.SPIKING_CONV: ("PE", "SIMD"),
+    HwKind.SPIKE_POOL: ("SIMD",),
 }
 DEFAULT_MAX_FRACTION = 0.5  # AutoFolding's resource budget when neither a target nor a fraction is given
 
 
-def _dimension(spec: StageSpec, attr: str) -> tuple[int, str]:
-    """The size a folding attribute must divide, and its name."""
-    if attr == "PE":
-        return spec.n_out, "OUT"
-    return spec.n_in, "C" if spec.kind is HwKind.SPIKE_COUNTER else "IN"
+def _pe_dimension(spec: StageSpec) -> tuple[int, str]:
+    """The size PE must divide, and its name."""
+    return spec.n_out, "COUT" if spec.kind is HwKind.SPIKING_CONV else "OUT"
+
+
+def _not_dividing(name: str, attr: str, value: int, size: int, size_name: str) -> SNN2FPGAError:
+    return SNN2FPGAError(
+        f"node {name}: {attr}={value} does not divide {size_name}={size}; "
+        f"legal values: {', '.join(map(str, divisors(size)))}"
+    )
+
+
+def simd_groups(specs: list[StageSpec]) -> list[list[int]]:
+    """Indices of the stages that share one SIMD (module docstring): each SpikePool with its hardware
+    consumer, transitively; every other stage (but a SpikeInput, whose SIMD is derived) alone."""
+    parent = list(range(len(specs)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    index = {s.name: i for i, s in enumerate(specs)}
+    for i, spec in enumerate(specs):
+        if spec.kind is HwKind.SPIKE_POOL and spec.consumer in index:
+            parent[root(i)] = root(index[spec.consumer])
+    groups: dict[int, list[int]] = {}
+    for i, spec in enumerate(specs):
+        if spec.kind is not HwKind.SPIKE_INPUT:
+            groups.setdefault(root(i), []).append(i)
+    return list(groups.values())
+
+
+def _group_of(specs: list[StageSpec], index: int) -> list[int]:
+    return next(g for g in simd_groups(specs) if index in g)
+
+
+def _group_constraints(specs: list[StageSpec], group: list[int]) -> list[tuple[str, str, int, str]]:
+    """(node, label, size, size name) that the SIMD of ``group`` must divide: each member's own dimensions
+    and the output dimension of each member's producer outside the group (its OUT_SIMD)."""
+    names = {specs[i].name for i in group}
+    out = []
+    for i in group:
+        out += [(specs[i].name, "SIMD", size, size_name) for size, size_name in simd_dims(specs[i])]
+        if specs[i].kind is HwKind.SPIKING_CONV and specs[i].event:
+            out.append((specs[i].name, "SIMD", 1, "1 (event-driven convolution)"))
+    for producer in specs:
+        if producer.consumer in names and producer.name not in names:
+            label = "SIMD" if producer.kind is HwKind.SPIKE_INPUT else "OUT_SIMD"
+            out += [(producer.name, label, size, size_name) for size, size_name in out_dims(producer)]
+    return out
+
+
+def group_legal_simd(specs: list[StageSpec], group: list[int]) -> list[int]:
+    """The legal SIMD values of a group: the common divisors of all its constraints."""
+    return divisors(math.gcd(*(size for _, _, size, _ in _group_constraints(specs, group))))
 
 
 def set_node_attr(node: NodeProto, name: str, value: int) -> bool:
@@ -117,15 +186,16 @@ def _write_folding(model: Any, specs: list[StageSpec]) -> bool:
 
 
 class PropagateStreamWidths(Transformation):
-    """Set each SpikeInput's SIMD to its consumer's SIMD (the stream is the consumer's SIMD wide).
+    """Set each SpikeInput's and SpikePool's SIMD to its consumer's SIMD (the stream is the consumer's
+    SIMD wide; a pool's words are its SIMD wide at both ends).
 
     One pass reaches the fixed point, so ``apply`` reports no further change to ``model.transform``.
     """
 
     def apply(self, model: Any) -> tuple[Any, bool]:
-        for spec in stage_specs(model):
-            check_spec(spec)
-        _write_folding(model, stage_specs(model))
+        specs = stage_specs(model)
+        check_specs(specs)
+        _write_folding(model, specs)
         return model, False
 
 
@@ -134,8 +204,10 @@ class ApplyFoldingConfig(Transformation):
 
     Unknown node names, unknown attributes and values that do not divide the dimension raise an error
     naming the node, the value and the legal choices. A SpikeInput entry is accepted only when it equals
-    the SIMD its consumer ends up with. Nodes not in the config keep their folding. Stream widths are
-    propagated afterwards (:class:`PropagateStreamWidths`).
+    the SIMD its consumer ends up with. A SIMD entry sets the SIMD of the node's whole group (a pool and
+    its consumer); two different values in one group raise an error naming both nodes. An event-driven
+    conv accepts only SIMD 1. Nodes not in the config keep their folding. Stream widths are propagated
+    afterwards (:class:`PropagateStreamWidths`).
     """
 
     def __init__(self, config: FoldingConfig) -> None:
@@ -143,29 +215,54 @@ class ApplyFoldingConfig(Transformation):
         self.config = _check_structure(config, "folding config")
 
     def apply(self, model: Any) -> tuple[Any, bool]:
-        specs = {s.name: s for s in stage_specs(model)}
-        unknown = [name for name in self.config if name not in specs]
+        specs = stage_specs(model)
+        index = {s.name: i for i, s in enumerate(specs)}
+        unknown = [name for name in self.config if name not in index]
         if unknown:
             raise SNN2FPGAError(
-                f"folding config names unknown node(s) {', '.join(unknown)}; hardware nodes: {', '.join(specs)}"
+                f"folding config names unknown node(s) {', '.join(unknown)}; hardware nodes: {', '.join(index)}"
             )
+        group_simd: dict[int, tuple[int, str]] = {}  # first member index of the group -> (SIMD, set by node)
         for name, entry in self.config.items():
-            spec = specs[name]
+            i = index[name]
+            spec = specs[i]
             allowed = FOLDING_ATTRS[spec.kind]
             for attr, value in entry.items():
                 if attr not in allowed:
                     raise SNN2FPGAError(
                         f"node {name} ({spec.kind.value}): unknown folding attribute {attr!r}; use {', '.join(allowed)}"
                     )
-                size, size_name = _dimension(spec, attr)
-                if value < 1 or size % value:
+                if attr == "PE":
+                    size, size_name = _pe_dimension(spec)
+                    if value < 1 or size % value:
+                        raise _not_dividing(name, attr, value, size, size_name)
+                    specs[i] = replace(specs[i], pe=value)
+                    continue
+                if spec.kind is HwKind.SPIKING_CONV and spec.event and value != 1:
+                    raise SNN2FPGAError(event_simd_error(name, value))
+                for size, size_name in simd_dims(spec):
+                    if value < 1 or size % value:
+                        raise _not_dividing(name, attr, value, size, size_name)
+                if spec.kind is HwKind.SPIKE_INPUT:
+                    continue  # derived: checked against its consumer below
+                group = _group_of(specs, i)
+                previous = group_simd.get(group[0])
+                if previous is not None and previous[0] != value:
+                    members = ", ".join(specs[j].name for j in group)
                     raise SNN2FPGAError(
-                        f"node {name}: {attr}={value} does not divide {size_name}={size}; "
-                        f"legal values: {', '.join(map(str, divisors(size)))}"
+                        f"node {name}: SIMD={value} conflicts with SIMD={previous[0]} of {previous[1]}: "
+                        f"a SpikePool's words are its SIMD wide in and out, so {members} share one SIMD"
                     )
-                if spec.kind is not HwKind.SPIKE_INPUT:
-                    specs[name] = replace(specs[name], **{attr.lower(): value})
-        folded = derive_stream_widths(list(specs.values()))
+                group_simd[group[0]] = (value, name)
+        for first, (value, _) in group_simd.items():
+            group = _group_of(specs, first)
+            for node, label, size, size_name in _group_constraints(specs, group):
+                if size % value:
+                    shared = "" if len(group) == 1 else f" (the SIMD of {', '.join(specs[j].name for j in group)})"
+                    raise _not_dividing(node, label + shared, value, size, size_name)
+            for j in group:
+                specs[j] = replace(specs[j], simd=value)
+        folded = derive_stream_widths(specs)
         for spec in folded:
             wanted = self.config.get(spec.name, {}).get("SIMD")
             if spec.kind is HwKind.SPIKE_INPUT and wanted is not None and wanted != spec.simd:
@@ -173,7 +270,7 @@ class ApplyFoldingConfig(Transformation):
                     f"node {spec.name}: SIMD={wanted} but a SpikeInput's SIMD is its consumer "
                     f"{spec.consumer}'s SIMD ({spec.simd}); set the consumer's SIMD instead"
                 )
-            check_spec(spec)
+        check_specs(folded)
         _write_folding(model, folded)
         return model, False  # one pass is complete: never ask model.transform to repeat
 
@@ -183,25 +280,30 @@ def _share(resources: Resources, board: Board) -> dict[str, float]:
 
 
 def _moves(specs: list[StageSpec], index: int) -> list[list[StageSpec]]:
-    """Designs one step faster for stage ``index``: its SIMD, its PE, then its output stream width (its
-    consumer's SIMD), each raised to the next larger divisor of its dimension."""
+    """Designs one step faster for stage ``index``: its SIMD (its whole SIMD group), its PE, then its
+    output stream width (its consumer's SIMD group), each raised to the next larger legal value."""
     spec = specs[index]
     by_name = {s.name: i for i, s in enumerate(specs)}
     knobs: list[tuple[int, str]] = []
     if spec.kind is not HwKind.SPIKE_INPUT:
         knobs.append((index, "SIMD"))
-    if spec.kind in DENSE_KINDS:
+    if spec.kind in PE_KINDS:
         knobs.append((index, "PE"))
-    if spec.kind in (HwKind.SPIKE_INPUT, HwKind.SPIKING_DENSE) and spec.consumer in by_name:
+    if spec.kind in (HwKind.SPIKE_INPUT, *SPIKING_KINDS) and spec.consumer in by_name:
         knobs.append((by_name[spec.consumer], "SIMD"))
     moves = []
     for target, attr in knobs:
-        current = specs[target].pe if attr == "PE" else specs[target].simd
-        size, _ = _dimension(specs[target], attr)
-        larger = [d for d in divisors(size) if d > current]
+        if attr == "PE":
+            members, current = [target], specs[target].pe
+            legal = divisors(_pe_dimension(specs[target])[0])
+        else:
+            members, current = _group_of(specs, target), specs[target].simd
+            legal = group_legal_simd(specs, members)
+        larger = [d for d in legal if d > current]
         if larger:
             trial = list(specs)
-            trial[target] = replace(specs[target], **{attr.lower(): larger[0]})
+            for j in members:
+                trial[j] = replace(specs[j], **{attr.lower(): larger[0]})
             moves.append(derive_stream_widths(trial))
     return moves
 
@@ -234,11 +336,13 @@ def auto_fold(
 
 
 class AutoFolding(Transformation):
-    """Choose PE/SIMD of every stage, from the divisors of OUT/IN only (legal by construction).
+    """Choose PE/SIMD of every stage, from legal values only (legal by construction): PE from the
+    divisors of OUT / COUT, SIMD from the common divisors of its group (:func:`group_legal_simd`).
 
     Start from PE = SIMD = 1 everywhere (the node's previous folding is ignored) and repeatedly speed
     up the slowest stage (largest cycles per sample). Its moves are: its SIMD, its PE, its output stream
-    width (its consumer's SIMD), each to the next larger divisor; moves that would take any of
+    width (its consumer's SIMD), each to the next larger legal value (a SIMD move sets the whole SIMD
+    group: a pool with its consumer); moves that would take any of
     LUT/FF/BRAM36/DSP beyond ``max_fraction`` of the board are skipped, and of the others the one that
     saves the most of the stage's cycles per share of the board added (the largest share increase over
     the four resource kinds) wins, ties going to the order above. Stop when the II meets ``target_fps``
@@ -294,6 +398,8 @@ __all__ = [
     "PropagateStreamWidths",
     "auto_fold",
     "folding_config",
+    "group_legal_simd",
     "load_folding_config",
     "set_node_attr",
+    "simd_groups",
 ]

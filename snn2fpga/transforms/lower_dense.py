@@ -17,7 +17,7 @@ from snn2fpga.ops.hw import HW_DOMAIN
 from snn2fpga.transforms.graph_util import base_name, node_attr, remove_initializer, single_producer
 
 _NEURON_ATTRS = ("leak", "leak_shift", "beta_q", "beta_frac_bits", "reset", "state_bits", "threshold",
-                 "weight_scale", "kq", "kp", "kr", "rho")
+                 "weight_scale", "kq", "kp", "kr", "rho", "frac_bits")
 _NEURON_OPS = ("LIF", "LeakyIntegrator", "DCLL")
 
 

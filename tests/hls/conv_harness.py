@@ -47,6 +47,7 @@ class NeuronCfg:
     kp: int = 1
     kr: int = 1
     rho: int = 0
+    frac: int = 0
 
     def cpp_fields(self) -> str:
         """Only the fields of the selected neuron (the kernels must not need the others)."""
@@ -54,6 +55,7 @@ class NeuronCfg:
             return (
                 "    static const NeuronKind NEURON = NEURON_DCLL;\n"
                 f"    static const unsigned KQ = {self.kq}, KP = {self.kp}, KR = {self.kr}, RHO = {self.rho}u;\n"
+                f"    static const unsigned FRAC_BITS = {self.frac};\n"
             )
         return (
             "    static const NeuronKind NEURON = NEURON_LIF;\n"
@@ -66,7 +68,7 @@ class NeuronCfg:
     def run(self, currents: npt.ArrayLike, theta: npt.ArrayLike, state_bits: int) -> NeuronTrace:
         """The reference neuron update over currents [T, B, N] with thresholds [N]."""
         if self.kind == "dcll":
-            return run_dcll(currents, theta, DCLLParams(state_bits, self.kq, self.kp, self.kr, self.rho))
+            return run_dcll(currents, theta, DCLLParams(state_bits, self.kq, self.kp, self.kr, self.rho, self.frac))
         p = NeuronParams(leak=self.leak, state_bits=state_bits, reset=self.reset, leak_shift=self.leak_shift,
                          beta_q=self.beta_q, beta_frac_bits=self.beta_frac_bits)
         return run_neurons(currents, theta, p)
@@ -207,10 +209,11 @@ class DcllDenseCfg:
     kp: int = 1
     kr: int = 1
     rho: int = 0
+    frac: int = 0
 
     @property
     def neuron(self) -> NeuronCfg:
-        return NeuronCfg("dcll", kq=self.kq, kp=self.kp, kr=self.kr, rho=self.rho)
+        return NeuronCfg("dcll", kq=self.kq, kp=self.kp, kr=self.kr, rho=self.rho, frac=self.frac)
 
     def cpp(self, name: str) -> str:
         return (
@@ -220,6 +223,7 @@ class DcllDenseCfg:
             f"    static const unsigned T = {self.timesteps};\n"
             f"    static const unsigned WEIGHT_BITS = {self.weight_bits}, STATE_BITS = {self.state_bits};\n"
             f"    static const unsigned KQ = {self.kq}, KP = {self.kp}, KR = {self.kr}, RHO = {self.rho}u;\n"
+            f"    static const unsigned FRAC_BITS = {self.frac};\n"
             "    typedef ap_int<WEIGHT_BITS> weight_t;\n"
             "    typedef ap_int<STATE_BITS> state_t;\n"
             "};\n"

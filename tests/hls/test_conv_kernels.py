@@ -314,7 +314,8 @@ def _random_neuron(rng: np.random.Generator, kind: str, state_bits: int) -> Neur
     if kind == "dcll":
         kq, kp, kr = (int(rng.integers(1, min(4, state_bits) + 1)) for _ in range(3))
         rho = int(rng.integers(0, min(50, (1 << (state_bits - 1)) - 1) + 1))
-        return NeuronCfg("dcll", kq=kq, kp=kp, kr=kr, rho=rho)
+        frac = int(rng.integers(0, max(0, min(8, state_bits - 4)) + 1))
+        return NeuronCfg("dcll", kq=kq, kp=kp, kr=kr, rho=rho, frac=frac)
     leak = [NONE, SHIFT, MULT][int(rng.integers(3))]
     frac = int(rng.integers(1, 17))
     return NeuronCfg("lif", leak=leak, leak_shift=int(rng.integers(1, state_bits + 1)) if leak is SHIFT else 0,
@@ -351,7 +352,7 @@ def random_dense_dcll(rng: np.random.Generator) -> DcllDenseCfg:
     n_out = int(np.lcm(pe, out_simd)) * int(rng.integers(1, 4))
     kq, kp, kr = (int(rng.integers(1, 5)) for _ in range(3))
     return DcllDenseCfg(n_in, n_out, simd, pe, out_simd, int(rng.integers(1, 9)), int(rng.integers(2, 9)),
-                        int(rng.integers(8, 25)), kq, kp, kr, int(rng.integers(0, 51)))
+                        int(rng.integers(8, 25)), kq, kp, kr, int(rng.integers(0, 51)), frac=int(rng.integers(0, 5)))
 
 
 def _event_case(name: str, rng: np.random.Generator, kind: str) -> EventConvCase:
@@ -360,7 +361,7 @@ def _event_case(name: str, rng: np.random.Generator, kind: str) -> EventConvCase
     return EventConvCase(name, IqCfg(cfg.timesteps, grid), cfg)
 
 
-DCLL = NeuronCfg("dcll", kq=2, kp=3, kr=1, rho=17)
+DCLL = NeuronCfg("dcll", kq=2, kp=3, kr=1, rho=17, frac=4)
 _R = np.random.default_rng(7)
 
 CONV_CASES = [
@@ -394,7 +395,7 @@ MISC_CASES = [
     PoolCase("pool_k3_floor", PoolCfg(7, 11, 3, 3, 1, 2)),  # rows/cols beyond HO*K, WO*K are dropped
     PoolCase("pool_k1_identity", PoolCfg(3, 4, 6, 1, 6, 2)),
     *(PoolCase(f"pool_random{i}", random_pool(_R)) for i in range(2)),
-    DenseDcllCase("dense_dcll_basic", DcllDenseCfg(24, 12, 4, 3, 6, 6, 4, 12, 2, 2, 3, 9)),
+    DenseDcllCase("dense_dcll_basic", DcllDenseCfg(24, 12, 4, 3, 6, 6, 4, 12, 2, 2, 3, 9, frac=3)),
     DenseDcllCase("dense_dcll_saturate_8bit", DcllDenseCfg(10, 6, 1, 1, 2, 8, 8, 8, 1, 1, 1, 50), saturate=True),
     DenseDcllCase("dense_dcll_32bit_k_max", DcllDenseCfg(16, 4, 16, 4, 4, 5, 8, 32, 32, 32, 32, 2**31 - 1)),
     *(DenseDcllCase(f"dense_dcll_random{i}", random_dense_dcll(_R)) for i in range(2)),

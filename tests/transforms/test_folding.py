@@ -12,7 +12,7 @@ from qonnx.util.basic import get_by_name
 
 from snn2fpga.errors import SNN2FPGAError
 from snn2fpga.estimate import estimate_model, stage_specs
-from snn2fpga.estimate.cycles import hw_nodes
+from snn2fpga.estimate.cycles import check_specs, divisors, hw_nodes
 from snn2fpga.flow.boards import load_board
 from snn2fpga.transforms.folding import (
     ApplyFoldingConfig,
@@ -21,7 +21,7 @@ from snn2fpga.transforms.folding import (
     folding_config,
     load_folding_config,
 )
-from tests.estimate import make_hw_model
+from tests.estimate import make_hw_model, make_map_model
 
 PRIMES = [2, 3, 5, 7, 11, 13, 97, 101, 127, 251, 257, 283, 293]
 
@@ -183,3 +183,197 @@ def test_autofolding_always_legal_and_consistent(sizes, readout, input_kind, tim
     fraction = max_fraction if max_fraction is not None else (0.5 if target_fps is None else 1.0)
     all_ones = all(v == 1 for entry in config.values() for v in entry.values())
     assert all_ones or max(est.share_pct.values()) <= 100 * fraction + 1e-9
+
+
+# ---- spike maps: conv (frame / event), OR pool, dense after maps -----------------------------------------
+
+CONV_POOL_DENSE = [("conv", 6, 3, 1, 1), ("pool", 2), ("dense", 10)]
+
+
+def map_model(**kwargs):
+    kwargs.setdefault("maps", (4, 8, 8))
+    kwargs.setdefault("input_kind", "spikes")
+    return make_map_model(kwargs.pop("ops", CONV_POOL_DENSE), **kwargs)
+
+
+def assert_legal(model) -> None:
+    """Every folding attribute on the nodes obeys the rules, read from the node attributes directly."""
+    nodes = {n.name: n for n in hw_nodes(model)}
+    specs = {s.name: s for s in stage_specs(model)}
+    check_specs(list(specs.values()))
+    for name, node in nodes.items():
+        op = node.op_type.removesuffix("_hls")
+        a = {k: v for k, v in ((x.name, helper.get_attribute_value(x)) for x in node.attribute)}
+        simd, pe = a.get("SIMD", 1), a.get("PE", 1)
+        consumer = specs[name].consumer
+        consumer_simd = attrs(model, consumer).get("SIMD", 1) if consumer else None
+        if op == "SpikingConv":
+            assert a["CIN"] % simd == 0 and a["COUT"] % pe == 0
+            assert not a.get("event") or simd == 1
+            assert consumer_simd is None or a["COUT"] % consumer_simd == 0
+        elif op == "SpikePool":
+            assert a["C"] % simd == 0
+            assert consumer_simd is None or consumer_simd == simd  # one width across the pool
+        elif op in ("SpikingDense", "DenseReadout"):
+            assert a["IN"] % simd == 0 and a["OUT"] % pe == 0
+            if a.get("in_maps"):
+                assert a["in_maps"][0] % simd == 0
+            if op == "SpikingDense" and consumer_simd is not None:
+                assert a["OUT"] % consumer_simd == 0
+        elif op == "SpikeInput":
+            assert consumer_simd is None or simd == consumer_simd
+        assert simd >= 1 and pe >= 1
+
+
+def test_apply_config_conv_and_pool_group():
+    model = map_model().transform(ApplyFoldingConfig({"layer0": {"PE": 3, "SIMD": 2}, "pool1": {"SIMD": 3}}))
+    # the pool's SIMD is also its consumer's SIMD and its producer's OUT_SIMD
+    assert attrs(model, "layer0") == {"PE": 3, "SIMD": 2} and attrs(model, "pool1") == {"SIMD": 3}
+    assert attrs(model, "layer2")["SIMD"] == 3 and attrs(model, "input") == {"SIMD": 2}
+    assert {s.name: s.out_simd for s in stage_specs(model)}["layer0"] == 3
+    assert folding_config(model) == {"input": {"SIMD": 2}, "layer0": {"PE": 3, "SIMD": 2}, "pool1": {"SIMD": 3},
+                                     "layer2": {"PE": 1, "SIMD": 3}}
+    # setting the consumer sets the pool too; a consistent pair is accepted
+    model = model.transform(ApplyFoldingConfig({"layer2": {"SIMD": 6}}))
+    assert attrs(model, "pool1") == {"SIMD": 6}
+    model = model.transform(ApplyFoldingConfig({"pool1": {"SIMD": 2}, "layer2": {"SIMD": 2, "PE": 5}}))
+    assert attrs(model, "pool1") == {"SIMD": 2} and attrs(model, "layer2") == {"PE": 5, "SIMD": 2}
+    assert_legal(model)
+
+
+def test_apply_config_conv_pool_conv_shares_one_width():
+    model = map_model(ops=[("conv", 6, 3, 1, 1), ("pool", 2), ("conv", 4, 3, 1, 1), ("dense", 3)], maps=(2, 8, 8))
+    model = model.transform(ApplyFoldingConfig({"layer2": {"SIMD": 3, "PE": 2}}))
+    assert attrs(model, "pool1") == {"SIMD": 3} and attrs(model, "layer2") == {"PE": 2, "SIMD": 3}
+    assert {s.name: s.out_simd for s in stage_specs(model)}["layer0"] == 3
+    assert_legal(model)
+
+
+def test_propagate_stream_widths_sets_pool_from_consumer():
+    model = map_model(folding={"layer2": {"SIMD": 6}})
+    assert attrs(model, "pool1") == {}
+    model = model.transform(PropagateStreamWidths())
+    assert attrs(model, "pool1") == {"SIMD": 6}
+
+
+@pytest.mark.parametrize(
+    ("config", "pattern"),
+    [
+        ({"layer0": {"PE": 4}}, r"node layer0: PE=4 does not divide COUT=6; legal values: 1, 2, 3, 6$"),
+        ({"layer0": {"SIMD": 3}}, r"node layer0: SIMD=3 does not divide CIN=4; legal values: 1, 2, 4$"),
+        ({"pool1": {"SIMD": 4}}, r"node pool1: SIMD=4 does not divide C=6; legal values: 1, 2, 3, 6$"),
+        ({"pool1": {"SIMD": 0}}, r"node pool1: SIMD=0 does not divide C=6"),
+        ({"pool1": {"PE": 2}}, r"node pool1 \(SpikePool\): unknown folding attribute 'PE'; use SIMD$"),
+        ({"pool1": {"SIMD": 3}, "layer2": {"SIMD": 2}},
+         r"node layer2: SIMD=2 conflicts with SIMD=3 of pool1: .* so pool1, layer2 share one SIMD"),
+        ({"layer2": {"SIMD": 4}}, r"node layer2: SIMD=4 does not divide C of in_maps \[6, 4, 4\]"),
+        ({"input": {"SIMD": 4}, "layer0": {"SIMD": 2}}, r"node input: SIMD=4 but a SpikeInput's SIMD is its consumer"),
+        ({"layer0": {"OUT_SIMD": 2}},
+         r"node layer0 \(SpikingConv\): unknown folding attribute 'OUT_SIMD'; use PE, SIMD"),
+    ],
+)
+def test_apply_config_rejects_illegal_conv_pool_values(config, pattern):
+    with pytest.raises(SNN2FPGAError, match=pattern):
+        map_model().transform(ApplyFoldingConfig(config))
+
+
+def test_apply_config_event_conv_has_no_simd():
+    model = make_map_model([("conv", 8, 5, 1, 2), ("dense", 4)], maps=(1, 16, 16), input_kind="iq", neuron="dcll")
+    with pytest.raises(SNN2FPGAError, match=r"node layer0: SIMD=2 but an event-driven convolution .* legal values: 1"):
+        model.transform(ApplyFoldingConfig({"layer0": {"SIMD": 2}}))
+    model = model.transform(ApplyFoldingConfig({"layer0": {"PE": 4, "SIMD": 1}, "layer1": {"SIMD": 8}}))
+    assert attrs(model, "layer0") == {"PE": 4, "SIMD": 1} and attrs(model, "input") == {"SIMD": 1}
+    assert {s.name: s.out_simd for s in stage_specs(model)}["layer0"] == 8
+    assert_legal(model)
+
+
+def test_autofolding_radioml_like_chain():
+    board = load_board("pynq-z2")
+    ops = [("conv", 8, 7, 1, 3), ("conv", 8, 7, 1, 3), ("pool", 2), ("dense", 24)]
+    model = make_map_model(ops, maps=(1, 16, 16), input_kind="iq", neuron="dcll", state_bits=24, timesteps=128)
+    before = estimate_model(model, board)
+    model = model.transform(AutoFolding(board, max_fraction=0.5))
+    assert_legal(model)
+    est = estimate_model(model, board)
+    assert est.ii_cycles < before.ii_cycles and max(est.share_pct.values()) <= 50.0
+    assert attrs(model, "layer0")["SIMD"] == 1  # event conv
+
+
+@st.composite
+def map_chains(draw):
+    """Random chains input -> conv / pool ... -> dense ... over small maps."""
+    input_kind = draw(st.sampled_from(["rate", "spikes", "iq"]))
+    chans = 1 if input_kind != "spikes" else draw(st.one_of(st.integers(1, 12), st.sampled_from([7, 11, 13])))
+    size = draw(st.integers(2, 12))
+    ops: list[tuple] = []
+    cur = size
+    for _ in range(draw(st.integers(1, 3))):
+        if draw(st.booleans()) and cur >= 2:
+            k = draw(st.integers(2, min(3, cur)))
+            ops.append(("pool", k))
+            cur //= k
+        else:
+            k = draw(st.sampled_from([1, 3, 5]))
+            pad = draw(st.integers(0, k // 2))
+            if cur + 2 * pad < k:
+                pad = k // 2
+            stride = draw(st.integers(1, 2))
+            cout = draw(st.one_of(st.integers(1, 16), st.sampled_from([2, 3, 5, 7, 11, 13])))
+            ops.append(("conv", cout, k, stride, pad))
+            cur = (cur + 2 * pad - k) // stride + 1
+    for _ in range(draw(st.integers(0, 2))):
+        ops.append(("dense", draw(st.integers(1, 30))))
+    return {"ops": ops, "maps": (chans, size, size), "input_kind": input_kind,
+            "neuron": draw(st.sampled_from(["lif", "dcll"])), "readout": draw(st.sampled_from(["li", "none"])),
+            "timesteps": draw(st.integers(1, 8))}
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    chain=map_chains(),
+    target_fps=st.one_of(st.none(), st.floats(1e2, 1e6)),
+    max_fraction=st.one_of(st.none(), st.floats(0.01, 1.0)),
+    board_name=st.sampled_from(["pynq-z2", "ultra96-v2", "zcu104"]),
+)
+def test_autofolding_maps_always_legal(chain, target_fps, max_fraction, board_name):
+    board = load_board(board_name)
+    ops = chain.pop("ops")
+    model = make_map_model(ops, **chain)
+    model = model.transform(AutoFolding(board, target_fps=target_fps, max_fraction=max_fraction))
+    assert_legal(model)
+    config = folding_config(model)
+    assert set(config) == {n.name for n in hw_nodes(model)}
+    est = estimate_model(model, board)
+    fraction = max_fraction if max_fraction is not None else (0.5 if target_fps is None else 1.0)
+    all_ones = all(v == 1 for entry in config.values() for v in entry.values())
+    assert all_ones or max(est.share_pct.values()) <= 100 * fraction + 1e-9
+    # the chosen folding round-trips through a config onto a fresh model
+    assert folding_config(make_map_model(ops, **chain).transform(ApplyFoldingConfig(config))) == config
+
+
+@settings(max_examples=100, deadline=None)
+@given(chain=map_chains(), data=st.data())
+def test_apply_random_config_is_legal_or_rejected(chain, data):
+    """Any config either raises an error naming a node or leaves a legal folding."""
+    ops = chain.pop("ops")
+    model = make_map_model(ops, **chain)
+    config: dict[str, dict[str, int]] = {}
+    def value(size: int) -> int:  # mostly a divisor of the node's own dimension, sometimes anything
+        return data.draw(st.one_of(st.sampled_from(divisors(size)), st.integers(0, 16)))
+
+    for spec in stage_specs(model):
+        entry = {}
+        if spec.kind.value in ("SpikingConv", "SpikingDense", "DenseReadout") and data.draw(st.booleans()):
+            entry["PE"] = value(spec.n_out)
+        if data.draw(st.booleans()) and (spec.kind.value != "SpikeInput" or data.draw(st.booleans())):
+            entry["SIMD"] = value(spec.n_in)
+        if entry:
+            config[spec.name] = entry
+    try:
+        model = model.transform(ApplyFoldingConfig(config))
+    except SNN2FPGAError as exc:
+        assert "node " in str(exc)
+        return
+    assert_legal(model)
+    for name, entry in config.items():
+        assert {k: v for k, v in attrs(model, name).items() if k in entry} == entry
