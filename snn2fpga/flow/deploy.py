@@ -33,13 +33,18 @@ NUM_SAMPLES_OFFSET = 0x10  # first scalar argument of an HLS s_axilite bundle, a
 def layer_quantization(hw_model: ModelWrapper) -> list[dict[str, Any]]:
     """Per hardware layer: weight/state bits, neuron parameters and folding (for model.json)."""
     out = []
+    common = ("PE", "SIMD", "weight_bits", "state_bits", "neuron")
+    neuron_keys = {"dcll": ("kq", "kp", "kr", "rho", "frac_bits"),
+                   "lif": ("leak", "leak_shift", "beta_q", "beta_frac_bits", "reset")}
+    shape_keys = {"SpikingConv": ("H", "W", "CIN", "COUT", "K", "STRIDE", "PAD", "event"),
+                  "SpikingDense": ("IN", "OUT"), "DenseReadout": ("IN", "OUT")}
     for node in hw_model.graph.node:
-        if node.op_type.startswith(("SpikingDense", "DenseReadout")):
-            op = getCustomOp(node)
-            keys = ("IN", "OUT", "PE", "SIMD", "weight_bits", "state_bits", "leak", "leak_shift", "beta_q",
-                    "beta_frac_bits", "reset")
-            out.append({"name": node.name, "type": node.op_type.removesuffix("_hls"),
-                        **{k: op.get_nodeattr(k) for k in keys}})
+        base = node.op_type.removesuffix("_hls")
+        if base not in shape_keys:
+            continue
+        op = getCustomOp(node)
+        keys = (*shape_keys[base], *common, *neuron_keys[str(op.get_nodeattr("neuron"))])
+        out.append({"name": node.name, "type": base, **{k: op.get_nodeattr(k) for k in keys}})
     return out
 
 
@@ -48,13 +53,14 @@ def model_json(exported: ModelWrapper, hw_model: ModelWrapper, project: dict[str
     """The content of deploy/model.json."""
     meta = read_meta(exported)
     kind = project["input_kind"]
+    iq = {"iq": {"grid": meta["grid"], "range": meta["iq_range"], "norm": meta["iq_norm"]}} if kind == "iq" else {}
     return {
         "format": DEPLOY_FORMAT,
         "version": DEPLOY_VERSION,
         "top": project["top"],
         "input": {"kind": kind, "shape": meta["input_shape"], "features": int(np.prod(meta["input_shape"])),
                   "timesteps": meta["timesteps"], "bits": meta["input_bits"], "scale": meta["input_scale"],
-                  "words_per_sample": project["in_words"]},
+                  "words_per_sample": project["in_words"], **iq},
         "output": {"kind": meta["readout"], "classes": meta["classes"], "words_per_sample": project["out_words"]},
         "encoder": {"kind": meta["encoder"], "timesteps": meta["timesteps"], "seed": meta["encoder_seed"]},
         "quantization": {"layers": layer_quantization(hw_model)},
@@ -75,7 +81,8 @@ def golden_vectors(exported: ModelWrapper, inputs: np.ndarray, labels: np.ndarra
 
     ctx = run_graph(exported, np.asarray(inputs, dtype=np.float32))
     arrays: dict[str, np.ndarray] = {
-        "inputs": np.asarray(inputs, dtype=np.uint8),
+        # uint8 features / 0-1 spikes, or int8 I/Q codes (kind "iq")
+        "inputs": np.asarray(inputs, dtype=np.int8 if input_kind == "iq" else np.uint8),
         "words": pack_inputs(inputs, input_kind),
         "scores": np.asarray(ctx[SCORES]).astype(np.int32),
         "predictions": np.asarray(ctx[PREDICTION]).astype(np.int64),
