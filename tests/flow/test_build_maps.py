@@ -1,0 +1,50 @@
+"""Convolutional and DCLL networks through the whole CLI: train -> export -> build (C-sim == QONNX)."""
+
+from __future__ import annotations
+
+import json
+
+from snn2fpga.cli import main
+
+
+def _json_last(capsys) -> dict:
+    return json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+
+
+def test_dcll_radioml_synth_train_export_build(tmp_path, capsys):
+    ckpt = tmp_path / "dcll.pt"
+    rc = main(["train", "--dataset", "radioml-synth", "--arch", "dcll-radioml", "--channels", "4", "--kernel", "5",
+               "--grid", "16", "--synth-frames", "20", "--snrs", "2", "6", "10", "14", "18", "--epochs", "1",
+               "--weight-bits", "8", "--batch-size", "32", "--lr", "0.002", "--no-progress", "-o", str(ckpt),
+               "--json"])
+    train = _json_last(capsys)
+    assert rc == 0 and 0.0 <= train["test_accuracy"] <= 1.0
+    assert main(["export", str(ckpt), "--verify", "all", "--json"]) == 0
+    export = _json_last(capsys)
+    assert export["verified_samples"] == 220 and export["mismatches"] == 0
+    rc = main(["build", "--board", "pynq-z2", "--model", str(tmp_path / "dcll.onnx"), "-o", str(tmp_path / "b"),
+               "--json"])
+    summary = _json_last(capsys)
+    assert rc == 4  # everything but the Vivado steps
+    assert summary["csim"]["samples"] == 220 and summary["csim"]["mismatches"] == 0
+    assert summary["csim"]["accuracy"] == train["test_accuracy"]
+    top = (tmp_path / "b" / "hls" / "snn_top.cpp").read_text()
+    assert "iq_encoder<input_cfg>" in top and "conv_event_neuron<layer0_cfg>" in top
+    model_json = json.loads((tmp_path / "b" / "deploy" / "model.json").read_text())
+    assert model_json["input"]["kind"] == "iq" and model_json["input"]["iq"]["grid"] == 16
+
+
+def test_lif_cnn_digits_build(tmp_path, capsys):
+    ckpt = tmp_path / "cnn.pt"
+    assert main(["train", "--arch", "lif-cnn", "--channels", "4", "8", "--kernel", "3", "--timesteps", "8",
+                 "--epochs", "1", "--no-progress", "-o", str(ckpt)]) == 0
+    assert main(["export", str(ckpt), "--verify", "50"]) == 0
+    fold = tmp_path / "fold.json"
+    fold.write_text(json.dumps({"layer0": {"PE": 2, "SIMD": 1}, "layer1": {"PE": 4, "SIMD": 2},
+                                "layer2": {"PE": 2, "SIMD": 2}}))
+    rc = main(["build", "--model", str(tmp_path / "cnn.onnx"), "-o", str(tmp_path / "b"), "--folding", str(fold),
+               "--csim-samples", "120", "--json"])
+    summary = _json_last(capsys)
+    assert rc == 4
+    assert summary["csim"]["samples"] == 120 and summary["csim"]["mismatches"] == 0
+    assert summary["folding"]["layer1"] == {"PE": 4, "SIMD": 2}
