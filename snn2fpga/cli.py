@@ -92,6 +92,24 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--limit", type=int, help="at most this many samples")
     r.add_argument("--json", action="store_true")
 
+    w = sub.add_parser("sweep", help="bit-width design-space sweep: accuracy vs resources per configuration")
+    w.add_argument("--dataset", default="digits")
+    w.add_argument("--data-dir")
+    w.add_argument("--arch", default="lif-mlp")
+    w.add_argument("--weight-bits", type=int, nargs="+", default=[2, 4, 8], help="weight bits to try (2..16)")
+    w.add_argument("--state-bits", type=int, nargs="+", default=[8, 16, 24], help="state bits to try (8..32)")
+    w.add_argument("--timesteps", type=int, nargs="+", default=[16])
+    w.add_argument("--hidden", type=int, nargs="+", default=[128])
+    w.add_argument("--quant", choices=["qat", "ptq"], default="qat")
+    w.add_argument("--epochs", type=int, default=5)
+    w.add_argument("--seed", type=int, default=0)
+    w.add_argument("--board", default="pynq-z2")
+    w.add_argument("--csim-samples", type=int, default=50, help="samples C-simulated per point")
+    w.add_argument("--workers", type=int, default=2, help="points run in parallel (processes)")
+    w.add_argument("-o", "--output", type=Path, default=Path("sweep"))
+    w.add_argument("--no-progress", action="store_true")
+    w.add_argument("--json", action="store_true")
+
     c = sub.add_parser("calibrate", help="measure the membrane range each layer needs on data")
     c.add_argument("checkpoint", type=Path)
     c.add_argument("--margin", type=float, default=0.1, help="headroom added to the measured range")
@@ -119,6 +137,20 @@ def _dispatch(args: argparse.Namespace) -> dict[str, Any]:
         return commands.run_train(opts)
     if args.command == "export":
         return commands.run_export(args.checkpoint, args.output, args.verify, args.data_dir, args.allow_saturation)
+    if args.command == "sweep":
+        from snn2fpga.flow.boards import load_board
+        from snn2fpga.sweep import SweepConfig, run_sweep
+
+        load_board(args.board)  # an unknown board fails before any training
+        cfg = SweepConfig(
+            dataset=args.dataset, arch=args.arch, out_dir=args.output, weight_bits=args.weight_bits,
+            state_bits=args.state_bits, timesteps=args.timesteps, quant=args.quant, epochs=args.epochs,
+            hidden=tuple(args.hidden), seed=args.seed, board=args.board, csim_samples=args.csim_samples,
+            workers=args.workers, data_dir=args.data_dir,
+        )
+        summary = run_sweep(cfg, progress=not args.no_progress)
+        print(Path(summary["markdown"]).read_text())
+        return summary
     if args.command == "run":
         summary = commands.run_deploy(args.deploy_dir, args.emulate, args.dataset, args.data_dir, args.limit)
         print(f"{summary['samples']} samples on {summary['device']}: {summary['mismatches']} mismatches vs the "
