@@ -47,12 +47,12 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
-from onnx import NodeProto, helper
-from qonnx.util.basic import get_by_name
+from onnx import NodeProto
 
 from snn2fpga.errors import SNN2FPGAError
 from snn2fpga.semantics.conv import conv_out_size
 from snn2fpga.semantics.neuron import LeakMode
+from snn2fpga.transforms.graph_util import node_attr
 
 HLS_SUFFIX = "_hls"
 AXI_WORD_BITS = 32  # host words of the AXI-Stream input
@@ -205,15 +205,6 @@ def hw_kind(node: NodeProto) -> HwKind | None:
         return HwKind(base_op_type(node))
     except ValueError:
         return None
-
-
-def node_attr(node: NodeProto, name: str, default: Any = None) -> Any:
-    """An attribute's value (strings decoded), read from the proto so it works for ``_hls`` nodes too."""
-    attr = get_by_name(node.attribute, name)
-    if attr is None:
-        return default
-    value = helper.get_attribute_value(attr)
-    return value.decode() if isinstance(value, bytes) else value
 
 
 def hw_nodes(model: Any) -> list[NodeProto]:

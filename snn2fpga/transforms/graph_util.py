@@ -11,7 +11,8 @@ from snn2fpga.errors import SNN2FPGAError
 
 
 def node_attr(node: NodeProto, name: str, default: Any = None) -> Any:
-    """An attribute's value (decoded), or ``default`` when absent."""
+    """An attribute's value (strings decoded), or ``default`` when absent; read from the proto, so it
+    works for any node (abstract, ``_hls`` or standard) without its CustomOp class."""
     from onnx import helper
 
     for attr in node.attribute:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
-import importlib.util
 import os
 import shutil
 import subprocess
@@ -25,6 +24,8 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
+from snn2fpga.codegen.toolchain import find_ap_types as toolchain_ap_types
+from snn2fpga.errors import SNN2FPGAError
 from snn2fpga.semantics import LeakMode, ResetMode
 
 REPO = Path(__file__).resolve().parents[2]
@@ -40,16 +41,11 @@ RUN_TIMEOUT_S = 120
 
 
 def find_ap_types() -> Path | None:
-    """The arbitrary-precision headers: $XILINX_HLS/include, else the copy hls4ml ships (not imported)."""
-    xilinx = os.environ.get("XILINX_HLS")
-    if xilinx and (Path(xilinx) / "include" / "ap_int.h").is_file():
-        return Path(xilinx) / "include"
-    spec = importlib.util.find_spec("hls4ml")  # locates the package without importing it (slow)
-    for loc in (spec.submodule_search_locations or []) if spec else []:
-        cand = Path(loc) / "templates" / "vivado" / "ap_types"
-        if (cand / "ap_int.h").is_file():
-            return cand
-    return None
+    """The arbitrary-precision headers the toolchain uses (None when there are none: the tests skip)."""
+    try:
+        return toolchain_ap_types()
+    except SNN2FPGAError:
+        return None
 
 
 def words_from_bytes(q: npt.NDArray[np.integer]) -> npt.NDArray[np.int64]:
