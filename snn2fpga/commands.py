@@ -252,21 +252,25 @@ def run_deploy(deploy_dir: Path, emulate: bool, dataset: str | None, data_dir: s
     with overlay:
         golden = overlay.golden()
         n = golden.count if limit is None else min(limit, golden.count)
-        if dataset:
-            data = load_dataset(dataset, data_dir)
-            x, labels = data.x_test[:n], data.y_test[:n]
-            from snn2fpga_board.host import quantize_input
-
-            if x.shape[0] < n or not np.array_equal(quantize_input(x.reshape(len(x), -1)), golden.inputs[:n]):
-                raise SNN2FPGAError(
-                    f"the golden vectors in {deploy_dir} were not made from the {dataset} test split; "
-                    "run without --dataset to use the golden inputs, or rebuild the deploy package"
-                )
-        else:
-            x = golden.batch(n)
-            labels = golden.labels[:n] if golden.labels is not None else None
+        inp = overlay.deploy.input
         try:
-            result = overlay.run(x)
+            if dataset:
+                from snn2fpga_board.host import iq_codes, quantize_input
+
+                data = load_any_dataset(dataset, data_dir, {})
+                x, labels = data.x_test[:n], data.y_test[:n]
+                sent = (iq_codes(x, inp.iq.norm, inp.iq.range) if inp.kind == "iq"
+                        else quantize_input(x.reshape(len(x), -1)))
+                if x.shape[0] < n or not np.array_equal(sent, golden.inputs[:n]):
+                    raise SNN2FPGAError(
+                        f"the golden vectors in {deploy_dir} were not made from the {dataset} test split; "
+                        "run without --dataset to use the golden inputs, or rebuild the deploy package"
+                    )
+                result = overlay.run(x)
+            else:
+                labels = golden.labels[:n] if golden.labels is not None else None
+                # stored codes go out as they are (some I/Q codes have no float frame that quantises to them)
+                result = overlay.run_codes(golden.batch(n, codes=True))
         except DeployError as exc:
             raise SNN2FPGAError(str(exc)) from None
         mismatches = int((result.predictions != golden.predictions[:n]).sum())

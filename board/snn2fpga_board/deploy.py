@@ -15,13 +15,16 @@ snn2fpga writes the folder; this module only reads it. Layout::
 ``model.json`` (all keys required unless marked optional; lists may be JSON arrays of any length)::
 
     {"format": "snn2fpga-deploy", "version": 1, "top": "snn_top",
-     "input": {"kind": "rate" | "latency" | "spikes",
-               "shape": [8, 8],            # one sample's features (spikes: [N], the input neurons)
-               "features": 64,             # N = prod(shape)
+     "input": {"kind": "rate" | "latency" | "spikes" | "iq",
+               "shape": [8, 8],            # one sample's features (spikes: [N], the input neurons; iq: [T, 2])
+               "features": 64,             # N = prod(shape)  (iq: 2 * T)
                "timesteps": 16,            # T
-               "bits": 8,                  # feature bits: 8 for rate/latency; informational for spikes
-               "scale": 0.00392156862745098,   # feature value of one code step (1/255)
-               "words_per_sample": 16},    # rate/latency: ceil(N/4); spikes: T * ceil(N/32)
+               "bits": 8,                  # feature bits: 8 for rate/latency/iq; informational for spikes
+               "scale": 0.00392156862745098,   # feature value of one code step (1/255; informational for iq)
+               "words_per_sample": 16,     # rate/latency: ceil(N/4); spikes: T * ceil(N/32); iq: ceil(T/2)
+               "iq": {"grid": 32,          # iq only: bins per axis of the on-chip I/Q-plane encoder, 2..256
+                      "range": 1.0,        #   the codes span [-range, range) of the normalised frame, > 0
+                      "norm": "peak"}},    #   per-frame normalisation on the host: "peak" | "rms" | "none"
      "output": {"kind": "membrane" | "spike_count", "classes": ["0", ...],
                 "words_per_sample": 10},   # = len(classes): one signed 32-bit score per class
      "encoder": {"kind": "rate", "timesteps": 16, "seed": 0},   # object, informational ("none": spikes)
@@ -37,7 +40,8 @@ snn2fpga writes the folder; this module only reads it. Layout::
 
 ``golden.npz`` (n >= 1 samples)::
 
-    inputs       uint8 [n, features] quantized features, or uint8 0/1 spikes [T, n, N]
+    inputs       uint8 [n, features] quantized features, uint8 0/1 spikes [T, n, N], or
+                 int8 [n, T, 2] I/Q codes (iq: host.iq_codes of the frames)
     words        uint32 [n, input.words_per_sample]   the host words of the inputs (pack_inputs)
     scores       int32 [n, C]                          reference readout membranes / spike counts
     predictions  int64 [n]                             argmax of scores (ties: lowest index)
@@ -56,7 +60,15 @@ from typing import Any
 import numpy as np
 
 from snn2fpga_board.errors import DeployError
-from snn2fpga_board.host import INPUT_KINDS, INPUT_MAX, words_per_sample
+from snn2fpga_board.host import (
+    INPUT_KINDS,
+    INPUT_MAX,
+    IQ_CODE_MAX,
+    IQ_CODE_MIN,
+    IQ_NORMS,
+    iq_frames,
+    words_per_sample,
+)
 
 FORMAT = "snn2fpga-deploy"
 VERSION = 1
@@ -68,16 +80,26 @@ OUTPUT_KINDS = ("membrane", "spike_count")
 
 
 @dataclass(frozen=True)
+class IQSpec:
+    """How the host quantises I/Q frames (``host.iq_codes``) and the on-chip encoder's grid."""
+
+    grid: int  # bins per axis of the I/Q plane (informational: the encoder is on chip)
+    range: float  # codes span [-range, range) of the normalised frame
+    norm: str  # peak | rms | none
+
+
+@dataclass(frozen=True)
 class InputSpec:
     """What one sample looks like on the host and on the input stream."""
 
-    kind: str  # rate | latency (features, encoded on chip) | spikes (spike trains from the host)
-    shape: tuple[int, ...]  # one sample's features (spikes: (N,))
+    kind: str  # rate | latency (features, encoded on chip) | spikes (spike trains from the host) | iq
+    shape: tuple[int, ...]  # one sample's features (spikes: (N,); iq: (T, 2))
     features: int  # N
     timesteps: int  # T
     bits: int
     scale: float  # feature value per code step
     words_per_sample: int  # 32-bit words
+    iq: IQSpec | None = None  # kind iq only
 
 
 @dataclass(frozen=True)
@@ -91,7 +113,13 @@ class OutputSpec:
 
 @dataclass(frozen=True)
 class GoldenVectors:
-    """Golden test vectors: inputs, their host words and the reference outputs (see module doc)."""
+    """Golden test vectors: inputs, their host words and the reference outputs (see module doc).
+
+    ``sample``/``batch`` give the inputs as ``SNNOverlay.classify``/``run`` take them, which quantise them
+    back to exactly the stored inputs; with ``codes=True`` they give the stored inputs themselves, as
+    ``classify_codes``/``run_codes`` take them. I/Q codes have a float frame only when some normalised
+    frame produces them (``exact_frames``); random codes under ``peak`` or ``rms`` normalisation have none.
+    """
 
     inputs: np.ndarray
     words: np.ndarray
@@ -99,25 +127,67 @@ class GoldenVectors:
     predictions: np.ndarray
     labels: np.ndarray | None
     input: InputSpec
+    iq_frames: np.ndarray | None = field(default=None, repr=False)  # iq: float32 [n, T, 2] (host.iq_frames)
+    iq_exact: np.ndarray | None = field(default=None, repr=False)  # iq: bool [n], which frames give the codes
 
     @property
     def count(self) -> int:
         """Number of samples."""
         return int(self.words.shape[0])
 
-    def sample(self, i: int) -> np.ndarray:
-        """Sample ``i`` as ``SNNOverlay.classify`` takes it: features in [0, 1] of the input shape
-        (float64, exactly the golden codes after quantization), or a spike train [T, N] (uint8)."""
-        if self.input.kind == "spikes":
+    @property
+    def exact_frames(self) -> bool:
+        """Whether every sample has a float input that quantises back to its stored inputs (always, except
+        I/Q codes that no normalised frame produces: send those with ``codes=True``)."""
+        return self.iq_exact is None or bool(np.all(self.iq_exact))
+
+    def _limit(self, limit: int | None) -> int:
+        return self.count if limit is None else max(0, min(int(limit), self.count))
+
+    def _check_frames(self, which: np.ndarray) -> None:
+        if self.iq_exact is not None and not np.all(self.iq_exact[which]):
+            i = int(which[~self.iq_exact[which]][0])
+            iq = self.input.iq
+            raise DeployError(
+                f"golden sample {i}'s I/Q codes come from no {iq.norm if iq else ''}-normalised frame (e.g. random "
+                "codes), so no float frame reproduces them: use sample(i, codes=True) / batch(n, codes=True) with "
+                "SNNOverlay.classify_codes / run_codes, which send the stored codes as they are"
+            )
+
+    def sample(self, i: int, codes: bool = False) -> np.ndarray:
+        """Sample ``i`` as ``SNNOverlay.classify`` takes it: features in [0, 1] of the input shape (float64,
+        exactly the golden codes after quantization), a spike train [T, N] (uint8), or an I/Q frame [T, 2]
+        (float32, giving the golden codes after normalisation and quantisation).
+
+        ``codes=True``: the stored inputs as ``classify_codes`` takes them: uint8 features of the input shape,
+        the spike train, or int8 I/Q codes [T, 2].
+        """
+        kind = self.input.kind
+        if kind == "spikes":
             return self.inputs[:, i, :].copy()
+        if codes:
+            return self.inputs[i].reshape(self.input.shape).copy()
+        if kind == "iq":
+            self._check_frames(np.arange(self.count)[[i]])
+            return self.iq_frames[i].copy()
         return (self.inputs[i].astype(np.float64) / INPUT_MAX).reshape(self.input.shape)
 
-    def batch(self, limit: int | None = None) -> np.ndarray:
-        """The first ``limit`` (default all) samples as ``SNNOverlay.run`` takes them:
-        features [n, *shape] in [0, 1], or spike trains [T, n, N]."""
-        n = self.count if limit is None else max(0, min(int(limit), self.count))
-        if self.input.kind == "spikes":
+    def batch(self, limit: int | None = None, codes: bool = False) -> np.ndarray:
+        """The first ``limit`` (default all) samples as ``SNNOverlay.run`` takes them: features [n, *shape]
+        in [0, 1], spike trains [T, n, N], or I/Q frames [n, T, 2] (float32).
+
+        ``codes=True``: the stored inputs as ``run_codes`` takes them (uint8 features [n, *shape], spike
+        trains, or int8 I/Q codes [n, T, 2]).
+        """
+        n = self._limit(limit)
+        kind = self.input.kind
+        if kind == "spikes":
             return self.inputs[:, :n, :].copy()
+        if codes:
+            return self.inputs[:n].reshape(n, *self.input.shape).copy()
+        if kind == "iq":
+            self._check_frames(np.arange(n))
+            return self.iq_frames[:n].copy()
         return (self.inputs[:n].astype(np.float64) / INPUT_MAX).reshape(n, *self.input.shape)
 
 
@@ -178,6 +248,19 @@ def _positive(value: int, where: str) -> int:
     return value
 
 
+def _iq_spec(d: dict[str, Any]) -> IQSpec:
+    grid = _get(d, "grid", int, "input.iq.")
+    if not 2 <= grid <= 256:
+        raise DeployError(f"{MODEL_JSON}: input.iq.grid must be 2..256 bins, got {grid}")
+    iq_range = float(_get(d, "range", (int, float), "input.iq."))
+    if not (math.isfinite(iq_range) and iq_range > 0):
+        raise DeployError(f"{MODEL_JSON}: input.iq.range must be a positive number, got {iq_range}")
+    norm = _get(d, "norm", str, "input.iq.")
+    if norm not in IQ_NORMS:
+        raise DeployError(f"{MODEL_JSON}: input.iq.norm '{norm}' is not one of {', '.join(IQ_NORMS)}")
+    return IQSpec(grid, iq_range, norm)
+
+
 def _input_spec(d: dict[str, Any]) -> InputSpec:
     kind = _get(d, "kind", str, "input.")
     if kind not in INPUT_KINDS:
@@ -193,12 +276,19 @@ def _input_spec(d: dict[str, Any]) -> InputSpec:
     if kind != "spikes" and bits != 8:
         raise DeployError(f"{MODEL_JSON}: input.bits is {bits}; the host protocol packs 8-bit features")
     scale = float(_get(d, "scale", (int, float), "input."))
+    iq = None
+    if kind == "iq":
+        if shape != (timesteps, 2):
+            raise DeployError(f"{MODEL_JSON}: input.shape of I/Q frames must be [timesteps, 2] = [{timesteps}, 2], "
+                              f"got {list(shape)}")
+        iq = _iq_spec(_get(d, "iq", dict, "input."))
     words = _positive(_get(d, "words_per_sample", int, "input."), "input.words_per_sample")
     expected = words_per_sample(kind, features, timesteps)
     if words != expected:
-        raise DeployError(f"{MODEL_JSON}: input.words_per_sample is {words}, but {features} {kind} inputs over "
-                          f"{timesteps} timesteps take {expected} words")
-    return InputSpec(kind, shape, features, timesteps, bits, scale, words)
+        what = f"I/Q frames of {timesteps} timesteps (2 per word)" if kind == "iq" else \
+            f"{features} {kind} inputs over {timesteps} timesteps"
+        raise DeployError(f"{MODEL_JSON}: input.words_per_sample is {words}, but {what} take {expected} words")
+    return InputSpec(kind, shape, features, timesteps, bits, scale, words, iq)
 
 
 def _output_spec(d: dict[str, Any]) -> OutputSpec:
@@ -232,8 +322,8 @@ def load_golden(path: Path, inp: InputSpec, out: OutputSpec) -> GoldenVectors:
         raise DeployError(f"golden vectors {path} are missing: rebuild the deploy folder with `snn2fpga build`")
     try:
         with np.load(path, allow_pickle=False) as data:
-            spikes = inp.kind == "spikes"
-            inputs = _array(data, "inputs", "biu", 3 if spikes else 2, path)
+            spikes, iq = inp.kind == "spikes", inp.kind == "iq"
+            inputs = _array(data, "inputs", "biu", 3 if spikes or iq else 2, path)
             words = _array(data, "words", "iu", 2, path).astype(np.uint32)
             scores = _array(data, "scores", "iu", 2, path).astype(np.int32)
             preds = _array(data, "predictions", "iu", 1, path).astype(np.int64)
@@ -241,7 +331,8 @@ def load_golden(path: Path, inp: InputSpec, out: OutputSpec) -> GoldenVectors:
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
         raise DeployError(f"golden vectors {path} cannot be read ({exc}): rebuild the deploy folder") from None
     n = words.shape[0]
-    want_inputs = (inp.timesteps, n, inp.features) if spikes else (n, inp.features)
+    want_inputs = (inp.timesteps, n, inp.features) if spikes else (n, inp.timesteps, 2) if iq else (n, inp.features)
+    lo, hi = (IQ_CODE_MIN, IQ_CODE_MAX) if iq else (0, 1 if spikes else INPUT_MAX)
     checks = [
         (n >= 1, "hold no samples"),
         (inputs.shape == want_inputs, f"have inputs {list(inputs.shape)}, expected {list(want_inputs)}"),
@@ -252,12 +343,16 @@ def load_golden(path: Path, inp: InputSpec, out: OutputSpec) -> GoldenVectors:
         (preds.shape == (n,), f"have predictions {list(preds.shape)}, expected [{n}]"),
         (labels is None or labels.shape == (n,), f"have labels {None if labels is None else list(labels.shape)}, "
                                                  f"expected [{n}]"),
-        (inputs.size == 0 or int(inputs.max()) <= (1 if spikes else INPUT_MAX) and int(inputs.min()) >= 0,
-         "have input values out of range"),
+        (inputs.size == 0 or int(inputs.max()) <= hi and int(inputs.min()) >= lo,
+         f"have input values out of range (expected {lo}..{hi})"),
     ]
     for ok, what in checks:
         if not ok:
             raise DeployError(f"golden vectors {path} {what}: rebuild the deploy folder with `snn2fpga build`")
+    if iq and inp.iq is not None:
+        codes = inputs.astype(np.int8)
+        frames, exact = iq_frames(codes, inp.iq.norm, inp.iq.range)
+        return GoldenVectors(codes, words, scores, preds, labels, inp, frames, exact)
     return GoldenVectors(inputs.astype(np.uint8), words, scores, preds, labels, inp)
 
 

@@ -1,8 +1,10 @@
 """Fixtures: tiny deploy folders built here with snn2fpga's Python API (no training, no Vivado).
 
 The layout written here is the contract documented in ``snn2fpga_board.deploy``; snn2fpga's deploy
-step writes the same. Two designs: an untrained digits-shaped lif-mlp (rate encoder on chip, membrane
-readout) and a small spike-input network (spike trains from the host, spike-count readout).
+step writes the same. Three designs: an untrained digits-shaped lif-mlp (rate encoder on chip, membrane
+readout), a small spike-input network (spike trains from the host, spike-count readout), and a tiny
+dcll-radioml (I/Q frames quantised on the host, I/Q-plane encoder on chip), written with snn2fpga's own
+deploy writer (``snn2fpga.flow.deploy``).
 """
 
 from __future__ import annotations
@@ -25,7 +27,10 @@ from snn2fpga.codegen.generate import generate_project
 from snn2fpga.export import read_meta
 from snn2fpga.export.graph import PREDICTION, SCORES
 from snn2fpga.export.verify import run_graph
+from snn2fpga.flow.boards import load_board
+from snn2fpga.flow.deploy import copy_runtime, golden_vectors, model_json, write_json
 from snn2fpga.nn import LIF, QuantLinear, SNNClassifier, lif_mlp_spec
+from snn2fpga.nn.archs import dcll_radioml_spec
 from snn2fpga.transforms.folding import ApplyFoldingConfig
 from snn2fpga.transforms.lower import lower_to_hw
 from snn2fpga.transforms.specialize import SpecializeLayers
@@ -40,9 +45,10 @@ class Built:
     """A deploy folder and what the tests compare it with."""
 
     deploy: Path
-    x: np.ndarray  # the raw inputs: features [n, *shape] in [0, 1], or spikes [T, n, N]
+    x: np.ndarray  # the raw inputs: features [n, *shape] in [0, 1], spikes [T, n, N], or I/Q frames [n, T, 2]
     reference_predictions: np.ndarray  # QONNX execution of the exported graph
     torch_predictions: np.ndarray | None  # the PyTorch integer forward (SNNClassifier only)
+    model: SNNClassifier | None = None  # the SNNClassifier exported (I/Q design)
 
 
 class SpikeNet(torch.nn.Module):
@@ -139,3 +145,70 @@ def spike_deploy(tmp_path_factory) -> Built:
     deploy = build_deploy(tmp_path_factory.mktemp("spikes"), net, spikes, spikes, folding, None)
     ref = np.asarray(run_graph(ModelWrapper(str(deploy.parent / "model.onnx")), spikes)[PREDICTION])
     return Built(deploy, spikes, ref.astype(np.int64), None)
+
+
+IQ_T = 16  # I/Q samples per frame (timesteps): 8 host words per frame
+
+
+def iq_frames_for_tests(rng: np.random.Generator) -> np.ndarray:
+    """I/Q frames float32 [n, T, 2]: synthetic RadioML frames, Gaussian noise of varied amplitude, edge frames."""
+    from snn2fpga.data.radioml_synth import synth_radioml
+
+    synth = synth_radioml(2, snrs=[10], length=IQ_T, classes=["BPSK", "QPSK", "PAM4", "WBFM"], seed=0).iq
+    noise = rng.normal(size=(20, IQ_T, 2)) * rng.choice([0.05, 0.5, 1.0, 3.0], size=(20, 1, 1))
+    edges = np.zeros((4, IQ_T, 2))
+    edges[1, 3, 0] = -2.5  # one sample only (its peak is exactly -1 after normalisation)
+    edges[2] = 1.0  # constant
+    edges[3, :, 1] = np.linspace(-1e30, 1e30, IQ_T)  # huge but float32
+    return np.concatenate([synth, noise, edges]).astype(np.float32)
+
+
+@pytest.fixture(scope="session")
+def iq_deploy(tmp_path_factory) -> Built:
+    """Untrained dcll-radioml: I/Q frames [n, 16, 2] -> 8x8 I/Q plane -> conv DCLL (2 kernels 3x3) -> 4 classes.
+
+    Weights are scaled up so that the DCLL layer spikes; the deploy folder is written by snn2fpga's deploy
+    writer (model.json with input.kind "iq", golden I/Q codes of the frames, peak normalisation).
+    """
+    root = tmp_path_factory.mktemp("iq")
+    torch.manual_seed(0)
+    spec = dcll_radioml_spec(IQ_T, [str(i) for i in range(4)], grid=8, channels=(2,), kernel=3, padding=1,
+                             weight_bits=4, state_bits=20)
+    model = SNNClassifier(spec).eval()
+    with torch.no_grad():
+        for param in model.parameters():
+            param.mul_(4.0)
+    x = iq_frames_for_tests(np.random.default_rng(2))
+    labels = np.random.default_rng(3).integers(0, 4, size=len(x))
+    onnx_path = root / "model.onnx"
+    snn2fpga.export(model, x[:1], onnx_path, verify_inputs=x, allow_saturation=True)
+    exported = ModelWrapper(str(onnx_path))
+    hw = lower_to_hw(ModelWrapper(str(onnx_path))).transform(SpecializeLayers())
+    project = generate_project(hw, root / "prj")
+    lib = compile_csim(project.hls_dir)
+    deploy = root / "deploy"
+    deploy.mkdir()
+    copy_runtime(deploy, project.hls_dir, lib)
+    write_json(deploy / "model.json", model_json(exported, hw, project.to_dict(), {}, load_board("pynq-z2"), 100.0,
+                                                 None))
+    codes = model.quantize(x)
+    golden_vectors(exported, codes, labels, "iq", deploy / "golden.npz")
+    ref = np.asarray(run_graph(exported, codes.astype(np.float32))[PREDICTION]).astype(np.int64)
+    return Built(deploy, x, ref, model.predict(x).astype(np.int64), model)
+
+
+def with_random_iq_codes(src: Path, dst: Path, seed: int = 5) -> Path:
+    """A copy of the I/Q deploy folder ``src`` whose golden inputs are random codes in -100..99 (as a build
+    without a dataset writes; no peak-normalised frame gives them: none reaches the code of +-1), with the
+    scores of the folder's own C-simulation library."""
+    from snn2fpga_board.csim import CSimLibrary
+    from snn2fpga_board.host import predictions
+
+    shutil.copytree(src, dst)
+    data = dict(np.load(dst / "golden.npz"))
+    codes = np.random.default_rng(seed).integers(-100, 100, size=data["inputs"].shape).astype(np.int8)
+    words = pack_inputs(codes, "iq")
+    scores = CSimLibrary(dst / "csim" / "libsnn_csim.so").run(words, with_taps=False).outputs
+    np.savez(dst / "golden.npz", **{**data, "inputs": codes, "words": words, "scores": scores,
+                                     "predictions": predictions(scores)})
+    return dst

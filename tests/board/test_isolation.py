@@ -44,6 +44,7 @@ SCRIPT = textwrap.dedent(
         check = snn.check_golden()
         assert check["mismatches"] == 0, check
         snn.classify(snn.golden().sample(0))
+        snn.run(snn.golden().batch(3))
         print(snn.device_kind, check["samples"], snn.power()["reason"])
     leaked = sorted(m for m in sys.modules if m.split(".")[0] in BLOCKED)
     assert not leaked, leaked
@@ -51,9 +52,11 @@ SCRIPT = textwrap.dedent(
 )
 
 
-@pytest.mark.parametrize("copy", [False, True], ids=["installed", "deploy-copy"])
-def test_runtime_imports_without_the_toolchain(rate_deploy, copy):
-    deploy = rate_deploy.deploy
+@pytest.mark.parametrize("design,copy", [("rate", False), ("rate", True), ("iq", True)],
+                         ids=["installed", "deploy-copy", "iq-deploy-copy"])
+def test_runtime_imports_without_the_toolchain(request, design, copy):
+    built = request.getfixturevalue(f"{design}_deploy")
+    deploy = built.deploy
     # the installed package, or the copy in the deploy folder found from the folder itself (as on the board)
     where = str(deploy / "snn2fpga_board") if copy else str(PACKAGE_DIR)
     code = SCRIPT.format(blocked=BLOCKED, where=where)
@@ -61,4 +64,4 @@ def test_runtime_imports_without_the_toolchain(rate_deploy, copy):
     res = subprocess.run([sys.executable, "-c", code, str(deploy)], cwd=deploy if copy else deploy.parent,
                          capture_output=True, text=True, timeout=60, check=False)
     assert res.returncode == 0, res.stderr
-    assert res.stdout.split()[:2] == ["emulated", str(len(rate_deploy.x))]
+    assert res.stdout.split()[:2] == ["emulated", str(len(built.x))]

@@ -32,6 +32,10 @@ def test_dcll_radioml_synth_train_export_build(tmp_path, capsys):
     assert "iq_encoder<input_cfg>" in top and "conv_event_neuron<layer0_cfg>" in top
     model_json = json.loads((tmp_path / "b" / "deploy" / "model.json").read_text())
     assert model_json["input"]["kind"] == "iq" and model_json["input"]["iq"]["grid"] == 16
+    # the deploy package runs through the board runtime (emulated): == C-simulation == QONNX
+    assert main(["run", str(tmp_path / "b" / "deploy"), "--emulate", "--json"]) == 0
+    run = _json_last(capsys)
+    assert run["samples"] == 220 and run["mismatches"] == 0 and run["accuracy"] == train["test_accuracy"]
 
 
 def test_lif_cnn_digits_build(tmp_path, capsys):
