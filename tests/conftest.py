@@ -10,6 +10,9 @@ from snn2fpga.data import load_dataset
 from snn2fpga.nn import SNNClassifier, lif_mlp_spec
 from snn2fpga.train import TrainConfig, train_bptt
 
+# pytest-xdist runs one worker per core: one torch thread each avoids oversubscribing the cores
+torch.set_num_threads(1)
+
 
 @pytest.fixture(scope="session")
 def digits():
