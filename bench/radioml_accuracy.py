@@ -41,7 +41,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from snn2fpga.checkpoint import load_checkpoint  # noqa: E402
-from snn2fpga.commands import TrainOptions, _selection, load_any_dataset, run_train  # noqa: E402
+from snn2fpga.commands import TrainOptions, _selection, run_train  # noqa: E402
+from snn2fpga.data import load_any_dataset  # noqa: E402
 from snn2fpga.data.radioml import iq_normalize  # noqa: E402
 from snn2fpga.errors import SNN2FPGAError  # noqa: E402
 from snn2fpga.nn import SNNClassifier  # noqa: E402

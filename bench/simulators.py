@@ -44,7 +44,7 @@ def main() -> None:
     import snn2fpga
     from snn2fpga.checkpoint import load_checkpoint
     from snn2fpga.codegen.csim import CSimLibrary
-    from snn2fpga.commands import load_any_dataset
+    from snn2fpga.data import load_any_dataset
     from snn2fpga.export import collect_layers, run_graph
     from snn2fpga.flow.config import BuildConfig
     from snn2fpga.flow.driver import run_build

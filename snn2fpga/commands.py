@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from snn2fpga.checkpoint import load_checkpoint, save_checkpoint
-from snn2fpga.data import Dataset, load_dataset
+from snn2fpga.data import Dataset, load_any_dataset
 from snn2fpga.errors import SNN2FPGAError
 from snn2fpga.export import export
 from snn2fpga.nn import EncoderConfig, ModelSpec, SNNClassifier, lif_mlp_spec
@@ -66,15 +66,6 @@ def _selection(opt: TrainOptions) -> dict[str, Any]:
     if opt.snrs:
         sel["snrs"] = list(opt.snrs)
     return sel
-
-
-def load_any_dataset(name: str, data_dir: str | None, selection: dict[str, Any] | None = None) -> Dataset:
-    """An image dataset by name, or a radio dataset with its selection."""
-    from snn2fpga.data.radioml import RADIO_DATASETS, load_radio_dataset
-
-    if name in RADIO_DATASETS:
-        return load_radio_dataset(name, data_dir, **(selection or {}))
-    return load_dataset(name, data_dir)
 
 
 def _spec_for(opt: TrainOptions, data: Dataset) -> ModelSpec:

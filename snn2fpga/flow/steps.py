@@ -131,7 +131,7 @@ def step_generate_hls(model: ModelWrapper, ctx: BuildContext) -> ModelWrapper:
 
 def _csim_inputs(exported: ModelWrapper, ctx: BuildContext) -> tuple[np.ndarray, np.ndarray | None, str]:
     """Graph inputs (and labels) for the C-simulation: the test split, or deterministic random inputs."""
-    from snn2fpga.commands import load_any_dataset
+    from snn2fpga.data import load_any_dataset
     from snn2fpga.export.graph import read_meta
     from snn2fpga.semantics import quantize_input
 

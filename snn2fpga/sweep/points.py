@@ -63,7 +63,8 @@ def run_point(point: SweepPoint) -> dict[str, Any]:
     import torch
 
     from snn2fpga.checkpoint import load_checkpoint
-    from snn2fpga.commands import TrainOptions, load_any_dataset, run_export, run_train
+    from snn2fpga.commands import TrainOptions, run_export, run_train
+    from snn2fpga.data import load_any_dataset
     from snn2fpga.flow.config import BuildConfig
     from snn2fpga.flow.driver import run_build, summary_of
 
