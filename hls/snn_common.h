@@ -169,6 +169,31 @@ unsigned long long snn_cycle_counter<CFG>::saturations = 0;
 #define SNN_SAT_TICK(CFG, hit) ((void)(hit))
 #endif
 
+/**
+ * @brief Compile-time checks of the LIF/IF fields of a layer config (instantiate to check).
+ * @tparam CFG layer config: STATE_BITS, LEAK, LEAK_SHIFT, BETA_Q, BETA_FRAC_BITS, RESET, state_t.
+ */
+template <class CFG>
+struct snn_lif_cfg_check {
+    static_assert(CFG::STATE_BITS >= SNN_MIN_STATE_BITS && CFG::STATE_BITS <= SNN_MAX_STATE_BITS,
+                  "STATE_BITS must be in 2..32");
+    static_assert(unsigned(CFG::state_t::width) == CFG::STATE_BITS, "state_t must be ap_int<STATE_BITS>");
+    static_assert(CFG::LEAK == LEAK_NONE || CFG::LEAK == LEAK_SHIFT || CFG::LEAK == LEAK_MULT,
+                  "LEAK must be LEAK_NONE, LEAK_SHIFT or LEAK_MULT");
+    static_assert(CFG::LEAK != LEAK_SHIFT || (CFG::LEAK_SHIFT >= 1 && CFG::LEAK_SHIFT <= CFG::STATE_BITS),
+                  "LEAK_SHIFT must be in 1..STATE_BITS");
+    static_assert(CFG::LEAK != LEAK_MULT ||
+                      (CFG::BETA_FRAC_BITS >= 1 && CFG::BETA_FRAC_BITS <= SNN_MAX_BETA_FRAC_BITS),
+                  "BETA_FRAC_BITS must be in 1..16");
+    static_assert(CFG::LEAK != LEAK_MULT ||
+                      CFG::BETA_Q < (1u << (CFG::BETA_FRAC_BITS <= SNN_MAX_BETA_FRAC_BITS ? CFG::BETA_FRAC_BITS
+                                                                                         : 0)),
+                  "BETA_Q must satisfy 0 <= BETA_Q < 2^BETA_FRAC_BITS");
+    static_assert(CFG::RESET == RESET_SUBTRACT || CFG::RESET == RESET_ZERO,
+                  "RESET must be RESET_SUBTRACT or RESET_ZERO");
+    static const bool ok = true;
+};
+
 // ---------------------------------------------------------------------------------------------
 // Neuron arithmetic.
 // ---------------------------------------------------------------------------------------------

@@ -69,25 +69,10 @@ struct snn_dense_cfg_check {
     static_assert(CFG::IN % CFG::SIMD == 0, "IN must be a multiple of SIMD");
     static_assert(CFG::OUT % CFG::PE == 0, "OUT must be a multiple of PE");
     static_assert(CFG::T >= 1, "T (timesteps) must be >= 1");
-    static_assert(CFG::STATE_BITS >= SNN_MIN_STATE_BITS && CFG::STATE_BITS <= SNN_MAX_STATE_BITS,
-                  "STATE_BITS must be in 2..32");
     static_assert(CFG::WEIGHT_BITS >= SNN_MIN_WEIGHT_BITS && CFG::WEIGHT_BITS <= SNN_MAX_WEIGHT_BITS,
                   "WEIGHT_BITS must be in 2..16");
     static_assert(unsigned(CFG::weight_t::width) == CFG::WEIGHT_BITS, "weight_t must be ap_int<WEIGHT_BITS>");
-    static_assert(unsigned(CFG::state_t::width) == CFG::STATE_BITS, "state_t must be ap_int<STATE_BITS>");
-    static_assert(CFG::LEAK == LEAK_NONE || CFG::LEAK == LEAK_SHIFT || CFG::LEAK == LEAK_MULT,
-                  "LEAK must be LEAK_NONE, LEAK_SHIFT or LEAK_MULT");
-    static_assert(CFG::LEAK != LEAK_SHIFT || (CFG::LEAK_SHIFT >= 1 && CFG::LEAK_SHIFT <= CFG::STATE_BITS),
-                  "LEAK_SHIFT must be in 1..STATE_BITS");
-    static_assert(CFG::LEAK != LEAK_MULT ||
-                      (CFG::BETA_FRAC_BITS >= 1 && CFG::BETA_FRAC_BITS <= SNN_MAX_BETA_FRAC_BITS),
-                  "BETA_FRAC_BITS must be in 1..16");
-    static_assert(CFG::LEAK != LEAK_MULT ||
-                      CFG::BETA_Q < (1u << (CFG::BETA_FRAC_BITS <= SNN_MAX_BETA_FRAC_BITS ? CFG::BETA_FRAC_BITS
-                                                                                         : 0)),
-                  "BETA_Q must satisfy 0 <= BETA_Q < 2^BETA_FRAC_BITS");
-    static_assert(CFG::RESET == RESET_SUBTRACT || CFG::RESET == RESET_ZERO,
-                  "RESET must be RESET_SUBTRACT or RESET_ZERO");
+    static_assert(snn_lif_cfg_check<CFG>::ok, "invalid LIF/IF neuron fields");
     static const bool ok = true;
 };
 
