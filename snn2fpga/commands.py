@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 
 from snn2fpga.checkpoint import load_checkpoint, save_checkpoint
 from snn2fpga.data import Dataset, load_any_dataset
@@ -52,6 +53,7 @@ class TrainOptions:
     seed: int = 0
     calib_margin: float = 0.1
     progress: bool = True
+    device: str = "cpu"
 
 
 def _selection(opt: TrainOptions) -> dict[str, Any]:
@@ -99,6 +101,22 @@ def _spec_for(opt: TrainOptions, data: Dataset) -> ModelSpec:
     )
 
 
+def training_device(name: str) -> torch.device:
+    """The torch device for ``--device`` (cpu, cuda, cuda:N or auto = cuda when available)."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = torch.device(name)
+    except RuntimeError as err:
+        raise SNN2FPGAError(f"unknown --device {name!r}: use cpu, cuda, cuda:N or auto") from err
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise SNN2FPGAError(f"--device {name} asks for a GPU, but torch sees none here (torch "
+                            f"{torch.__version__}); use --device cpu or auto")
+    if dev.type not in ("cpu", "cuda"):
+        raise SNN2FPGAError(f"--device {name}: only cpu and cuda are supported")
+    return dev
+
+
 def accuracy_by_snr(model: SNNClassifier, data: Dataset) -> dict[str, float]:
     """Hardware-exact test accuracy per SNR (dB) of a radio dataset."""
     snr = getattr(data, "snr_test", None)
@@ -112,13 +130,14 @@ def run_train(opt: TrainOptions, log: Any = print) -> dict[str, Any]:
     """Train, quantize (QAT or PTQ), calibrate the state and write a self-describing checkpoint."""
     if opt.arch not in ARCHS:
         raise SNN2FPGAError(f"unknown architecture {opt.arch!r}; available: {', '.join(ARCHS)}")
+    device = training_device(opt.device)
     selection = _selection(opt)
     data = load_any_dataset(opt.dataset, opt.data_dir, selection)
     spec = _spec_for(opt, data)
     spec.extra["dataset"] = opt.dataset
     if selection:
         spec.extra["dataset_selection"] = selection
-    model = SNNClassifier(spec)
+    model = SNNClassifier(spec).to(device)
     t0 = time.perf_counter()
     tcfg = TrainConfig(opt.epochs, opt.batch_size, opt.lr, opt.seed, opt.progress)
     if opt.arch == "dcll-radioml":
@@ -128,6 +147,7 @@ def run_train(opt: TrainOptions, log: Any = print) -> dict[str, Any]:
     else:
         history = train_bptt(model, data, tcfg, log)
     train_seconds = time.perf_counter() - t0
+    model = model.cpu()  # quantization, calibration, the final evaluation and the checkpoint run on the CPU
     metrics: dict[str, Any] = {"history": [h.__dict__ for h in history], "train_seconds": round(train_seconds, 2)}
     if opt.quant == "ptq":
         metrics["float_test_accuracy"] = evaluate(model, data.x_test, data.y_test)

@@ -6,6 +6,7 @@ import json
 import os
 
 import pytest
+import torch
 
 from snn2fpga.cli import main
 
@@ -63,6 +64,9 @@ def test_export_output_option_and_calibrate(trained_ckpt, tmp_path, capsys):
         (["train", "--dataset", "cifar"], "unknown dataset"),
         (["train", "--arch", "resnet"], "unknown architecture"),
         (["train", "--weight-bits", "1"], "weight_bits=1"),
+        (["train", "--device", "tpu"], "unknown --device 'tpu'"),
+        (["train", "--device", "cuda:0"] if not torch.cuda.is_available() else ["train", "--device", "npu"],
+         "--device"),
         (["export", "/nonexistent/model.pt"], "checkpoint not found"),
     ],
 )

@@ -123,7 +123,8 @@ class DCLL(nn.Module):
         theta_c, params = self.integer_params(cur.scale)
         shape = tuple(cur.value.shape)
         per_channel = int(np.prod(shape[3:])) if len(shape) > 3 else 1
-        trace = run_dcll(cur.value.numpy().reshape(shape[0], shape[1], -1), np.repeat(theta_c, per_channel), params)
+        values = cur.value.cpu().numpy().reshape(shape[0], shape[1], -1)
+        trace = run_dcll(values, np.repeat(theta_c, per_channel), params)
         self.last_trace = LayerTrace(spikes=trace.spikes.reshape(shape), v_final=trace.v_final.reshape(shape[1:]),
                                      saturations=trace.saturations, v_absmax=trace.v_absmax)
-        return torch.from_numpy(trace.spikes.reshape(shape)).to(torch.float32)
+        return torch.from_numpy(trace.spikes.reshape(shape)).to(cur.value.device, torch.float32)

@@ -206,8 +206,13 @@ class SNNClassifier(nn.Module):
         first = self.layers[0]
         return isinstance(first, QuantConv2d) or (isinstance(first, DCLL) and isinstance(first.synapse, QuantConv2d))
 
+    @property
+    def device(self) -> torch.device:
+        """Where the parameters live (the encoded spikes are moved there)."""
+        return next(self.parameters()).device
+
     def forward(self, x: torch.Tensor | np.ndarray, seed: int | None = None) -> torch.Tensor:
-        return self.layers(self.encode(x, seed))
+        return self.layers(self.encode(x, seed).to(self.device))
 
     def scores(self, out: torch.Tensor) -> torch.Tensor:
         """Class scores [B, C] from the last layer's output [T, B, C]."""
@@ -219,7 +224,7 @@ class SNNClassifier(nn.Module):
         was_training = self.training
         self.eval()
         try:
-            return predict(self.scores(self(x)).numpy())
+            return predict(self.scores(self(x)).cpu().numpy())
         finally:
             self.train(was_training)
 

@@ -127,12 +127,13 @@ class _NeuronBase(nn.Module):
         shape = tuple(cur.value.shape)
         c = cur.value.to(torch.int64).reshape(shape[0], shape[1], -1)
         per_channel = int(np.prod(shape[3:])) if len(shape) > 3 else 1  # conv: Ho*Wo positions per channel
-        theta = torch.from_numpy(np.repeat(theta_np, per_channel))
+        dev = c.device
+        theta = torch.from_numpy(np.repeat(theta_np, per_channel)).to(dev)
         steps, batch, chans = c.shape
-        v = torch.zeros(batch, chans, dtype=torch.int64)
-        sats = torch.zeros(batch, dtype=torch.int64)
-        vmax = torch.zeros(batch, dtype=torch.int64)
-        spikes = torch.zeros(steps, batch, chans, dtype=torch.uint8)
+        v = torch.zeros(batch, chans, dtype=torch.int64, device=dev)
+        sats = torch.zeros(batch, dtype=torch.int64, device=dev)
+        vmax = torch.zeros(batch, dtype=torch.int64, device=dev)
+        spikes = torch.zeros(steps, batch, chans, dtype=torch.uint8, device=dev)
         trace = []
         for t in range(steps):
             if p.leak is LeakMode.SHIFT:
@@ -154,8 +155,8 @@ class _NeuronBase(nn.Module):
             else:
                 trace.append(v)
         self.last_trace = LayerTrace(
-            spikes=spikes.numpy().reshape(shape), v_final=v.numpy().reshape(shape[1:]).copy(),
-            saturations=sats.numpy(), v_absmax=vmax.numpy(),
+            spikes=spikes.cpu().numpy().reshape(shape), v_final=v.cpu().numpy().reshape(shape[1:]).copy(),
+            saturations=sats.cpu().numpy(), v_absmax=vmax.cpu().numpy(),
         )
         if self.spiking:
             return spikes.to(torch.float32).reshape(shape)

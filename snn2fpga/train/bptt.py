@@ -75,7 +75,7 @@ def train_bptt(
         for start in bar:
             idx = order[start : start + cfg.batch_size]
             xb = data.x_train[idx]
-            yb = torch.from_numpy(data.y_train[idx])
+            yb = torch.from_numpy(data.y_train[idx]).to(model.device)
             seed = int(rng.integers(1, 2**31 - 1))
             scores = model.scores(model(xb, seed=seed))
             loss = loss_fn(scores, yb)

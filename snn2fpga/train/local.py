@@ -29,8 +29,8 @@ def local_losses(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """(sum of the layers' local losses + the readout loss, readout scores) for one batch."""
     loss_fn = nn.CrossEntropyLoss()
-    h = model.encode(x)
-    total = torch.zeros(())
+    h = model.encode(x).to(model.device)
+    total = torch.zeros((), device=model.device)
     after_dcll = False
     for layer in model.layers:
         if isinstance(layer, DCLL):
@@ -67,7 +67,7 @@ def train_local(model: SNNClassifier, data: Dataset, cfg: TrainConfig,
                    disable=None if cfg.progress else True, leave=False)
         for start in bar:
             idx = order[start : start + cfg.batch_size]
-            yb = torch.from_numpy(data.y_train[idx])
+            yb = torch.from_numpy(data.y_train[idx]).to(model.device)
             loss, scores = local_losses(model, data.x_train[idx], yb, burn_in)
             opt.zero_grad()
             loss.backward()
