@@ -147,11 +147,11 @@ def run_train(opt: TrainOptions, log: Any = print) -> dict[str, Any]:
     else:
         history = train_bptt(model, data, tcfg, log)
     train_seconds = time.perf_counter() - t0
-    model = model.cpu()  # quantization, calibration, the final evaluation and the checkpoint run on the CPU
     metrics: dict[str, Any] = {"history": [h.__dict__ for h in history], "train_seconds": round(train_seconds, 2)}
     if opt.quant == "ptq":
         metrics["float_test_accuracy"] = evaluate(model, data.x_test, data.y_test)
-        model = quantize_post_training(model, opt.weight_bits, opt.clip_percentile, opt.per_channel)
+        model = quantize_post_training(model.cpu(), opt.weight_bits, opt.clip_percentile, opt.per_channel)
+        model = model.to(device)
         log(f"post-training quantization to {opt.weight_bits}-bit weights (clip at the "
             f"{opt.clip_percentile} percentile): float {metrics['float_test_accuracy']:.4f}")
     test_acc = evaluate(model, data.x_test, data.y_test, batch_size=100)
@@ -164,7 +164,7 @@ def run_train(opt: TrainOptions, log: Any = print) -> dict[str, Any]:
     log(f"test accuracy (integer, hardware-exact): {test_acc:.4f}  training time {train_seconds:.1f}s")
     training = {k: (str(v) if isinstance(v, Path) else v) for k, v in opt.__dict__.items()}
     training["hidden"] = list(opt.hidden)
-    save_checkpoint(model, opt.output, metrics, training)
+    save_checkpoint(model.cpu(), opt.output, metrics, training)
     log(f"wrote {opt.output}")
     return {"checkpoint": str(opt.output), "test_accuracy": test_acc, "train_seconds": round(train_seconds, 2)}
 

@@ -72,7 +72,7 @@ def calibrate_state(
     for layer in wide_spec.layers:
         if layer["type"] in ("lif", "if", "li", "dcll"):
             layer["state_bits"] = MEASURE_STATE_BITS
-    wide = SNNClassifier(wide_spec)
+    wide = SNNClassifier(wide_spec).to(model.device)
     wide.load_state_dict(model.state_dict())
     wide_stats = _run_traces(wide, x, batch_size)
     real_stats = _run_traces(model, x, batch_size)
