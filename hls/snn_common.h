@@ -22,6 +22,12 @@
  * Naming trap: a layer config has a member LEAK_SHIFT (the shift k) that hides the enum value
  * LEAK_SHIFT inside the struct, so a config selects the mode as `LEAK = ::LEAK_SHIFT`.
  *
+ * ROMs: the constant arrays a kernel takes (weights, thresholds) have the element type
+ * snn_rom<BITS>::type (a layer config names it weight_rom_t / state_rom_t): ap_int<BITS> under
+ * synthesis, the narrowest of int8_t/int16_t/int32_t/int64_t that holds BITS bits everywhere else.
+ * The kernels read an element as the ap type it stands for, so results and ROM widths are unchanged;
+ * only g++'s compile time is (see snn_rom).
+ *
  * C-simulation only (compiled out under __SYNTHESIS__): every kernel bumps a cycle counter once per
  * iteration of each of its `PIPELINE II=1` loops, and a saturation counter once per (timestep,
  * neuron) clamp, so a testbench can check the documented cycle model and the reference's
@@ -40,6 +46,10 @@
 #if defined(__GNUC__) && !defined(__clang__) && !defined(__SYNTHESIS__)
 #pragma GCC diagnostic pop
 #endif
+
+#include <stdint.h>
+
+#include <limits>
 
 /** How the membrane decays each timestep (mirrors snn2fpga.semantics.LeakMode). */
 enum LeakMode {
@@ -119,6 +129,97 @@ struct snn_max {
 template <unsigned A, unsigned B>
 struct snn_div_ceil {
     static const unsigned value = (A + B - 1) / B;
+};
+
+// ---------------------------------------------------------------------------------------------
+// ROM element types.
+// ---------------------------------------------------------------------------------------------
+
+/** The narrowest of int8_t, int16_t, int32_t, int64_t that holds signed BITS-bit values.
+ * @tparam BITS value width, 1..64. */
+template <unsigned BITS, bool FITS8 = (BITS <= 8), bool FITS16 = (BITS <= 16), bool FITS32 = (BITS <= 32)>
+struct snn_smallest_int {
+    typedef int64_t type;
+};
+template <unsigned BITS, bool FITS16, bool FITS32>
+struct snn_smallest_int<BITS, true, FITS16, FITS32> {
+    typedef int8_t type;
+};
+template <unsigned BITS, bool FITS32>
+struct snn_smallest_int<BITS, false, true, FITS32> {
+    typedef int16_t type;
+};
+template <unsigned BITS>
+struct snn_smallest_int<BITS, false, false, true> {
+    typedef int32_t type;
+};
+
+/**
+ * @brief Element type of a ROM (a constant array a kernel takes: weights, thresholds) of signed
+ *        BITS-bit values.
+ *
+ * Under synthesis (Vitis HLS defines `__SYNTHESIS__` only then) it is ap_int<BITS>: each ROM word is
+ * exactly BITS bits, so the synthesised memory (BRAM/LUTRAM, reshaping) is that of an ap_int<BITS>
+ * array. Everywhere else (g++ C-simulation, Vitis HLS csim) it is snn_smallest_int<BITS>::type: the
+ * brace initializer of a plain integer array is constant data that g++ compiles in seconds, while an
+ * ap_int array's runs one constructor per element (a 784x512 layer: more than 12 minutes and 7 GB).
+ * The kernels convert an element to the ap type it stands for when reading it (weight_t(w),
+ * state_t(theta)), so every arithmetic result is the same either way.
+ *
+ * A layer config declares its ROM types with it:
+ * @code
+ *     typedef snn_rom<WEIGHT_BITS>::type weight_rom_t;  // weights[...] elements
+ *     typedef snn_rom<STATE_BITS>::type state_rom_t;    // thresholds[...] elements
+ * @endcode
+ * @tparam BITS value width, 1..64.
+ */
+template <unsigned BITS>
+struct snn_rom {
+    static_assert(BITS >= 1 && BITS <= 64, "a ROM element holds 1..64 bits");
+#ifdef __SYNTHESIS__
+    typedef ap_int<BITS> type;
+#else
+    typedef typename snn_smallest_int<BITS>::type type;
+#endif
+};
+
+/** Width of a signed integer type: W for ap_int<W>, 1 + value bits for a signed C integer type, 0 for
+ * anything else. @tparam T the type. */
+template <class T>
+struct snn_signed_bits {
+    static const unsigned value = (std::numeric_limits<T>::is_integer && std::numeric_limits<T>::is_signed)
+                                      ? unsigned(std::numeric_limits<T>::digits) + 1
+                                      : 0;
+};
+template <int W>
+struct snn_signed_bits<ap_int<W> > {
+    static const unsigned value = W;
+};
+
+/** Whether A and B are the same type. @tparam A first type. @tparam B second type. */
+template <class A, class B>
+struct snn_same_type {
+    static const bool value = false;
+};
+template <class A>
+struct snn_same_type<A, A> {
+    static const bool value = true;
+};
+
+/**
+ * @brief Whether ROM_T is a legal ROM element type for signed BITS-bit values: under synthesis exactly
+ * ap_int<BITS> (the ROM width is BITS bits), elsewhere any signed integer type (ap_int or C) of at
+ * least BITS bits.
+ * @tparam ROM_T the ROM element type (a config's weight_rom_t or state_rom_t).
+ * @tparam BITS the width of the values it holds (WEIGHT_BITS or STATE_BITS).
+ */
+template <class ROM_T, unsigned BITS>
+struct snn_rom_fits {
+#ifdef __SYNTHESIS__
+    static const bool value = snn_same_type<ROM_T, ap_int<BITS> >::value;
+#else
+    static const bool value = snn_signed_bits<ROM_T>::value >= BITS;
+#endif
 };
 
 // ---------------------------------------------------------------------------------------------

@@ -22,7 +22,10 @@
  * Weights: conv weights are `weights[COUT][K*K*CIN]` with weights[co][(ky*K + kx)*CIN + ci] =
  * W[co][ci][ky][kx] of the PyTorch/reference layout [COUT, CIN, K, K] (i.e. W.transpose(0, 2, 3, 1)
  * reshaped to [COUT, K*K*CIN]): the channels of one kernel tap are adjacent, so a synapse fold of
- * SIMD weights matches one input word. dense_dcll takes W[OUT][IN] like dense_lif.
+ * SIMD weights matches one input word. dense_dcll takes W[OUT][IN] like dense_lif. Weights and
+ * thresholds are ROMs of the config's weight_rom_t / state_rom_t (snn_rom of snn_common.h:
+ * ap_int<WEIGHT_BITS> / ap_int<STATE_BITS> under synthesis, plain C integers in C-simulation), read
+ * as weight_t / state_t.
  *
  * conv_neuron dataflow per timestep: read the whole input frame (H*W*CIN/SIMD words) into an on-chip
  * bit buffer (a FRAME buffer: the sliding window reads it at random; a K-row line buffer would save
@@ -78,6 +81,8 @@
  *     static const ResetMode RESET = ::RESET_SUBTRACT;
  *     typedef ap_int<WEIGHT_BITS> weight_t;
  *     typedef ap_int<STATE_BITS> state_t;
+ *     typedef snn_rom<WEIGHT_BITS>::type weight_rom_t;  // element of the weight ROM
+ *     typedef snn_rom<STATE_BITS>::type state_rom_t;    // element of the threshold ROM
  * };
  * struct pool0_cfg { static const unsigned H = 32, W = 32, C = 8, K = 2, SIMD = 8, T = 16; };
  * struct fc_cfg {   // dense_dcll: the dense_lif fields with the DCLL neuron fields
@@ -85,6 +90,8 @@
  *     static const unsigned WEIGHT_BITS = 4, STATE_BITS = 16, KQ = 2, KP = 2, KR = 2, RHO = 10;
  *     typedef ap_int<WEIGHT_BITS> weight_t;
  *     typedef ap_int<STATE_BITS> state_t;
+ *     typedef snn_rom<WEIGHT_BITS>::type weight_rom_t;
+ *     typedef snn_rom<STATE_BITS>::type state_rom_t;
  * };
  * @endcode
  */
@@ -142,6 +149,10 @@ struct snn_conv_cfg_check {
     static_assert(CFG::WEIGHT_BITS >= SNN_MIN_WEIGHT_BITS && CFG::WEIGHT_BITS <= SNN_MAX_WEIGHT_BITS,
                   "WEIGHT_BITS must be in 2..16");
     static_assert(unsigned(CFG::weight_t::width) == CFG::WEIGHT_BITS, "weight_t must be ap_int<WEIGHT_BITS>");
+    static_assert(snn_rom_fits<typename CFG::weight_rom_t, CFG::WEIGHT_BITS>::value,
+                  "weight_rom_t must hold signed WEIGHT_BITS-bit values (use snn_rom<WEIGHT_BITS>::type)");
+    static_assert(snn_rom_fits<typename CFG::state_rom_t, CFG::STATE_BITS>::value,
+                  "state_rom_t must hold signed STATE_BITS-bit values (use snn_rom<STATE_BITS>::type)");
     static_assert(CFG::NEURON == NEURON_LIF || CFG::NEURON == NEURON_DCLL, "NEURON must be NEURON_LIF or NEURON_DCLL");
     static const bool ok = true;
 };
@@ -158,18 +169,22 @@ struct snn_conv_cfg_check {
  *   SIMD (input channels per word and per cycle, divides CIN), PE (neurons per cycle, divides COUT),
  *   OUT_SIMD (output channels per word, divides COUT), T (timesteps), WEIGHT_BITS, STATE_BITS,
  *   NEURON (NEURON_LIF: + LEAK, LEAK_SHIFT, BETA_Q, BETA_FRAC_BITS, RESET | NEURON_DCLL: + KQ, KP, KR,
- *   RHO), weight_t, state_t.
+ *   RHO), weight_t, state_t, weight_rom_t, state_rom_t.
  * @param in T * H*W*CIN/SIMD spike words per sample (NHWC).
  * @param out T * HO*WO*COUT/OUT_SIMD spike words per sample (NHWC).
- * @param weights W[COUT][K*K*CIN], index (ky*K + kx)*CIN + ci (units of the weight scale).
- * @param thresholds theta per output channel [COUT] (LIF: 1..2^(STATE_BITS-1)-1; DCLL: any state value).
+ * @param weights W[COUT][K*K*CIN], index (ky*K + kx)*CIN + ci (units of the weight scale), a ROM of
+ *   weight_rom_t.
+ * @param thresholds theta per output channel [COUT] (LIF: 1..2^(STATE_BITS-1)-1; DCLL: any state
+ *   value), a ROM of state_rom_t.
  */
 template <class CFG>
 void conv_neuron(hls::stream<ap_uint<CFG::SIMD> >& in, hls::stream<ap_uint<CFG::OUT_SIMD> >& out,
-                 const typename CFG::weight_t weights[CFG::COUT][CFG::K * CFG::K * CFG::CIN],
-                 const typename CFG::state_t thresholds[CFG::COUT]) {
+                 const typename CFG::weight_rom_t weights[CFG::COUT][CFG::K * CFG::K * CFG::CIN],
+                 const typename CFG::state_rom_t thresholds[CFG::COUT]) {
     static_assert(snn_conv_cfg_check<CFG>::ok, "invalid conv layer config");
     static_assert(CFG::SIMD >= 1 && CFG::CIN % CFG::SIMD == 0, "CIN must be a multiple of SIMD");
+    typedef typename CFG::weight_t weight_t;
+    typedef typename CFG::state_t state_t;
     typedef snn_neuron<CFG> neuron;
     typedef snn_conv_traits<CFG> traits;
     typedef typename traits::acc_t acc_t;
@@ -225,7 +240,7 @@ Timestep:
                 for (unsigned l = 0; l < CFG::SIMD; l++) {
 #pragma HLS UNROLL
                     if (spikes[l]) {
-                        sum += weights[nf * CFG::PE + p][sf * CFG::SIMD + l];
+                        sum += weight_t(weights[nf * CFG::PE + p][sf * CFG::SIMD + l]);
                     }
                 }
                 acc[p] = sum;
@@ -236,7 +251,7 @@ Timestep:
 #pragma HLS UNROLL
                     const unsigned co = nf * CFG::PE + p;
                     const unsigned n = pix * CFG::COUT + co;
-                    spk_buf[n] = neuron::update(mem[n], acc[p], thresholds[co], t == 0) ? 1 : 0;
+                    spk_buf[n] = neuron::update(mem[n], acc[p], state_t(thresholds[co]), t == 0) ? 1 : 0;
                     if (t == CFG::T - 1) {
                         SNN_TAP_MEMBRANE(CFG, co * PIX + pix, neuron::membrane(mem[n]).to_int64());
                     }
@@ -303,16 +318,19 @@ Timestep:
  * @tparam CFG conv layer config as for conv_neuron with CIN == 1 and H, W <= 256; SIMD is not used.
  * @param events T event words per sample.
  * @param out T * HO*WO*COUT/OUT_SIMD spike words per sample (NHWC).
- * @param weights W[COUT][K*K*CIN] = W[COUT][K*K], index ky*K + kx.
- * @param thresholds theta per output channel [COUT] (LIF: 1..2^(STATE_BITS-1)-1; DCLL: any state value).
+ * @param weights W[COUT][K*K*CIN] = W[COUT][K*K], index ky*K + kx, a ROM of weight_rom_t.
+ * @param thresholds theta per output channel [COUT] (LIF: 1..2^(STATE_BITS-1)-1; DCLL: any state
+ *   value), a ROM of state_rom_t.
  */
 template <class CFG>
 void conv_event_neuron(hls::stream<ap_uint<16> >& events, hls::stream<ap_uint<CFG::OUT_SIMD> >& out,
-                       const typename CFG::weight_t weights[CFG::COUT][CFG::K * CFG::K * CFG::CIN],
-                       const typename CFG::state_t thresholds[CFG::COUT]) {
+                       const typename CFG::weight_rom_t weights[CFG::COUT][CFG::K * CFG::K * CFG::CIN],
+                       const typename CFG::state_rom_t thresholds[CFG::COUT]) {
     static_assert(snn_conv_cfg_check<CFG>::ok, "invalid conv layer config");
     static_assert(CFG::CIN == 1, "conv_event_neuron needs CIN == 1 (one event per timestep in channel 0)");
     static_assert(CFG::H <= 256 && CFG::W <= 256, "conv_event_neuron needs H, W <= 256 (8-bit row/col)");
+    typedef typename CFG::weight_t weight_t;
+    typedef typename CFG::state_t state_t;
     typedef snn_neuron<CFG> neuron;
     typedef snn_conv_traits<CFG> traits;
     typedef typename traits::acc_t acc_t;
@@ -353,8 +371,8 @@ Timestep:
 #pragma HLS UNROLL
                 const unsigned co = nf * CFG::PE + p;
                 const unsigned n = pix * CFG::COUT + co;
-                const acc_t current = hit ? acc_t(weights[co][tap]) : acc_t(0);
-                spk_buf[n] = neuron::update(mem[n], current, thresholds[co], t == 0) ? 1 : 0;
+                const acc_t current = hit ? acc_t(weight_t(weights[co][tap])) : acc_t(0);
+                spk_buf[n] = neuron::update(mem[n], current, state_t(thresholds[co]), t == 0) ? 1 : 0;
                 if (t == CFG::T - 1) {
                     SNN_TAP_MEMBRANE(CFG, co * PIX + pix, neuron::membrane(mem[n]).to_int64());
                 }
@@ -481,16 +499,16 @@ Timestep:
  *
  * @tparam CFG layer config: IN (inputs), OUT (neurons), SIMD (inputs per word and per cycle), PE
  *   (neurons per cycle), OUT_SIMD (spikes per output word), T (timesteps), WEIGHT_BITS, STATE_BITS,
- *   KQ, KP, KR, RHO, weight_t, state_t.
+ *   KQ, KP, KR, RHO, weight_t, state_t, weight_rom_t, state_rom_t.
  * @param in T * IN/SIMD spike words per sample.
  * @param out T * OUT/OUT_SIMD spike words per sample.
- * @param weights integer weights W[OUT][IN] (units of the weight scale).
- * @param thresholds theta[OUT], any value in the signed STATE_BITS range.
+ * @param weights integer weights W[OUT][IN] (units of the weight scale), a ROM of weight_rom_t.
+ * @param thresholds theta[OUT], any value in the signed STATE_BITS range, a ROM of state_rom_t.
  */
 template <class CFG>
 void dense_dcll(hls::stream<ap_uint<CFG::SIMD> >& in, hls::stream<ap_uint<CFG::OUT_SIMD> >& out,
-                const typename CFG::weight_t weights[CFG::OUT][CFG::IN],
-                const typename CFG::state_t thresholds[CFG::OUT]) {
+                const typename CFG::weight_rom_t weights[CFG::OUT][CFG::IN],
+                const typename CFG::state_rom_t thresholds[CFG::OUT]) {
     static_assert(CFG::IN >= 1 && CFG::OUT >= 1, "IN and OUT must be >= 1");
     static_assert(CFG::SIMD >= 1 && CFG::IN % CFG::SIMD == 0, "IN must be a multiple of SIMD");
     static_assert(CFG::PE >= 1 && CFG::OUT % CFG::PE == 0, "OUT must be a multiple of PE");
@@ -499,6 +517,11 @@ void dense_dcll(hls::stream<ap_uint<CFG::SIMD> >& in, hls::stream<ap_uint<CFG::O
     static_assert(CFG::WEIGHT_BITS >= SNN_MIN_WEIGHT_BITS && CFG::WEIGHT_BITS <= SNN_MAX_WEIGHT_BITS,
                   "WEIGHT_BITS must be in 2..16");
     static_assert(unsigned(CFG::weight_t::width) == CFG::WEIGHT_BITS, "weight_t must be ap_int<WEIGHT_BITS>");
+    static_assert(snn_rom_fits<typename CFG::weight_rom_t, CFG::WEIGHT_BITS>::value,
+                  "weight_rom_t must hold signed WEIGHT_BITS-bit values (use snn_rom<WEIGHT_BITS>::type)");
+    static_assert(snn_rom_fits<typename CFG::state_rom_t, CFG::STATE_BITS>::value,
+                  "state_rom_t must hold signed STATE_BITS-bit values (use snn_rom<STATE_BITS>::type)");
+    typedef typename CFG::state_t state_t;
     typedef snn_dcll_neuron<CFG> neuron;
     typedef snn_dense_traits<CFG> traits;
     typedef typename traits::acc_t acc_t;
@@ -538,7 +561,7 @@ Timestep:
                 for (unsigned p = 0; p < CFG::PE; p++) {
 #pragma HLS UNROLL
                     const unsigned n = nf * CFG::PE + p;
-                    spk_buf[n] = neuron::update(mem[n], acc[p], thresholds[n], t == 0) ? 1 : 0;
+                    spk_buf[n] = neuron::update(mem[n], acc[p], state_t(thresholds[n]), t == 0) ? 1 : 0;
                     if (t == CFG::T - 1) {
                         SNN_TAP_MEMBRANE(CFG, n, neuron::membrane(mem[n]).to_int64());
                     }

@@ -28,6 +28,11 @@
  *   dense_li   per timestep:  IN/SIMD + (OUT/PE)*(IN/SIMD)
  *              per sample:    T * (IN/SIMD + (OUT/PE)*(IN/SIMD)) + OUT
  *
+ * ROMs: the weights and thresholds are constant arrays of the config's weight_rom_t / state_rom_t =
+ * snn_rom<WEIGHT_BITS / STATE_BITS>::type (snn_common.h): ap_int<WEIGHT_BITS> / ap_int<STATE_BITS>
+ * under synthesis (ROM width and BRAM use as for weight_t / state_t arrays), plain int8_t..int32_t in
+ * C-simulation (fast to compile). The kernels read each element as weight_t / state_t.
+ *
  * Layer config (one struct per layer, generated). The member LEAK_SHIFT hides the enum value of the
  * same name inside the struct, so the leak mode must be written with a leading `::`:
  * @code
@@ -43,6 +48,8 @@
  *     static const ResetMode RESET = ::RESET_SUBTRACT;  // ignored by dense_li
  *     typedef ap_int<WEIGHT_BITS> weight_t;
  *     typedef ap_int<STATE_BITS> state_t;
+ *     typedef snn_rom<WEIGHT_BITS>::type weight_rom_t;   // element of the weight ROM
+ *     typedef snn_rom<STATE_BITS>::type state_rom_t;     // element of the threshold ROM (dense_lif)
  * };
  * @endcode
  */
@@ -60,7 +67,7 @@
 /**
  * @brief Compile-time legality checks of a dense layer config (instantiate to check).
  * @tparam CFG layer config: IN, OUT, SIMD, PE, T, WEIGHT_BITS, STATE_BITS, LEAK, LEAK_SHIFT, BETA_Q,
- *   BETA_FRAC_BITS, RESET, weight_t, state_t.
+ *   BETA_FRAC_BITS, RESET, weight_t, state_t, weight_rom_t.
  */
 template <class CFG>
 struct snn_dense_cfg_check {
@@ -72,6 +79,8 @@ struct snn_dense_cfg_check {
     static_assert(CFG::WEIGHT_BITS >= SNN_MIN_WEIGHT_BITS && CFG::WEIGHT_BITS <= SNN_MAX_WEIGHT_BITS,
                   "WEIGHT_BITS must be in 2..16");
     static_assert(unsigned(CFG::weight_t::width) == CFG::WEIGHT_BITS, "weight_t must be ap_int<WEIGHT_BITS>");
+    static_assert(snn_rom_fits<typename CFG::weight_rom_t, CFG::WEIGHT_BITS>::value,
+                  "weight_rom_t must hold signed WEIGHT_BITS-bit values (use snn_rom<WEIGHT_BITS>::type)");
     static_assert(snn_lif_cfg_check<CFG>::ok, "invalid LIF/IF neuron fields");
     static const bool ok = true;
 };
@@ -115,17 +124,19 @@ ReadInput:
 /**
  * @brief One (neuron fold, synapse fold) step: add, for PE neurons, the weights of the SIMD inputs
  * whose spike is 1 (adders only). The partial sums restart at synapse fold 0.
- * @tparam CFG layer config (IN, OUT, SIMD, PE, weight_t).
+ * @tparam CFG layer config (IN, OUT, SIMD, PE, weight_t, weight_rom_t).
  * @param spikes the SIMD input spikes of synapse fold sf.
- * @param weights W[OUT][IN].
+ * @param weights W[OUT][IN] (ROM of weight_rom_t, each element read as weight_t).
  * @param nf neuron fold: neurons nf*PE .. nf*PE + PE - 1.
  * @param sf synapse fold: inputs sf*SIMD .. sf*SIMD + SIMD - 1.
  * @param acc PE partial sums, updated in place.
  */
 template <class CFG>
-void snn_accumulate(const ap_uint<CFG::SIMD>& spikes, const typename CFG::weight_t weights[CFG::OUT][CFG::IN],
-                    unsigned nf, unsigned sf, typename snn_dense_traits<CFG>::acc_t acc[CFG::PE]) {
+void snn_accumulate(const ap_uint<CFG::SIMD>& spikes,
+                    const typename CFG::weight_rom_t weights[CFG::OUT][CFG::IN], unsigned nf, unsigned sf,
+                    typename snn_dense_traits<CFG>::acc_t acc[CFG::PE]) {
 #pragma HLS INLINE
+    typedef typename CFG::weight_t weight_t;
     typedef typename snn_dense_traits<CFG>::acc_t acc_t;
 Neuron:
     for (unsigned p = 0; p < CFG::PE; p++) {
@@ -135,7 +146,7 @@ Neuron:
         for (unsigned l = 0; l < CFG::SIMD; l++) {
 #pragma HLS UNROLL
             if (spikes[l]) {
-                sum += weights[nf * CFG::PE + p][sf * CFG::SIMD + l];
+                sum += weight_t(weights[nf * CFG::PE + p][sf * CFG::SIMD + l]);
             }
         }
         acc[p] = sum;
@@ -151,18 +162,21 @@ Neuron:
  *
  * @tparam CFG layer config: IN (inputs), OUT (neurons), SIMD (inputs per input word and per cycle),
  *   PE (neurons per cycle), OUT_SIMD (spikes per output word), T (timesteps), WEIGHT_BITS,
- *   STATE_BITS, LEAK, LEAK_SHIFT, BETA_Q, BETA_FRAC_BITS, RESET, weight_t, state_t.
+ *   STATE_BITS, LEAK, LEAK_SHIFT, BETA_Q, BETA_FRAC_BITS, RESET, weight_t, state_t, weight_rom_t,
+ *   state_rom_t.
  * @param in T * IN/SIMD spike words.
  * @param out T * OUT/OUT_SIMD spike words.
- * @param weights integer weights W[OUT][IN] (units of the weight scale).
- * @param thresholds integer thresholds theta[OUT], each in 1..2^(STATE_BITS-1)-1.
+ * @param weights integer weights W[OUT][IN] (units of the weight scale), a ROM of weight_rom_t.
+ * @param thresholds integer thresholds theta[OUT], each in 1..2^(STATE_BITS-1)-1, a ROM of state_rom_t.
  */
 template <class CFG>
 void dense_lif(hls::stream<ap_uint<CFG::SIMD> >& in, hls::stream<ap_uint<CFG::OUT_SIMD> >& out,
-               const typename CFG::weight_t weights[CFG::OUT][CFG::IN],
-               const typename CFG::state_t thresholds[CFG::OUT]) {
+               const typename CFG::weight_rom_t weights[CFG::OUT][CFG::IN],
+               const typename CFG::state_rom_t thresholds[CFG::OUT]) {
     static_assert(snn_dense_cfg_check<CFG>::ok, "invalid dense layer config");
     static_assert(CFG::OUT_SIMD >= 1 && CFG::OUT % CFG::OUT_SIMD == 0, "OUT must be a multiple of OUT_SIMD");
+    static_assert(snn_rom_fits<typename CFG::state_rom_t, CFG::STATE_BITS>::value,
+                  "state_rom_t must hold signed STATE_BITS-bit values (use snn_rom<STATE_BITS>::type)");
     typedef typename CFG::state_t state_t;
     typedef snn_dense_traits<CFG> traits;
     typedef typename traits::acc_t acc_t;
@@ -208,7 +222,7 @@ Timestep:
                     bool clamped = false;
                     state_t v = snn_integrate<CFG>(v_old, acc[p], clamped);
                     SNN_SAT_TICK(CFG, clamped);
-                    spk_buf[n] = snn_fire<CFG>(v, thresholds[n]) ? 1 : 0;
+                    spk_buf[n] = snn_fire<CFG>(v, state_t(thresholds[n])) ? 1 : 0;
                     v_mem[n] = v;
                 }
                 sf = 0;
@@ -242,14 +256,14 @@ Timestep:
  *
  * @tparam CFG layer config: IN (inputs), OUT (neurons), SIMD (inputs per input word and per cycle),
  *   PE (neurons per cycle), T (timesteps), WEIGHT_BITS, STATE_BITS, LEAK, LEAK_SHIFT, BETA_Q,
- *   BETA_FRAC_BITS, RESET (unused), weight_t, state_t. OUT_SIMD is not used.
+ *   BETA_FRAC_BITS, RESET (unused), weight_t, state_t, weight_rom_t. OUT_SIMD is not used.
  * @param in T * IN/SIMD spike words.
  * @param out OUT final membranes, one 32-bit word each.
- * @param weights integer weights W[OUT][IN] (units of the weight scale).
+ * @param weights integer weights W[OUT][IN] (units of the weight scale), a ROM of weight_rom_t.
  */
 template <class CFG>
 void dense_li(hls::stream<ap_uint<CFG::SIMD> >& in, hls::stream<ap_int<32> >& out,
-              const typename CFG::weight_t weights[CFG::OUT][CFG::IN]) {
+              const typename CFG::weight_rom_t weights[CFG::OUT][CFG::IN]) {
     static_assert(snn_dense_cfg_check<CFG>::ok, "invalid dense layer config");
     typedef typename CFG::state_t state_t;
     typedef snn_dense_traits<CFG> traits;

@@ -11,11 +11,12 @@
  *
  * Files are whitespace-separated decimal integers. Input: the number of samples N, the runner's
  * parameters (conv weights [COUT][K*K*CIN] in the kernel's order, dense weights [OUT][IN],
- * thresholds), then N samples. Output: one line per sample, counters then data. Spike maps are written
- * in stream order (t, y, x, c); final membranes (V, or U for DCLL) in the reference's order (c, y, x)
- * for conv, neuron order for dense. The internal streams are packed/unpacked here with the kernels'
- * convention: bit l of word f = element f*W + l. Exits non-zero, with a message, on malformed input,
- * on input words a kernel did not consume and on output words it did not produce.
+ * thresholds; each must fit weight_t / state_t and is stored in the config's weight_rom_t /
+ * state_rom_t ROM arrays), then N samples. Output: one line per sample, counters then data. Spike
+ * maps are written in stream order (t, y, x, c); final membranes (V, or U for DCLL) in the reference's
+ * order (c, y, x) for conv, neuron order for dense. The internal streams are packed/unpacked here with
+ * the kernels' convention: bit l of word f = element f*W + l. Exits non-zero, with a message, on
+ * malformed input, on input words a kernel did not consume and on output words it did not produce.
  */
 #include "snn_common.h"
 #include "snn_conv.h"
@@ -41,32 +42,36 @@ inline long long tb_read(FILE* f) {
     return v;
 }
 
-/** Read an integer that must fit the ap_int type T exactly. @tparam T an ap_int type. */
-template <class T>
-T tb_read_signed(FILE* f) {
+/** Read an integer that must fit the ap_int type V exactly, as a ROM element of type R (the kernels'
+ * weight_rom_t / state_rom_t, see snn_rom in snn_common.h).
+ * @tparam V the ap_int type the value stands for (weight_t, state_t). @tparam R the ROM element type. */
+template <class V, class R>
+R tb_read_rom(FILE* f) {
     const long long v = tb_read(f);
-    const T x = v;
+    const V x = v;
     if (x.to_int64() != v) {
         tb_fail("a weight or threshold does not fit its ap_int type");
     }
-    return x;
+    return R(x.to_int64());
 }
 
-/** Read a 2-D parameter array [R][C]. @tparam T element type. @tparam R rows. @tparam C columns. */
-template <class T, unsigned R, unsigned C>
+/** Read a 2-D ROM [R][C] of V values. @tparam V the ap_int value type. @tparam T ROM element type.
+ * @tparam R rows. @tparam C columns. */
+template <class V, class T, unsigned R, unsigned C>
 void tb_read_matrix(FILE* f, T (&a)[R][C]) {
     for (unsigned r = 0; r < R; r++) {
         for (unsigned c = 0; c < C; c++) {
-            a[r][c] = tb_read_signed<T>(f);
+            a[r][c] = tb_read_rom<V, T>(f);
         }
     }
 }
 
-/** Read a 1-D parameter array [N]. @tparam T element type. @tparam N length. */
-template <class T, unsigned N>
+/** Read a 1-D ROM [N] of V values. @tparam V the ap_int value type. @tparam T ROM element type.
+ * @tparam N length. */
+template <class V, class T, unsigned N>
 void tb_read_vector(FILE* f, T (&a)[N]) {
     for (unsigned i = 0; i < N; i++) {
-        a[i] = tb_read_signed<T>(f);
+        a[i] = tb_read_rom<V, T>(f);
     }
 }
 
@@ -145,22 +150,22 @@ void tb_reset() {
 /** Conv layer weights and thresholds, read from the input file. @tparam CFG conv layer config. */
 template <class CFG>
 struct tb_conv_params {
-    typename CFG::weight_t w[CFG::COUT][CFG::K * CFG::K * CFG::CIN];
-    typename CFG::state_t th[CFG::COUT];
+    typename CFG::weight_rom_t w[CFG::COUT][CFG::K * CFG::K * CFG::CIN];
+    typename CFG::state_rom_t th[CFG::COUT];
     void read(FILE* f) {
-        tb_read_matrix(f, w);
-        tb_read_vector(f, th);
+        tb_read_matrix<typename CFG::weight_t>(f, w);
+        tb_read_vector<typename CFG::state_t>(f, th);
     }
 };
 
 /** Dense layer weights and thresholds. @tparam CFG dense layer config. */
 template <class CFG>
 struct tb_dense_params {
-    typename CFG::weight_t w[CFG::OUT][CFG::IN];
-    typename CFG::state_t th[CFG::OUT];
+    typename CFG::weight_rom_t w[CFG::OUT][CFG::IN];
+    typename CFG::state_rom_t th[CFG::OUT];
     void read(FILE* f) {
-        tb_read_matrix(f, w);
-        tb_read_vector(f, th);
+        tb_read_matrix<typename CFG::weight_t>(f, w);
+        tb_read_vector<typename CFG::state_t>(f, th);
     }
 };
 

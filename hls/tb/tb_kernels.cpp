@@ -11,7 +11,8 @@
  * tb_rate, tb_latency, tb_unpack, tb_chain (below). Each case runs its kernel(s) once per sample.
  *
  * Files are whitespace-separated decimal integers. Input: the number of samples N, then the runner's
- * parameters (weights row-major [OUT][IN], thresholds [OUT]), then N samples:
+ * parameters (weights row-major [OUT][IN], thresholds [OUT]; each must fit weight_t / state_t and is
+ * stored in the config's weight_rom_t / state_rom_t ROM arrays), then N samples:
  *   tb_dense_lif, tb_dense_li: T*IN spikes 0/1, (t, i) row-major;
  *   tb_rate, tb_latency, tb_chain: ceil(IN/4) host words (the AXI-Stream words, unsigned 32-bit);
  *   tb_unpack: T*ceil(IN/32) host words.
@@ -48,15 +49,17 @@ inline long long tb_read(FILE* f) {
     return v;
 }
 
-/** Read an integer that must fit the signed W-bit type T exactly. @tparam T an ap_int type. */
-template <class T>
-T tb_read_signed(FILE* f) {
+/** Read an integer that must fit the ap_int type V exactly, as a ROM element of type R (the kernels'
+ * weight_rom_t / state_rom_t, see snn_rom in snn_common.h).
+ * @tparam V the ap_int type the value stands for (weight_t, state_t). @tparam R the ROM element type. */
+template <class V, class R>
+R tb_read_rom(FILE* f) {
     const long long v = tb_read(f);
-    const T x = v;
+    const V x = v;
     if (x.to_int64() != v) {
         tb_fail("a weight or threshold does not fit its ap_int type");
     }
-    return x;
+    return R(x.to_int64());
 }
 
 /** Push one timestep of N 0/1 values as N/W words of W bits (bit l of word f = element f*W + l).
@@ -128,16 +131,18 @@ void tb_print_counters(FILE* f) {
  * @tparam CFG dense layer config. */
 template <class CFG>
 void tb_dense_lif(FILE* in, FILE* out) {
-    static typename CFG::weight_t weights[CFG::OUT][CFG::IN];
-    static typename CFG::state_t thresholds[CFG::OUT];
+    typedef typename CFG::weight_rom_t weight_rom_t;
+    typedef typename CFG::state_rom_t state_rom_t;
+    static weight_rom_t weights[CFG::OUT][CFG::IN];
+    static state_rom_t thresholds[CFG::OUT];
     const long long samples = tb_read(in);
     for (unsigned o = 0; o < CFG::OUT; o++) {
         for (unsigned i = 0; i < CFG::IN; i++) {
-            weights[o][i] = tb_read_signed<typename CFG::weight_t>(in);
+            weights[o][i] = tb_read_rom<typename CFG::weight_t, weight_rom_t>(in);
         }
     }
     for (unsigned o = 0; o < CFG::OUT; o++) {
-        thresholds[o] = tb_read_signed<typename CFG::state_t>(in);
+        thresholds[o] = tb_read_rom<typename CFG::state_t, state_rom_t>(in);
     }
     for (long long n = 0; n < samples; n++) {
         hls::stream<ap_uint<CFG::SIMD> > s_in;
@@ -160,11 +165,12 @@ void tb_dense_lif(FILE* in, FILE* out) {
 /** LI readout: input N, W[OUT][IN], then N samples of T*IN spikes. @tparam CFG dense layer config. */
 template <class CFG>
 void tb_dense_li(FILE* in, FILE* out) {
-    static typename CFG::weight_t weights[CFG::OUT][CFG::IN];
+    typedef typename CFG::weight_rom_t weight_rom_t;
+    static weight_rom_t weights[CFG::OUT][CFG::IN];
     const long long samples = tb_read(in);
     for (unsigned o = 0; o < CFG::OUT; o++) {
         for (unsigned i = 0; i < CFG::IN; i++) {
-            weights[o][i] = tb_read_signed<typename CFG::weight_t>(in);
+            weights[o][i] = tb_read_rom<typename CFG::weight_t, weight_rom_t>(in);
         }
     }
     for (long long n = 0; n < samples; n++) {
@@ -252,21 +258,21 @@ void tb_chain(FILE* in, FILE* out) {
     typedef typename CH::L2 L2;
     static_assert(ENC::SIMD == L1::SIMD && ENC::IN == L1::IN && ENC::T == L1::T, "encoder/L1 mismatch");
     static_assert(L1::OUT_SIMD == L2::SIMD && L1::OUT == L2::IN && L1::T == L2::T, "L1/L2 mismatch");
-    static typename L1::weight_t w1[L1::OUT][L1::IN];
-    static typename L1::state_t th1[L1::OUT];
-    static typename L2::weight_t w2[L2::OUT][L2::IN];
+    static typename L1::weight_rom_t w1[L1::OUT][L1::IN];
+    static typename L1::state_rom_t th1[L1::OUT];
+    static typename L2::weight_rom_t w2[L2::OUT][L2::IN];
     const long long samples = tb_read(in);
     for (unsigned o = 0; o < L1::OUT; o++) {
         for (unsigned i = 0; i < L1::IN; i++) {
-            w1[o][i] = tb_read_signed<typename L1::weight_t>(in);
+            w1[o][i] = tb_read_rom<typename L1::weight_t, typename L1::weight_rom_t>(in);
         }
     }
     for (unsigned o = 0; o < L1::OUT; o++) {
-        th1[o] = tb_read_signed<typename L1::state_t>(in);
+        th1[o] = tb_read_rom<typename L1::state_t, typename L1::state_rom_t>(in);
     }
     for (unsigned o = 0; o < L2::OUT; o++) {
         for (unsigned i = 0; i < L2::IN; i++) {
-            w2[o][i] = tb_read_signed<typename L2::weight_t>(in);
+            w2[o][i] = tb_read_rom<typename L2::weight_t, typename L2::weight_rom_t>(in);
         }
     }
     for (long long n = 0; n < samples; n++) {

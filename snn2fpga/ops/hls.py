@@ -4,6 +4,13 @@ A backend node has the op_type of its abstract op plus ``_hls`` (domain ``snn2fp
 describes its layer config struct, its kernel call and its constant arrays as plain data; the Jinja
 templates in :mod:`snn2fpga.codegen` turn that into C++. ``out_simd`` is the width of the stream the
 node writes (its consumer's SIMD); the host-facing streams are 32-bit words.
+
+The constant arrays (ROMs: weights, thresholds) have the element types ``weight_rom_t`` /
+``state_rom_t`` of the config, ``snn_rom<BITS>::type`` of hls/snn_common.h: ``ap_int<BITS>`` under
+synthesis (unchanged ROM width), a plain C integer in C-simulation (an ``ap_int`` initializer of 0.5M
+weights takes g++ more than 12 minutes; a plain one, seconds). Every value is checked to fit its
+signed width here: the kernels read a ROM element as ``ap_int<BITS>``, so a value out of range would
+wrap (in C-simulation and in hardware alike) instead of matching the reference.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ HLS_DOMAIN = "snn2fpga.ops.hls"
 HOST_WORD_BITS = 32
 _LEAK_ENUM = {"none": "::LEAK_NONE", "shift": "::LEAK_SHIFT", "mult": "::LEAK_MULT"}
 _RESET_ENUM = {"subtract": "::RESET_SUBTRACT", "zero": "::RESET_ZERO"}
+RomArray = tuple[str, str, list[int], list[int]]  # (C++ element type, name, dims, flat integer values)
 
 
 @dataclass
@@ -33,7 +41,7 @@ class StageCode:
         in_type / out_type: C++ element types of the stage's input / output stream.
         fields: the config struct's static members as (C++ type, name, value) triples.
         typedefs: the config struct's typedefs as (C++ type, name) pairs.
-        arrays: constant arrays as (C++ element type, name, dims, flat integer values).
+        arrays: constant arrays (ROMs) as (C++ element type, name, dims, flat integer values).
         args: extra kernel arguments after the two streams (array identifiers).
         tap_channels: for spiking stages, how many neurons a csim spike-count tap sees (0: none).
     """
@@ -44,7 +52,7 @@ class StageCode:
     out_type: str
     fields: list[tuple[str, str, str]]
     typedefs: list[tuple[str, str]] = field(default_factory=list)
-    arrays: list[tuple[str, str, list[int], list[int]]] = field(default_factory=list)
+    arrays: list[RomArray] = field(default_factory=list)
     args: list[str] = field(default_factory=list)
     tap_channels: int = 0
     tap_maps: list[int] = field(default_factory=list)  # [C, H, W] when the tapped stream is an NHWC map
@@ -104,20 +112,33 @@ def nhwc_order(in_maps: list[int]) -> np.ndarray:
     return np.arange(chans * height * width).reshape(chans, height, width).transpose(1, 2, 0).ravel()
 
 
-def _dense_arrays(op: SpikingDense | DenseReadout, ident: str, weight: np.ndarray) -> list[Any]:
+def _rom(ident: str, what: str, rom_t: str, dims: list[int], values: Any, bits: int) -> RomArray:
+    """One constant array of the stage ``ident`` (``what``: weights | thresholds) whose element type is the
+    config's ``rom_t``; every value must fit the signed ``bits`` range (the ap type it stands for)."""
+    flat = np.asarray(values, dtype=np.int64).ravel()
+    lo, hi = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
+    if flat.size and (int(flat.min()) < lo or int(flat.max()) > hi):
+        raise SNN2FPGAError(f"stage '{ident}': {what} range [{int(flat.min())}, {int(flat.max())}] does not fit "
+                            f"{bits}-bit signed integers [{lo}, {hi}]")
+    return (f"{ident}_cfg::{rom_t}", f"{ident}_{what}", dims, flat.tolist())
+
+
+def _dense_arrays(op: SpikingDense | DenseReadout, ident: str, weight: np.ndarray) -> list[RomArray]:
     g = op.get_nodeattr
     n_in, n_out = int(g("IN")), int(g("OUT"))
     w = np.rint(np.asarray(weight)).astype(np.int64).T  # [OUT, IN], inputs in graph (C-major) order
     maps = [int(d) for d in g("in_maps")]
     if maps:  # the kernel sees the inputs in stream (NHWC) order
         w = w[:, nhwc_order(maps)]
-    arrays = [(f"{ident}_cfg::weight_t", f"{ident}_weights", [n_out, n_in], w.ravel().tolist())]
+    arrays = [_rom(ident, "weights", "weight_rom_t", [n_out, n_in], w, int(g("weight_bits")))]
     if op.spiking:
-        arrays.append((f"{ident}_cfg::state_t", f"{ident}_thresholds", [n_out], [int(t) for t in g("threshold")]))
+        arrays.append(_rom(ident, "thresholds", "state_rom_t", [n_out], g("threshold"), int(g("state_bits"))))
     return arrays
 
 
-_DENSE_TYPEDEFS = [("ap_int<WEIGHT_BITS>", "weight_t"), ("ap_int<STATE_BITS>", "state_t")]
+# weight_t / state_t: the values' ap types; weight_rom_t / state_rom_t: the ROM element types (snn_rom).
+_DENSE_TYPEDEFS = [("ap_int<WEIGHT_BITS>", "weight_t"), ("ap_int<STATE_BITS>", "state_t"),
+                   ("snn_rom<WEIGHT_BITS>::type", "weight_rom_t"), ("snn_rom<STATE_BITS>::type", "state_rom_t")]
 
 
 class SpikingDense_hls(SpikingDense):  # noqa: N801
@@ -176,8 +197,8 @@ class SpikingConv_hls(SpikingConv):  # noqa: N801
             ident=ident, kernel="conv_event_neuron" if event else "conv_neuron",
             in_type="ap_uint<16>" if event else f"ap_uint<{int(g('SIMD'))}>", out_type=f"ap_uint<{out_simd}>",
             fields=fields, typedefs=_DENSE_TYPEDEFS,
-            arrays=[(f"{ident}_cfg::weight_t", f"{ident}_weights", [cout, k * k * cin], w.ravel().tolist()),
-                    (f"{ident}_cfg::state_t", f"{ident}_thresholds", [cout], [int(t) for t in g("threshold")])],
+            arrays=[_rom(ident, "weights", "weight_rom_t", [cout, k * k * cin], w, int(g("weight_bits"))),
+                    _rom(ident, "thresholds", "state_rom_t", [cout], g("threshold"), int(g("state_bits")))],
             args=[f"{ident}_weights", f"{ident}_thresholds"], tap_channels=cout * ho * wo, tap_maps=[cout, ho, wo],
         )
 

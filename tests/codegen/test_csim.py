@@ -5,11 +5,14 @@ from __future__ import annotations
 import re
 
 import numpy as np
+import pytest
 from qonnx.core.modelwrapper import ModelWrapper
+from qonnx.custom_op.registry import getCustomOp
 
 from snn2fpga.codegen.csim import CSimLibrary, compile_csim
 from snn2fpga.codegen.generate import generate_project
 from snn2fpga.codegen.verify_csim import verify_csim
+from snn2fpga.errors import SNN2FPGAError
 from snn2fpga.estimate.cycles import node_cycles
 from snn2fpga.semantics import quantize_input
 from tests.codegen.conftest import hw_graph
@@ -63,3 +66,14 @@ def test_hostile_node_names_compile_and_simulate(digits_onnx, tmp_path):
     lib = CSimLibrary(compile_csim(project.hls_dir))
     res = lib.run(np.zeros((2, lib.in_words), dtype=np.uint32))
     assert res.outputs.shape == (2, 10)
+
+
+def test_rom_value_out_of_its_signed_range_is_refused(digits_onnx, tmp_path):
+    model = hw_graph(digits_onnx)
+    node = next(n for n in model.graph.node if n.op_type == "SpikingDense_hls")
+    bits = int(getCustomOp(node).get_nodeattr("weight_bits"))
+    w = model.get_initializer(node.input[1]).copy()
+    w.flat[0] = 2 ** (bits - 1)  # one above the largest signed weight: it would wrap in the ap_int ROM
+    model.set_initializer(node.input[1], w)
+    with pytest.raises(SNN2FPGAError, match=rf"weights range .* does not fit {bits}-bit signed integers"):
+        generate_project(model, tmp_path)

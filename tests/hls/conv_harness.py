@@ -25,7 +25,16 @@ import numpy.typing as npt
 from snn2fpga.semantics import LeakMode, NeuronParams, NeuronTrace, ResetMode, run_neurons
 from snn2fpga.semantics.conv import conv_currents, conv_out_size
 from snn2fpga.semantics.dcll import DCLLParams, run_dcll
-from tests.hls.tb_harness import CACHE_DIR, COMPILE_TIMEOUT_S, CXX, CXXFLAGS, HLS_DIR, Case, config_header
+from tests.hls.tb_harness import (
+    CACHE_DIR,
+    COMPILE_TIMEOUT_S,
+    CXX,
+    CXXFLAGS,
+    HLS_DIR,
+    ROM_TYPE,
+    Case,
+    config_header,
+)
 
 TB_CONV_SRC = HLS_DIR / "tb" / "tb_conv.cpp"
 
@@ -92,6 +101,8 @@ class ConvCfg:
     weight_bits: int
     state_bits: int
     neuron: NeuronCfg = NeuronCfg()
+    weight_rom: str = ROM_TYPE.format(bits="WEIGHT_BITS")  # C++ element type of the weight ROM
+    state_rom: str = ROM_TYPE.format(bits="STATE_BITS")  # C++ element type of the threshold ROM
 
     @property
     def ho(self) -> int:
@@ -116,6 +127,8 @@ class ConvCfg:
             f"{self.neuron.cpp_fields()}"
             "    typedef ap_int<WEIGHT_BITS> weight_t;\n"
             "    typedef ap_int<STATE_BITS> state_t;\n"
+            f"    typedef {self.weight_rom} weight_rom_t;\n"
+            f"    typedef {self.state_rom} state_rom_t;\n"
             "};\n"
         )
 
@@ -226,6 +239,8 @@ class DcllDenseCfg:
             f"    static const unsigned FRAC_BITS = {self.frac};\n"
             "    typedef ap_int<WEIGHT_BITS> weight_t;\n"
             "    typedef ap_int<STATE_BITS> state_t;\n"
+            f"    typedef {ROM_TYPE.format(bits='WEIGHT_BITS')} weight_rom_t;\n"
+            f"    typedef {ROM_TYPE.format(bits='STATE_BITS')} state_rom_t;\n"
             "};\n"
         )
 

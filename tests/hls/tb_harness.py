@@ -65,6 +65,9 @@ def words_from_bits(s: npt.NDArray[np.integer]) -> npt.NDArray[np.int64]:
     return padded.reshape(*s.shape[:-1], -1, 32) @ weights
 
 
+# The ROM element type of a config (hls/snn_common.h snn_rom: ap_int<BITS> under synthesis, a plain C
+# integer in C-simulation); format with bits="WEIGHT_BITS" or "STATE_BITS".
+ROM_TYPE = "snn_rom<{bits}>::type"
 _LEAK_CPP = {LeakMode.NONE: "LEAK_NONE", LeakMode.SHIFT: "LEAK_SHIFT", LeakMode.MULT: "LEAK_MULT"}
 _RESET_CPP = {ResetMode.SUBTRACT: "RESET_SUBTRACT", ResetMode.ZERO: "RESET_ZERO"}
 
@@ -86,6 +89,8 @@ class DenseCfg:
     beta_q: int = 0
     beta_frac_bits: int = 0
     reset: ResetMode = ResetMode.SUBTRACT
+    weight_rom: str = ROM_TYPE.format(bits="WEIGHT_BITS")  # C++ element type of the weight ROM
+    state_rom: str = ROM_TYPE.format(bits="STATE_BITS")  # C++ element type of the threshold ROM
 
     def cpp(self, name: str) -> str:
         leak = _LEAK_CPP[self.leak]
@@ -102,6 +107,8 @@ class DenseCfg:
             f"    static const ResetMode RESET = ::{reset};\n"
             "    typedef ap_int<WEIGHT_BITS> weight_t;\n"
             "    typedef ap_int<STATE_BITS> state_t;\n"
+            f"    typedef {self.weight_rom} weight_rom_t;\n"
+            f"    typedef {self.state_rom} state_rom_t;\n"
             "};\n"
         )
 

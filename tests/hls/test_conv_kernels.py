@@ -473,6 +473,10 @@ ILLEGAL = [
     ("KR must be in 1..STATE_BITS", DenseDcllCase("bad_kr", DcllDenseCfg(8, 2, 1, 1, 1, 2, 4, 8, kr=9))),
     ("G (I/Q grid) must be in 2..256", IqFrameCase("bad_grid", IqCfg(2, 1, 1))),
     ("G*G must be a multiple of SIMD", IqFrameCase("bad_iq_simd", IqCfg(2, 3, 2))),
+    ("weight_rom_t must hold signed WEIGHT_BITS-bit values",
+     ConvCase("bad_weight_rom", replace(_BAD_CONV, weight_rom="ap_int<3>"))),
+    ("state_rom_t must hold signed STATE_BITS-bit values",
+     ConvCase("bad_state_rom", replace(_BAD_CONV, state_rom="uint16_t"))),
 ]
 
 

@@ -280,6 +280,15 @@ ILLEGAL = [
     ("BETA_Q must satisfy", DenseCase("bad_beta", DenseCfg(8, 2, 1, 1, 1, 2, 4, 8, MULT, beta_q=16,
                                                              beta_frac_bits=4), False)),
     ("IN must be a multiple of SIMD", EncoderCase("bad_enc", "rate", EncCfg(10, 4, 3))),
+    # ROM element types: a C integer or ap_int of at least WEIGHT_BITS / STATE_BITS signed bits
+    ("weight_rom_t must hold signed WEIGHT_BITS-bit values",
+     DenseCase("bad_weight_rom", DenseCfg(8, 2, 1, 1, 1, 2, 12, 16, weight_rom="int8_t"), False)),
+    ("weight_rom_t must hold signed WEIGHT_BITS-bit values",
+     DenseCase("bad_weight_rom_ap", DenseCfg(8, 2, 1, 1, 1, 2, 4, 16, weight_rom="ap_int<3>"), True)),
+    ("state_rom_t must hold signed STATE_BITS-bit values",
+     DenseCase("bad_state_rom", DenseCfg(8, 2, 1, 1, 1, 2, 4, 16, state_rom="int8_t"), True)),
+    ("state_rom_t must hold signed STATE_BITS-bit values",
+     DenseCase("bad_state_rom_unsigned", DenseCfg(8, 2, 1, 1, 1, 2, 4, 16, state_rom="uint32_t"), True)),
 ]
 
 
