@@ -55,6 +55,8 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--batch-size", type=int, default=64)
     t.add_argument("--lr", type=float, default=5e-3)
     t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--augment", default="none", choices=["none", "shift", "shift-flip"],
+                   help="training images only: random +-2 px shifts, plus horizontal flips (default: none)")
     t.add_argument("--device", default="cpu",
                    help="where to train: cpu, cuda, cuda:N or auto (default: cpu)")
     t.add_argument("--calib-margin", type=float, default=0.1, help="state calibration margin (default: 0.1)")
@@ -132,6 +134,7 @@ def _dispatch(args: argparse.Namespace) -> dict[str, Any]:
             threshold=args.threshold, reset=args.reset, per_channel=args.per_channel, quant=args.quant,
             clip_percentile=args.clip_percentile, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
             seed=args.seed, calib_margin=args.calib_margin, progress=not args.no_progress, device=args.device,
+            augment=args.augment,
             channels=tuple(args.channels) if args.channels else None, kernel=args.kernel, grid=args.grid,
             frame_length=args.frame_length, synth_frames=args.synth_frames,
             snrs=tuple(args.snrs) if args.snrs else None,

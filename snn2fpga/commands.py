@@ -17,6 +17,7 @@ from snn2fpga.export import export
 from snn2fpga.nn import EncoderConfig, ModelSpec, SNNClassifier, lif_mlp_spec
 from snn2fpga.semantics import EncoderKind
 from snn2fpga.train import TrainConfig, calibrate_state, evaluate, quantize_post_training, train_bptt
+from snn2fpga.train.augment import check_augmentable, parse_augment
 
 ARCHS = ("lif-mlp", "lif-cnn", "dcll-radioml")
 DCLL_THRESHOLD = 0.1  # default firing threshold of DCLL layers (real units; LIF layers default to 1.0)
@@ -54,6 +55,7 @@ class TrainOptions:
     calib_margin: float = 0.1
     progress: bool = True
     device: str = "cpu"
+    augment: str = "none"
 
 
 def _selection(opt: TrainOptions) -> dict[str, Any]:
@@ -131,6 +133,7 @@ def run_train(opt: TrainOptions, log: Any = print) -> dict[str, Any]:
     if opt.arch not in ARCHS:
         raise SNN2FPGAError(f"unknown architecture {opt.arch!r}; available: {', '.join(ARCHS)}")
     device = training_device(opt.device)
+    augment = parse_augment(opt.augment)
     selection = _selection(opt)
     data = load_any_dataset(opt.dataset, opt.data_dir, selection)
     spec = _spec_for(opt, data)
@@ -139,7 +142,10 @@ def run_train(opt: TrainOptions, log: Any = print) -> dict[str, Any]:
         spec.extra["dataset_selection"] = selection
     model = SNNClassifier(spec).to(device)
     t0 = time.perf_counter()
-    tcfg = TrainConfig(opt.epochs, opt.batch_size, opt.lr, opt.seed, opt.progress)
+    from snn2fpga.data.radioml import RADIO_DATASETS
+
+    check_augmentable(augment, data.input_shape, opt.dataset, radio=opt.dataset in RADIO_DATASETS)
+    tcfg = TrainConfig(opt.epochs, opt.batch_size, opt.lr, opt.seed, opt.progress, augment)
     if opt.arch == "dcll-radioml":
         from snn2fpga.train.local import train_local
 

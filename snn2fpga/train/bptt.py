@@ -13,6 +13,7 @@ from tqdm import tqdm
 
 from snn2fpga.data import Dataset
 from snn2fpga.nn import SNNClassifier
+from snn2fpga.train.augment import Augment, augment_batch
 
 
 @dataclass
@@ -24,6 +25,7 @@ class TrainConfig:
     lr: float = 5e-3
     seed: int = 0
     progress: bool = True
+    augment: Augment = Augment.NONE
 
 
 @dataclass
@@ -55,8 +57,9 @@ def train_bptt(
 ) -> list[EpochResult]:
     """Train with BPTT (cross-entropy on the readout scores), returning per-epoch metrics.
 
-    The encoder draws a fresh pseudo-random pattern per batch during training (augmentation); the
-    evaluation uses the model's fixed encoder seed, as the hardware does.
+    The encoder draws a fresh pseudo-random pattern per batch during training (augmentation), and
+    ``cfg.augment`` may shift/flip the training images; the evaluation uses the unchanged test data
+    and the model's fixed encoder seed, as the hardware does.
     """
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
@@ -74,7 +77,7 @@ def train_bptt(
         bar = tqdm(batches, desc=f"epoch {epoch}/{cfg.epochs}", disable=None if cfg.progress else True, leave=False)
         for start in bar:
             idx = order[start : start + cfg.batch_size]
-            xb = data.x_train[idx]
+            xb = augment_batch(data.x_train[idx], cfg.augment, rng)
             yb = torch.from_numpy(data.y_train[idx]).to(model.device)
             seed = int(rng.integers(1, 2**31 - 1))
             scores = model.scores(model(xb, seed=seed))
