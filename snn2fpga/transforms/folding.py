@@ -323,7 +323,9 @@ def auto_fold(
         best_trial: list[StageSpec] | None = None
         for rank, trial in enumerate(_moves(current, slowest)):
             share = _share(total_resources(trial), board)
-            if any(share[k] > max_fraction for k in RESOURCE_KINDS):
+            # over budget: a move may not take a resource beyond the budget, nor grow one that the
+            # unfolded design already needs beyond it (the weight ROMs' BRAM of a large layer, say)
+            if any(share[k] > max_fraction and share[k] > base_share[k] for k in RESOURCE_KINDS):
                 continue
             gain = cycles[slowest] - stage_cycles(trial[slowest]).per_sample
             cost = max(share[k] - base_share[k] for k in RESOURCE_KINDS)
@@ -343,7 +345,9 @@ class AutoFolding(Transformation):
     up the slowest stage (largest cycles per sample). Its moves are: its SIMD, its PE, its output stream
     width (its consumer's SIMD), each to the next larger legal value (a SIMD move sets the whole SIMD
     group: a pool with its consumer); moves that would take any of
-    LUT/FF/BRAM36/DSP beyond ``max_fraction`` of the board are skipped, and of the others the one that
+    LUT/FF/BRAM36/DSP beyond ``max_fraction`` of the board are skipped (a resource that the design
+    needs beyond the budget even at PE = SIMD = 1 may stay there, but no move may grow it), and of
+    the others the one that
     saves the most of the stage's cycles per share of the board added (the largest share increase over
     the four resource kinds) wins, ties going to the order above. Stop when the II meets ``target_fps``
     or the slowest stage cannot grow. Deterministic.
