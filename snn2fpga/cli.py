@@ -109,6 +109,8 @@ def _parser() -> argparse.ArgumentParser:
     w.add_argument("--seed", type=int, default=0)
     w.add_argument("--board", default="pynq-z2")
     w.add_argument("--csim-samples", type=int, default=50, help="samples C-simulated per point")
+    w.add_argument("--folding-budgets", type=float, nargs="+", default=[],
+                   help="also estimate each point folded within these shares of the board (e.g. 0.15 0.3 0.5)")
     w.add_argument("--workers", type=int, default=2, help="points run in parallel (processes)")
     w.add_argument("-o", "--output", type=Path, default=Path("sweep"))
     w.add_argument("--no-progress", action="store_true")
@@ -151,7 +153,7 @@ def _dispatch(args: argparse.Namespace) -> dict[str, Any]:
             dataset=args.dataset, arch=args.arch, out_dir=args.output, weight_bits=args.weight_bits,
             state_bits=args.state_bits, timesteps=args.timesteps, quant=args.quant, epochs=args.epochs,
             hidden=tuple(args.hidden), seed=args.seed, board=args.board, csim_samples=args.csim_samples,
-            workers=args.workers, data_dir=args.data_dir,
+            workers=args.workers, data_dir=args.data_dir, folding_budgets=tuple(args.folding_budgets),
         )
         summary = run_sweep(cfg, progress=not args.no_progress)
         print(Path(summary["markdown"]).read_text())

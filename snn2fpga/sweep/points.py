@@ -31,15 +31,18 @@ class SweepPoint:
     csim_samples: int = 50
     data_dir: str | None = None
     train_extra: dict[str, Any] = field(default_factory=dict)
+    folding_budgets: tuple[float, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["hidden"] = list(self.hidden)
+        d["folding_budgets"] = list(self.folding_budgets)
         return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> SweepPoint:
-        return cls(**{**d, "hidden": tuple(d.get("hidden", (128,)))})
+        return cls(**{**d, "hidden": tuple(d.get("hidden", (128,))),
+                      "folding_budgets": tuple(d.get("folding_budgets", ()))})
 
     @property
     def result_path(self) -> Path:
@@ -58,8 +61,30 @@ def _quiet(_msg: str) -> None:
     """Points run in worker processes: their logs stay in their build folders."""
 
 
+def folding_estimates(onnx_path: Path, board: str, budgets: tuple[float, ...]) -> list[dict[str, Any]]:
+    """Estimates of one exported model folded by AutoFolding within each budget (share of every resource)."""
+    from qonnx.core.modelwrapper import ModelWrapper
+
+    from snn2fpga.estimate.report import estimate_model
+    from snn2fpga.flow.boards import load_board
+    from snn2fpga.transforms.folding import AutoFolding, folding_config
+    from snn2fpga.transforms.lower import lower_to_hw
+
+    target = load_board(board)
+    hw = lower_to_hw(ModelWrapper(str(onnx_path)))
+    rows = []
+    for budget in budgets:
+        folded = hw.transform(AutoFolding(target, max_fraction=budget))
+        est = estimate_model(folded, target)
+        rows.append({"budget": budget, "lut": est.lut, "ff": est.ff, "bram36": est.bram36, "dsp": est.dsp,
+                     "latency_us": est.latency_us, "fps": est.fps, "fits": est.fits,
+                     "folding": folding_config(folded)})
+    return rows
+
+
 def run_point(point: SweepPoint) -> dict[str, Any]:
-    """Train (QAT or PTQ), export + verify, build (estimate + C-simulation of a sample); write result.json."""
+    """Train (QAT or PTQ), export + verify, build (estimate + C-simulation of a sample), estimate the
+    extra folding budgets; write result.json."""
     import torch
 
     from snn2fpga.checkpoint import load_checkpoint
@@ -99,6 +124,7 @@ def run_point(point: SweepPoint) -> dict[str, Any]:
         "csim_samples": build["csim"]["samples"],
         "csim_mismatches": build["csim"]["mismatches"],
         **{k: build["estimate"][k] for k in ("lut", "ff", "bram36", "dsp", "latency_us", "fps", "fits")},
+        "foldings": folding_estimates(pdir / "model.onnx", point.board, point.folding_budgets),
     }
     point.result_path.write_text(json.dumps(out, indent=1, sort_keys=True))
     return out

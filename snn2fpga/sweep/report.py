@@ -1,4 +1,5 @@
-"""Sweep tables (CSV, JSON, Markdown) and plots (PNG): accuracy and resources vs bits, Pareto front."""
+"""Sweep tables (CSV, JSON, Markdown) and plots (PNG): accuracy and resources vs bits, Pareto front,
+accuracy vs SNR (radio data), and throughput vs resources over folding budgets."""
 
 from __future__ import annotations
 
@@ -11,6 +12,16 @@ COLUMNS = ("name", "weight_bits", "state_bits", "timesteps", "quant", "top1", "t
            "bram36", "dsp", "latency_us", "fps", "fits", "csim_samples", "csim_mismatches", "train_seconds")
 
 
+FOLDING_COLUMNS = ("name", "weight_bits", "state_bits", "timesteps", "top1", "budget", "lut", "ff", "bram36", "dsp",
+                   "latency_us", "fps", "fits")
+
+
+def folding_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per (point, folding budget) for points estimated at several foldings."""
+    keep = ("name", "weight_bits", "state_bits", "timesteps", "top1")
+    return [{**{k: r[k] for k in keep}, **f} for r in rows for f in r.get("foldings", [])]
+
+
 def pareto(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Points no other point beats on both accuracy (higher) and LUT (lower)."""
     front = [r for r in rows if not any(o["top1"] >= r["top1"] and o["lut"] <= r["lut"] and
@@ -18,10 +29,10 @@ def pareto(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(front, key=lambda r: r["lut"])
 
 
-def markdown(rows: list[dict[str, Any]]) -> str:
+def markdown(rows: list[dict[str, Any]], columns: tuple[str, ...] = COLUMNS) -> str:
     """The sweep as a Markdown table."""
-    head = "| " + " | ".join(COLUMNS) + " |\n|" + "---|" * len(COLUMNS) + "\n"
-    body = "".join("| " + " | ".join(_fmt(r.get(c)) for c in COLUMNS) + " |\n" for r in rows)
+    head = "| " + " | ".join(columns) + " |\n|" + "---|" * len(columns) + "\n"
+    body = "".join("| " + " | ".join(_fmt(r.get(c)) for c in columns) + " |\n" for r in rows)
     return head + body
 
 
@@ -80,6 +91,27 @@ def _plots(rows: list[dict[str, Any]], out: Path) -> dict[str, Path]:
     return files
 
 
+def _folding_plot(frows: list[dict[str, Any]], out: Path) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for name in dict.fromkeys(r["name"] for r in frows):
+        sel = sorted((r for r in frows if r["name"] == name), key=lambda r: r["budget"])
+        ax.plot([r["lut"] for r in sel], [r["fps"] for r in sel], "o-", label=name)
+    ax.set(xlabel="LUT (estimate)", ylabel="samples/s (estimate)", yscale="log",
+           title="throughput vs resources over folding budgets")
+    ax.legend(fontsize=7)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    path = out / "throughput_vs_resources.png"
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
 def write_reports(rows: list[dict[str, Any]], out: Path) -> dict[str, Path]:
     """results.csv / results.json / results.md and the PNG plots in ``out``."""
     files = {"csv": out / "results.csv", "json": out / "results.json", "markdown": out / "results.md"}
@@ -91,4 +123,14 @@ def write_reports(rows: list[dict[str, Any]], out: Path) -> dict[str, Path]:
     files["markdown"].write_text(markdown(rows))
     if rows:
         files.update(_plots(rows, out))
+    frows = folding_rows(rows)
+    if frows:
+        files["folding_csv"] = out / "foldings.csv"
+        with files["folding_csv"].open("w", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=FOLDING_COLUMNS, extrasaction="ignore")
+            writer.writeheader()
+            writer.writerows(frows)
+        files["folding_markdown"] = out / "foldings.md"
+        files["folding_markdown"].write_text(markdown(frows, FOLDING_COLUMNS))
+        files["plot_folding"] = _folding_plot(frows, out)
     return files

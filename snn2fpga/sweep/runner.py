@@ -19,7 +19,8 @@ from snn2fpga.sweep.report import write_reports
 
 @dataclass
 class SweepConfig:
-    """The grid of a sweep (weight bits x state bits x timesteps x folding targets) and how to run it."""
+    """The grid of a sweep (weight bits x state bits x timesteps; each point also estimated at every folding
+    budget) and how to run it."""
 
     dataset: str
     arch: str
@@ -36,6 +37,7 @@ class SweepConfig:
     workers: int = 2
     data_dir: str | None = None
     train_extra: dict[str, Any] = field(default_factory=dict)
+    folding_budgets: tuple[float, ...] = ()
 
     def points(self) -> list[SweepPoint]:
         for wb in self.weight_bits:
@@ -44,11 +46,15 @@ class SweepConfig:
         for sb in self.state_bits:
             if not 2 <= sb <= 32:
                 raise SNN2FPGAError(f"state bits {sb} outside 2..32")
+        for b in self.folding_budgets:
+            if not 0 < b <= 1:
+                raise SNN2FPGAError(f"folding budget {b} outside (0, 1]: it is a share of every resource")
         return [
             SweepPoint(name=f"w{wb}_s{sb}_t{t}", out_dir=str(self.out_dir), dataset=self.dataset, arch=self.arch,
                        weight_bits=wb, state_bits=sb, timesteps=t, quant=self.quant, epochs=self.epochs,
                        hidden=self.hidden, seed=self.seed, board=self.board, csim_samples=self.csim_samples,
-                       data_dir=self.data_dir, train_extra=self.train_extra)
+                       data_dir=self.data_dir, train_extra=self.train_extra,
+                       folding_budgets=tuple(self.folding_budgets))
             for wb, sb, t in itertools.product(self.weight_bits, self.state_bits, self.timesteps)
         ]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 
 import numpy as np
@@ -18,7 +19,7 @@ def test_tiny_sweep_writes_tables_and_plots_and_resumes(tmp_path, capsys):
     out = tmp_path / "sw"
     argv = ["sweep", "--dataset", "digits", "--weight-bits", "2", "4", "--state-bits", "8", "16", "--hidden", "16",
             "--timesteps", "8", "--epochs", "1", "--csim-samples", "20", "--workers", "2", "--no-progress",
-            "-o", str(out), "--json"]
+            "--folding-budgets", "0.05", "0.5", "-o", str(out), "--json"]
     assert main(argv) == 0
     summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert summary["points"] == 4 and summary["finished"] == 4 and summary["failed"] == {}
@@ -29,7 +30,15 @@ def test_tiny_sweep_writes_tables_and_plots_and_resumes(tmp_path, capsys):
         assert 0.0 <= r["top1"] <= r["top5"] <= 1.0 and r["lut"] > 0
     assert (out / "results.csv").read_text().count("\n") == 5
     assert "| w2_s8_t8 |" in (out / "results.md").read_text()
-    for png in ("accuracy_resources_vs_bits.png", "pareto.png"):
+    # every point is also estimated at each folding budget: more budget, never slower
+    frows = list(csv.DictReader((out / "foldings.csv").open()))
+    assert len(frows) == 8 and "| w4_s16_t8 | 4 | 16 | 8 |" in (out / "foldings.md").read_text()
+    for r in rows:
+        small, large = r["foldings"]
+        assert (small["budget"], large["budget"]) == (0.05, 0.5)
+        assert large["fps"] >= small["fps"] and large["lut"] >= small["lut"]
+        assert small["lut"] <= 0.05 * 53_200 or small["folding"]["layer0"] == {"PE": 1, "SIMD": 1}
+    for png in ("accuracy_resources_vs_bits.png", "pareto.png", "throughput_vs_resources.png"):
         assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     # resumable: a second run finishes nothing new
     assert main(argv) == 0
@@ -37,7 +46,8 @@ def test_tiny_sweep_writes_tables_and_plots_and_resumes(tmp_path, capsys):
 
 
 def test_point_round_trips_as_plain_data(tmp_path):
-    p = SweepPoint("w4_s16_t8", str(tmp_path), "digits", "lif-mlp", 4, 16, 8, hidden=(32, 16))
+    p = SweepPoint("w4_s16_t8", str(tmp_path), "digits", "lif-mlp", 4, 16, 8, hidden=(32, 16),
+                   folding_budgets=(0.1, 0.5))
     assert SweepPoint.from_dict(json.loads(json.dumps(p.to_dict()))) == p
 
 
@@ -52,6 +62,8 @@ def test_top_k_and_pareto():
 def test_bad_bits_are_refused(tmp_path):
     with pytest.raises(SNN2FPGAError, match="weight bits 1"):
         SweepConfig("digits", "lif-mlp", tmp_path, [1], [8]).points()
+    with pytest.raises(SNN2FPGAError, match="folding budget 1.5"):
+        SweepConfig("digits", "lif-mlp", tmp_path, [4], [8], folding_budgets=(1.5,)).points()
 
 
 def test_unknown_board_fails_before_training(tmp_path, capsys):
