@@ -8,18 +8,16 @@ carry no gradient, so no gradient crosses layers or timesteps. The layers after 
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 
 import numpy as np
 import torch
 from torch import nn
-from tqdm import tqdm
 
 from snn2fpga.data import Dataset
 from snn2fpga.nn import SNNClassifier
 from snn2fpga.nn.dcll import DCLL
-from snn2fpga.train.bptt import EpochResult, TrainConfig, evaluate
+from snn2fpga.train.bptt import EpochResult, TrainConfig, train_loop
 
 BURN_IN_FRACTION = 0.25
 
@@ -51,33 +49,9 @@ def local_losses(
 def train_local(model: SNNClassifier, data: Dataset, cfg: TrainConfig,
                 log: Callable[[str], None] = print) -> list[EpochResult]:
     """Train a network holding DCLL layers with local learning; returns per-epoch metrics."""
-    torch.manual_seed(cfg.seed)
-    rng = np.random.default_rng(cfg.seed)
-    opt = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=cfg.lr)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(cfg.epochs, 1))
     burn_in = int(model.encoder.timesteps * BURN_IN_FRACTION)
-    results: list[EpochResult] = []
-    n = len(data.x_train)
-    for epoch in range(1, cfg.epochs + 1):
-        t0 = time.perf_counter()
-        model.train()
-        order = rng.permutation(n)
-        total_loss, correct = 0.0, 0
-        bar = tqdm(range(0, n, cfg.batch_size), desc=f"epoch {epoch}/{cfg.epochs}",
-                   disable=None if cfg.progress else True, leave=False)
-        for start in bar:
-            idx = order[start : start + cfg.batch_size]
-            yb = torch.from_numpy(data.y_train[idx]).to(model.device)
-            loss, scores = local_losses(model, data.x_train[idx], yb, burn_in)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            total_loss += float(loss.detach()) * len(idx)
-            correct += int((scores.argmax(dim=1) == yb).sum())
-        sched.step()
-        test_acc = evaluate(model, data.x_test, data.y_test, batch_size=100)
-        res = EpochResult(epoch, total_loss / n, correct / n, test_acc, time.perf_counter() - t0)
-        results.append(res)
-        log(f"epoch {epoch}/{cfg.epochs}: loss {res.loss:.4f}  train acc {res.train_accuracy:.4f}  "
-            f"test acc (integer, hardware-exact) {res.test_accuracy:.4f}  [{res.seconds:.1f}s]")
-    return results
+
+    def loss(m: SNNClassifier, x: np.ndarray, y: torch.Tensor, _seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+        return local_losses(m, x, y, burn_in)
+
+    return train_loop(model, data, cfg, loss, log, eval_batch_size=100)
