@@ -8,14 +8,7 @@ order) and the kernels' streams (NHWC, weights [COUT][K*K*CIN]).
 
 from __future__ import annotations
 
-import fcntl
-import hashlib
-import os
-import shutil
-import subprocess
-import tempfile
 from collections.abc import Sequence
-from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,15 +19,13 @@ from snn2fpga.semantics import LeakMode, NeuronParams, NeuronTrace, ResetMode, r
 from snn2fpga.semantics.conv import conv_currents, conv_out_size
 from snn2fpga.semantics.dcll import DCLLParams, run_dcll
 from tests.hls.tb_harness import (
-    CACHE_DIR,
-    COMPILE_TIMEOUT_S,
-    CXX,
-    CXXFLAGS,
     HLS_DIR,
     ROM_TYPE,
     Case,
+    build_cached,
     config_header,
 )
+from tests.hls.tb_harness import compile_cmd as tb_compile_cmd
 
 TB_CONV_SRC = HLS_DIR / "tb" / "tb_conv.cpp"
 
@@ -282,55 +273,11 @@ def iq_words(codes: npt.ArrayLike) -> npt.NDArray[np.int64]:
 # ---------------------------------------------------------------------------------------------------
 
 
-def _sources_digest() -> str:
-    h = hashlib.sha256()
-    for path in sorted([*HLS_DIR.glob("*.h"), TB_CONV_SRC]):
-        h.update(path.name.encode())
-        h.update(path.read_bytes())
-    return h.hexdigest()
-
-
 def compile_cmd(ap_types: Path, cfg_dir: Path, exe: Path, *extra: str) -> list[str]:
     """The g++ command line of the conv testbench (the flags of tb_harness.py)."""
-    return [CXX, *CXXFLAGS, *extra, "-isystem", str(ap_types), "-I", str(HLS_DIR), "-I", str(cfg_dir),
-            str(TB_CONV_SRC), "-o", str(exe)]
+    return tb_compile_cmd(TB_CONV_SRC, ap_types, cfg_dir, exe, *extra)
 
 
 def build_conv_testbenches(groups: Sequence[Sequence[Case]], ap_types: Path) -> list[Path]:
-    """Compile one tb_conv binary per group of cases, concurrently, reusing cached binaries.
-
-    The cache key hashes hls/*.h, tb_conv.cpp, the generated config and the compiler command; a file
-    lock per binary makes concurrent pytest workers wait for a binary another one is compiling.
-    """
-    src = _sources_digest()
-    keyed = []
-    for cases in groups:
-        header = config_header(cases)
-        key = hashlib.sha256("\0".join(["tb_conv", src, header, CXX, *CXXFLAGS, str(ap_types)]).encode())
-        keyed.append((key.hexdigest()[:20], header))
-    exes = [CACHE_DIR / f"conv-{key}" / "tb" for key, _ in keyed]
-    with ExitStack() as stack:
-        procs = []
-        for (_key, header), exe in sorted(zip(keyed, exes, strict=True)):
-            exe.parent.mkdir(parents=True, exist_ok=True)
-            lock = stack.enter_context(open(exe.parent / ".lock", "w"))
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            if exe.is_file():
-                continue
-            cfg_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="snn2fpga-tbconv-")))
-            (cfg_dir / "tb_config.h").write_text(header)
-            shutil.copy(cfg_dir / "tb_config.h", exe.parent / "tb_config.h")  # kept for debugging
-            tmp = exe.with_name(f"tb.{os.getpid()}.tmp")
-            cmd = compile_cmd(ap_types, cfg_dir, tmp)
-            procs.append((subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True),
-                          tmp, exe, cmd))
-        errors = []
-        for proc, tmp, exe, cmd in procs:
-            out, _ = proc.communicate(timeout=COMPILE_TIMEOUT_S)
-            if proc.returncode == 0:
-                os.replace(tmp, exe)
-            else:
-                errors.append(f"$ {' '.join(cmd)}\n{out[-6000:]}")
-        if errors:
-            raise RuntimeError("testbench compilation failed:\n" + "\n".join(errors))
-    return exes
+    """One tb_conv binary per group of cases (cached, built concurrently: tb_harness.build_cached)."""
+    return build_cached(TB_CONV_SRC, [config_header(cases) for cases in groups], ap_types, prefix="conv-")

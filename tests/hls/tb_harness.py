@@ -171,32 +171,34 @@ def config_header(cases: Sequence[Case]) -> str:
     return "\n".join(parts)
 
 
-def _sources_digest() -> str:
+def sources_digest(tb_src: Path) -> str:
+    """Hash of hls/*.h and the testbench source (part of every cached binary's key)."""
     h = hashlib.sha256()
-    for path in sorted([*HLS_DIR.glob("*.h"), TB_SRC]):
+    for path in sorted([*HLS_DIR.glob("*.h"), tb_src]):
         h.update(path.name.encode())
         h.update(path.read_bytes())
     return h.hexdigest()
 
 
-def _compile_cmd(ap_types: Path, cfg_dir: Path, exe: Path) -> list[str]:
-    return [CXX, *CXXFLAGS, "-isystem", str(ap_types), "-I", str(HLS_DIR), "-I", str(cfg_dir),
-            str(TB_SRC), "-o", str(exe)]
+def compile_cmd(tb_src: Path, ap_types: Path, cfg_dir: Path, exe: Path, *extra: str) -> list[str]:
+    """The g++ command line of a testbench whose tb_config.h lies in ``cfg_dir``."""
+    return [CXX, *CXXFLAGS, *extra, "-isystem", str(ap_types), "-I", str(HLS_DIR), "-I", str(cfg_dir),
+            str(tb_src), "-o", str(exe)]
 
 
-def build_testbenches(groups: Sequence[Sequence[Case]], ap_types: Path) -> list[Path]:
-    """Compile one testbench binary per group of cases, concurrently, reusing cached binaries.
+def build_cached(tb_src: Path, headers: Sequence[str], ap_types: Path, prefix: str = "") -> list[Path]:
+    """Compile ``tb_src`` once per config header, concurrently, reusing cached binaries.
 
-    A file lock per binary (taken in a fixed order) makes parallel pytest workers wait for a binary
-    that another worker is compiling instead of compiling it twice.
+    The cache key hashes hls/*.h, the testbench source, the header and the compiler command. A file
+    lock per binary (taken in a fixed order) makes parallel pytest workers wait for a binary that
+    another worker is compiling instead of compiling it twice.
     """
-    src = _sources_digest()
+    src = sources_digest(tb_src)
     keyed = []
-    for cases in groups:
-        header = config_header(cases)
-        key = hashlib.sha256("\0".join([src, header, CXX, *CXXFLAGS, str(ap_types)]).encode()).hexdigest()
+    for header in headers:
+        key = hashlib.sha256("\0".join([prefix, src, header, CXX, *CXXFLAGS, str(ap_types)]).encode()).hexdigest()
         keyed.append((key[:20], header))
-    exes = [CACHE_DIR / key / "tb" for key, _ in keyed]
+    exes = [CACHE_DIR / f"{prefix}{key}" / "tb" for key, _ in keyed]
     with ExitStack() as stack:
         procs = []
         for (_key, header), exe in sorted(zip(keyed, exes, strict=True)):
@@ -209,7 +211,7 @@ def build_testbenches(groups: Sequence[Sequence[Case]], ap_types: Path) -> list[
             (cfg_dir / "tb_config.h").write_text(header)
             shutil.copy(cfg_dir / "tb_config.h", exe.parent / "tb_config.h")  # kept for debugging
             tmp = exe.with_name(f"tb.{os.getpid()}.tmp")
-            cmd = _compile_cmd(ap_types, cfg_dir, tmp)
+            cmd = compile_cmd(tb_src, ap_types, cfg_dir, tmp)
             procs.append((subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True),
                           tmp, exe, cmd))
         errors = []
@@ -222,6 +224,11 @@ def build_testbenches(groups: Sequence[Sequence[Case]], ap_types: Path) -> list[
         if errors:
             raise RuntimeError("testbench compilation failed:\n" + "\n".join(errors))
     return exes
+
+
+def build_testbenches(groups: Sequence[Sequence[Case]], ap_types: Path) -> list[Path]:
+    """One tb_kernels binary per group of cases (see :func:`build_cached`)."""
+    return build_cached(TB_SRC, [config_header(cases) for cases in groups], ap_types)
 
 
 def run_testbench(exe: Path, case_id: int, input_text: str, tmp_path: Path) -> tuple[list[list[int]], str]:
