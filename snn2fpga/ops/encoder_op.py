@@ -9,6 +9,7 @@ from onnx import NodeProto
 from qonnx.core.datatype import DataType
 from qonnx.custom_op.base import CustomOp
 
+from snn2fpga.ops.base import SpikeOutputOp
 from snn2fpga.semantics.encoders import EncoderKind, encode
 from snn2fpga.semantics.iq import iq_plane_encode
 
@@ -44,17 +45,11 @@ class SpikeEncoder(CustomOp):
         return [] if int(self.get_nodeattr("timesteps")) >= 1 else ["timesteps must be >= 1"]
 
 
-class IQPlaneEncoder(CustomOp):
+class IQPlaneEncoder(SpikeOutputOp):
     """I/Q codes [B, T, 2] (signed 8-bit values) -> one-hot spike maps [T*B, 1, G, G] (semantics.iq)."""
 
     def get_nodeattr_types(self) -> dict[str, Any]:
         return {"grid": ("i", True, 32), "timesteps": ("i", True, 128)}
-
-    def make_shape_compatible_op(self, model: Any) -> NodeProto:
-        return self.make_const_shape_op(model.get_tensor_shape(self.onnx_node.output[0]))
-
-    def infer_node_datatype(self, model: Any) -> None:
-        model.set_tensor_datatype(self.onnx_node.output[0], DataType["BINARY"])
 
     def execute_node(self, context: dict[str, np.ndarray], graph: Any) -> None:
         node = self.onnx_node

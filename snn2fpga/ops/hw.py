@@ -24,6 +24,7 @@ from qonnx.core.datatype import DataType
 from qonnx.custom_op.base import CustomOp
 
 from snn2fpga.errors import SNN2FPGAError
+from snn2fpga.ops.base import SpikeOutputOp
 from snn2fpga.ops.neuron_ops import _NeuronOp
 from snn2fpga.semantics.dcll import DCLLParams, run_dcll
 from snn2fpga.semantics.encoders import EncoderKind, encode
@@ -53,7 +54,7 @@ def run_hw_neurons(op: _NeuronOp, current: np.ndarray) -> Any:
                                            int(g("rho")), int(g("frac_bits"))))
 
 
-class SpikeInput(CustomOp):
+class SpikeInput(SpikeOutputOp):
     """Input stage: on-chip encoder (rate/latency) or unpacking of host-encoded spikes."""
 
     def get_nodeattr_types(self) -> dict[str, Any]:
@@ -66,12 +67,6 @@ class SpikeInput(CustomOp):
             "G": ("i", False, 0),  # kind iq: grid bins per axis
             "out_maps": ("ints", False, []),  # [C, H, W] when a convolution consumes the spikes
         }
-
-    def make_shape_compatible_op(self, model: Any) -> NodeProto:
-        return self.make_const_shape_op(model.get_tensor_shape(self.onnx_node.output[0]))
-
-    def infer_node_datatype(self, model: Any) -> None:
-        model.set_tensor_datatype(self.onnx_node.output[0], DataType["BINARY"])
 
     def execute_node(self, context: dict[str, np.ndarray], graph: Any) -> None:
         node = self.onnx_node

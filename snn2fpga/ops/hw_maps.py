@@ -10,16 +10,15 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from onnx import NodeProto
-from qonnx.core.datatype import DataType
 from qonnx.custom_op.base import CustomOp
 
+from snn2fpga.ops.base import SpikeOutputOp, StoredShapeOp
 from snn2fpga.ops.hw import HW_NEURON_ATTRS, run_hw_neurons
 from snn2fpga.ops.neuron_ops import _NeuronOp
 from snn2fpga.semantics.conv import conv_currents, conv_out_size, maxpool_spikes
 
 
-class SpikingConv(_NeuronOp):
+class SpikingConv(StoredShapeOp, _NeuronOp):
     """Spiking convolution (square kernel K, stride, zero padding) with fused LIF/IF or DCLL neurons.
 
     Folding: PE output channels and SIMD input channels per cycle (PE | COUT, SIMD | CIN).
@@ -45,9 +44,6 @@ class SpikingConv(_NeuronOp):
 
     def run(self, current: np.ndarray) -> Any:
         return run_hw_neurons(self, current)
-
-    def make_shape_compatible_op(self, model: Any) -> NodeProto:
-        return self.make_const_shape_op(model.get_tensor_shape(self.onnx_node.output[0]))
 
     def execute_node(self, context: dict[str, np.ndarray], graph: Any) -> None:
         node = self.onnx_node
@@ -76,18 +72,12 @@ class SpikingConv(_NeuronOp):
         return msgs
 
 
-class SpikePool(CustomOp):
+class SpikePool(SpikeOutputOp):
     """OR pooling of spike maps over K x K windows with stride K. Folding: SIMD channels per word."""
 
     def get_nodeattr_types(self) -> dict[str, Any]:
         return {"H": ("i", True, 1), "W": ("i", True, 1), "C": ("i", True, 1), "K": ("i", True, 2),
                 "T": ("i", True, 1), "SIMD": ("i", False, 1)}
-
-    def make_shape_compatible_op(self, model: Any) -> NodeProto:
-        return self.make_const_shape_op(model.get_tensor_shape(self.onnx_node.output[0]))
-
-    def infer_node_datatype(self, model: Any) -> None:
-        model.set_tensor_datatype(self.onnx_node.output[0], DataType["BINARY"])
 
     def execute_node(self, context: dict[str, np.ndarray], graph: Any) -> None:
         node = self.onnx_node
