@@ -13,7 +13,7 @@ from brevitas.quant import Int8WeightPerChannelFloat, Int8WeightPerTensorFloat
 from torch import nn
 
 from snn2fpga.errors import SNN2FPGAError
-from snn2fpga.nn.synapse import MAX_WEIGHT_BITS, MIN_WEIGHT_BITS, IntCurrent
+from snn2fpga.nn.synapse import MAX_WEIGHT_BITS, MIN_WEIGHT_BITS, IntCurrent, exact_float_dtype
 
 MAX_KERNEL = 15
 
@@ -83,10 +83,9 @@ class QuantConv2d(qnn.QuantConv2d):
         spikes = flat.detach().to(torch.float64)
         if not torch.all((spikes == 0) | (spikes == 1)):
             raise SNN2FPGAError("the integer path of QuantConv2d takes binary spikes (0/1) as input")
-        # exact in float32 while every partial sum stays below 2^24 (the usual case), else float64
-        dtype = torch.float32 if int(w_int.abs().sum(dim=(1, 2, 3)).max()) < (1 << 24) else torch.float64
+        dtype = exact_float_dtype(int(w_int.abs().sum(dim=(1, 2, 3)).max()), spikes.device)
         cur = F.conv2d(spikes.to(dtype), w_int.to(dtype), stride=self.conv_stride, padding=self.conv_padding)
-        cur = cur.to(torch.int64)
+        cur = torch.round(cur).to(torch.int64)
         return IntCurrent(value=cur.reshape(steps, batch, *cur.shape[1:]), scale=scale)
 
 

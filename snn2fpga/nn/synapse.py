@@ -27,6 +27,19 @@ class IntCurrent:
     scale: torch.Tensor
 
 
+def exact_float_dtype(max_abs_sum: int, device: torch.device) -> torch.dtype:
+    """The float type in which integer sums of +-1-weighted integer weights come out exact.
+
+    On the CPU, float32 BLAS / convolution are exact while every partial sum stays below 2^24, else
+    float64 (|sum| <= fan-in * 2^15 << 2^53). On a GPU the library may pick TF32 or FFT/Winograd
+    convolutions whose float32 results are off by a fraction, so the integer path uses float64 there;
+    the callers round to the nearest integer in both cases.
+    """
+    if device.type == "cpu" and max_abs_sum < (1 << 24):
+        return torch.float32
+    return torch.float64
+
+
 class QuantLinear(qnn.QuantLinear):
     """Fully connected synapse with ``weight_bits``-bit signed integer weights (narrow range).
 
@@ -88,8 +101,6 @@ class QuantLinear(qnn.QuantLinear):
         spikes = x.detach().to(torch.int64)
         if not torch.all((spikes == 0) | (spikes == 1)):
             raise SNN2FPGAError("the integer path of QuantLinear takes binary spikes (0/1) as input")
-        # exact in float32 while every partial sum stays below 2^24 (the usual case), else float64
-        # (|sum| <= in_features * 2^15 << 2^53); both use BLAS.
-        dtype = torch.float32 if int(w_int.abs().sum(dim=1).max()) < (1 << 24) else torch.float64
-        current = (spikes.to(dtype) @ w_int.to(dtype).T).to(torch.int64)
+        dtype = exact_float_dtype(int(w_int.abs().sum(dim=1).max()), spikes.device)
+        current = torch.round(spikes.to(dtype) @ w_int.to(dtype).T).to(torch.int64)
         return IntCurrent(value=current, scale=scale)
