@@ -27,6 +27,8 @@ class CSimReport:
         accuracy: C-simulation accuracy when labels were given, else None.
         cycles_per_sample: pipelined-loop iterations per stage and sample (from the csim counters).
         saturations: membrane clamps per stage counted in C-simulation.
+        reference_scores / reference_predictions: the QONNX scores [n, C] and predictions [n] of every
+            sample (the golden vectors of the deploy package; not part of ``to_dict``).
     """
 
     samples: int = 0
@@ -38,9 +40,12 @@ class CSimReport:
     cycles_per_sample: dict[str, float] = field(default_factory=dict)
     saturations: dict[str, int] = field(default_factory=dict)
     first_mismatch: str | None = None
+    reference_scores: np.ndarray | None = field(default=None, repr=False)
+    reference_predictions: np.ndarray | None = field(default=None, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+        """The JSON-able summary (without the QONNX reference arrays)."""
+        return {k: v for k, v in self.__dict__.items() if not k.startswith("reference_")}
 
 
 def verify_csim(
@@ -53,12 +58,16 @@ def verify_csim(
     report = CSimReport(saturations={s: 0 for s in project.stage_names})
     cycles = np.zeros(len(project.stage_names), dtype=np.int64)
     correct = 0
+    ref_scores_all: list[np.ndarray] = []
+    ref_pred_all: list[np.ndarray] = []
     for start in range(0, total, batch_size):
         chunk = graph_inputs[:, start : start + batch_size] if spikes_in else graph_inputs[start : start + batch_size]
         n = chunk.shape[1] if spikes_in else chunk.shape[0]
         res = lib.run(pack_inputs(chunk, project.input_kind))
         ctx = run_graph(exported, np.asarray(chunk, dtype=np.float32))
         ref_scores = np.asarray(ctx[SCORES]).astype(np.int64)
+        ref_scores_all.append(ref_scores)
+        ref_pred_all.append(np.asarray(ctx[PREDICTION]).astype(np.int64))
         sim_scores = res.outputs.astype(np.int64)
         sim_pred = np.argmax(sim_scores, axis=1)
         bad_score = np.any(sim_scores != ref_scores, axis=1)
@@ -93,4 +102,7 @@ def verify_csim(
                                                                                    strict=True)}
     if labels is not None and report.samples:
         report.accuracy = correct / report.samples
+    if ref_scores_all:
+        report.reference_scores = np.concatenate(ref_scores_all)
+        report.reference_predictions = np.concatenate(ref_pred_all)
     return report

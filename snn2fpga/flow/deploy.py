@@ -8,6 +8,7 @@ Layout (read by ``snn2fpga_board.deploy``, whose docstring is the reference)::
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 from pathlib import Path
@@ -74,18 +75,48 @@ def model_json(exported: ModelWrapper, hw_model: ModelWrapper, project: dict[str
     }
 
 
+def inputs_digest(exported_path: Path, inputs: np.ndarray) -> str:
+    """Hash of an exported graph file and a batch of inputs (keys the stored QONNX reference)."""
+    h = hashlib.sha256(Path(exported_path).read_bytes())
+    arr = np.ascontiguousarray(inputs)
+    h.update(str((arr.dtype.str, arr.shape)).encode())
+    h.update(arr.tobytes())
+    return h.hexdigest()
+
+
+def save_reference(path: Path, digest: str, scores: np.ndarray, predictions: np.ndarray) -> None:
+    """Store the QONNX scores / predictions the C-simulation step computed, for the deploy step."""
+    np.savez_compressed(path, digest=np.array(digest), scores=scores, predictions=predictions)
+
+
+def load_reference(path: Path, digest: str) -> tuple[np.ndarray, np.ndarray] | None:
+    """The stored (scores, predictions) when they were computed for the same graph and inputs."""
+    try:
+        with np.load(path) as ref:
+            if str(ref["digest"]) != digest:
+                return None
+            return ref["scores"], ref["predictions"]
+    except (OSError, KeyError, ValueError):
+        return None
+
+
 def golden_vectors(exported: ModelWrapper, inputs: np.ndarray, labels: np.ndarray | None, input_kind: str,
-                   path: Path) -> int:
-    """Reference (QONNX) scores and predictions for ``inputs``, saved with the packed host words."""
+                   path: Path, reference: tuple[np.ndarray, np.ndarray] | None = None) -> int:
+    """Reference (QONNX) scores and predictions for ``inputs``, saved with the packed host words.
+
+    ``reference``: the (scores, predictions) of these inputs computed earlier (the C-simulation step
+    stores them); otherwise QONNX runs here."""
     from snn2fpga_board.host import pack_inputs
 
-    ctx = run_graph(exported, np.asarray(inputs, dtype=np.float32))
+    if reference is None:
+        ctx = run_graph(exported, np.asarray(inputs, dtype=np.float32))
+        reference = (np.asarray(ctx[SCORES]), np.asarray(ctx[PREDICTION]))
     arrays: dict[str, np.ndarray] = {
         # uint8 features / 0-1 spikes, or int8 I/Q codes (kind "iq")
         "inputs": np.asarray(inputs, dtype=np.int8 if input_kind == "iq" else np.uint8),
         "words": pack_inputs(inputs, input_kind),
-        "scores": np.asarray(ctx[SCORES]).astype(np.int32),
-        "predictions": np.asarray(ctx[PREDICTION]).astype(np.int64),
+        "scores": reference[0].astype(np.int32),
+        "predictions": reference[1].astype(np.int64),
     }
     if labels is not None:
         arrays["labels"] = np.asarray(labels, dtype=np.int64)

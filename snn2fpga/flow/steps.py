@@ -19,6 +19,8 @@ from snn2fpga.errors import SNN2FPGAError, VerificationError
 from snn2fpga.flow.boards import Board
 from snn2fpga.flow.config import AUTO_FOLDING, BuildConfig
 
+CSIM_REFERENCE = "csim_reference.npz"  # QONNX scores/predictions of the C-simulated inputs (reused by deploy)
+
 CSIM_RANDOM_SAMPLES = 64
 
 
@@ -180,6 +182,12 @@ def step_csim(model: ModelWrapper, ctx: BuildContext) -> ModelWrapper:
     inputs, labels, what = _csim_inputs(exported, ctx)
     report = verify_csim(exported, project, CSimLibrary(lib_path), inputs, labels)
     ctx.results["csim"] = {**report.to_dict(), "data": what, "library": str(lib_path)}
+    if report.reference_scores is not None and report.reference_predictions is not None:
+        from snn2fpga.flow.deploy import inputs_digest, save_reference
+
+        digest = inputs_digest(Path(ctx.results["export"]["onnx"]), inputs)
+        save_reference(ctx.build_dir / CSIM_REFERENCE, digest, report.reference_scores,
+                       report.reference_predictions)
     ctx.log(f"C-simulation on {report.samples} samples ({what}): {report.mismatches} mismatches vs QONNX"
             + (f", accuracy {report.accuracy:.4f}" if report.accuracy is not None else ""))
     if report.mismatches:

@@ -12,7 +12,7 @@ from typing import Any
 
 from qonnx.core.modelwrapper import ModelWrapper
 
-from snn2fpga.flow.steps import BuildContext, _csim_inputs, _load_exported
+from snn2fpga.flow.steps import CSIM_REFERENCE, BuildContext, _csim_inputs, _load_exported
 
 PROGRESS_MARKERS = ("Phase ", "ERROR", "CRITICAL WARNING", "Finished", "Starting", "Exporting")
 
@@ -88,7 +88,14 @@ def step_deploy(model: ModelWrapper, ctx: BuildContext) -> ModelWrapper:
     """Write build/<board>/deploy/: model.json, golden vectors, runtime, notebook, csim library, bitstream."""
     import shutil
 
-    from snn2fpga.flow.deploy import copy_runtime, golden_vectors, model_json, write_json
+    from snn2fpga.flow.deploy import (
+        copy_runtime,
+        golden_vectors,
+        inputs_digest,
+        load_reference,
+        model_json,
+        write_json,
+    )
 
     deploy = ctx.build_dir / "deploy"
     deploy.mkdir(parents=True, exist_ok=True)
@@ -105,7 +112,9 @@ def step_deploy(model: ModelWrapper, ctx: BuildContext) -> ModelWrapper:
     write_json(deploy / "model.json",
                model_json(exported, model, project, ctx.results, ctx.board, ctx.clock_mhz, bitstream))
     inputs, labels, _ = _csim_inputs(exported, ctx)
-    n = golden_vectors(exported, inputs, labels, project["input_kind"], deploy / "golden.npz")
+    reference = load_reference(ctx.build_dir / CSIM_REFERENCE,
+                               inputs_digest(Path(ctx.results["export"]["onnx"]), inputs))
+    n = golden_vectors(exported, inputs, labels, project["input_kind"], deploy / "golden.npz", reference)
     ctx.results["deploy"] = {"deploy": str(deploy), "bitstream": str(deploy / bitstream) if bitstream else None,
                              "golden_samples": n}
     ctx.log(f"deploy package: {deploy} ({n} golden vectors{', bitstream' if bitstream else ', no bitstream yet'})")

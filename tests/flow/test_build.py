@@ -45,6 +45,7 @@ def test_build_digits_whole_test_split_zero_mismatches(digits_ckpt, tmp_path, ca
     for i, step in enumerate(steps):
         assert (out / "intermediate" / f"{i:02d}_{step}.onnx").is_file()
     assert (out / "hls" / "snn_top.cpp").is_file() and (out / "folding_config.json").is_file()
+    assert (out / "csim_reference.npz").is_file()  # the deploy step took its golden vectors from here
     assert (out / "vitis_hls" / "hls_synth.tcl").is_file() and (out / "vivado" / "vivado_bd.tcl").is_file()
     # a second run resumes: the finished steps are skipped, the tool steps (still pending) run again
     rc = main(["build", "--model", str(digits_ckpt / "model.onnx"), "-o", str(out), "--json"])
