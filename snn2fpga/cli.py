@@ -109,6 +109,9 @@ def _parser() -> argparse.ArgumentParser:
     w.add_argument("--seed", type=int, default=0)
     w.add_argument("--board", default="pynq-z2")
     w.add_argument("--csim-samples", type=int, default=50, help="samples C-simulated per point")
+    w.add_argument("--target-fps", type=float,
+                   help="fold every point's main build for this throughput (comparable resources across bits); "
+                        "default: AutoFolding within half the board")
     w.add_argument("--folding-budgets", type=float, nargs="+", default=[],
                    help="also estimate each point folded within these shares of the board (e.g. 0.15 0.3 0.5)")
     w.add_argument("--workers", type=int, default=2, help="points run in parallel (processes)")
@@ -154,6 +157,7 @@ def _dispatch(args: argparse.Namespace) -> dict[str, Any]:
             state_bits=args.state_bits, timesteps=args.timesteps, quant=args.quant, epochs=args.epochs,
             hidden=tuple(args.hidden), seed=args.seed, board=args.board, csim_samples=args.csim_samples,
             workers=args.workers, data_dir=args.data_dir, folding_budgets=tuple(args.folding_budgets),
+            target_fps=args.target_fps,
         )
         summary = run_sweep(cfg, progress=not args.no_progress)
         print(Path(summary["markdown"]).read_text())

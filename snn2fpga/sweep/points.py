@@ -32,6 +32,7 @@ class SweepPoint:
     data_dir: str | None = None
     train_extra: dict[str, Any] = field(default_factory=dict)
     folding_budgets: tuple[float, ...] = ()
+    target_fps: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -111,7 +112,7 @@ def run_point(point: SweepPoint) -> dict[str, Any]:
     # narrow states saturate by design in a sweep: the export is verified, and saturation is reported
     export = run_export(pdir / "model.pt", pdir / "model.onnx", point.csim_samples, point.data_dir, True, log=_quiet)
     cfg = BuildConfig(model=pdir / "model.onnx", board=point.board, output_dir=pdir / "build",
-                      csim_samples=point.csim_samples)
+                      csim_samples=point.csim_samples, target_fps=point.target_fps)
     build = summary_of(run_build(cfg, _quiet), cfg, point.board)
     out = {
         **point.to_dict(),

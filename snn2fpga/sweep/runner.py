@@ -38,6 +38,7 @@ class SweepConfig:
     data_dir: str | None = None
     train_extra: dict[str, Any] = field(default_factory=dict)
     folding_budgets: tuple[float, ...] = ()
+    target_fps: float | None = None
 
     def points(self) -> list[SweepPoint]:
         for wb in self.weight_bits:
@@ -46,6 +47,8 @@ class SweepConfig:
         for sb in self.state_bits:
             if not 2 <= sb <= 32:
                 raise SNN2FPGAError(f"state bits {sb} outside 2..32")
+        if self.target_fps is not None and not self.target_fps > 0:
+            raise SNN2FPGAError(f"target fps must be positive, got {self.target_fps}")
         for b in self.folding_budgets:
             if not 0 < b <= 1:
                 raise SNN2FPGAError(f"folding budget {b} outside (0, 1]: it is a share of every resource")
@@ -54,7 +57,7 @@ class SweepConfig:
                        weight_bits=wb, state_bits=sb, timesteps=t, quant=self.quant, epochs=self.epochs,
                        hidden=self.hidden, seed=self.seed, board=self.board, csim_samples=self.csim_samples,
                        data_dir=self.data_dir, train_extra=self.train_extra,
-                       folding_budgets=tuple(self.folding_budgets))
+                       folding_budgets=tuple(self.folding_budgets), target_fps=self.target_fps)
             for wb, sb, t in itertools.product(self.weight_bits, self.state_bits, self.timesteps)
         ]
 

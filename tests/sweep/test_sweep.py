@@ -19,7 +19,7 @@ def test_tiny_sweep_writes_tables_and_plots_and_resumes(tmp_path, capsys):
     out = tmp_path / "sw"
     argv = ["sweep", "--dataset", "digits", "--weight-bits", "2", "4", "--state-bits", "8", "16", "--hidden", "16",
             "--timesteps", "8", "--epochs", "1", "--csim-samples", "20", "--workers", "2", "--no-progress",
-            "--folding-budgets", "0.05", "0.5", "-o", str(out), "--json"]
+            "--folding-budgets", "0.05", "0.5", "--target-fps", "100000", "-o", str(out), "--json"]
     assert main(argv) == 0
     summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert summary["points"] == 4 and summary["finished"] == 4 and summary["failed"] == {}
@@ -28,6 +28,7 @@ def test_tiny_sweep_writes_tables_and_plots_and_resumes(tmp_path, capsys):
     for r in rows:
         assert r["csim_samples"] == 20 and r["csim_mismatches"] == 0
         assert 0.0 <= r["top1"] <= r["top5"] <= 1.0 and r["lut"] > 0
+        assert r["fps"] >= 100_000 and r["target_fps"] == 100_000  # the main build folds for the target
     assert (out / "results.csv").read_text().count("\n") == 5
     assert "| w2_s8_t8 |" in (out / "results.md").read_text()
     # every point is also estimated at each folding budget: more budget, never slower
@@ -62,6 +63,8 @@ def test_top_k_and_pareto():
 def test_bad_bits_are_refused(tmp_path):
     with pytest.raises(SNN2FPGAError, match="weight bits 1"):
         SweepConfig("digits", "lif-mlp", tmp_path, [1], [8]).points()
+    with pytest.raises(SNN2FPGAError, match="target fps must be positive"):
+        SweepConfig("digits", "lif-mlp", tmp_path, [4], [8], target_fps=0).points()
     with pytest.raises(SNN2FPGAError, match="folding budget 1.5"):
         SweepConfig("digits", "lif-mlp", tmp_path, [4], [8], folding_budgets=(1.5,)).points()
 
