@@ -75,6 +75,9 @@ def model_json(exported: ModelWrapper, hw_model: ModelWrapper, project: dict[str
     }
 
 
+GOLDEN_BATCH = 500  # samples per QONNX run when the golden vectors are computed here
+
+
 def inputs_digest(exported_path: Path, inputs: np.ndarray) -> str:
     """Hash of an exported graph file and a batch of inputs (keys the stored QONNX reference)."""
     h = hashlib.sha256(Path(exported_path).read_bytes())
@@ -108,9 +111,15 @@ def golden_vectors(exported: ModelWrapper, inputs: np.ndarray, labels: np.ndarra
     stores them); otherwise QONNX runs here."""
     from snn2fpga_board.host import pack_inputs
 
-    if reference is None:
-        ctx = run_graph(exported, np.asarray(inputs, dtype=np.float32))
-        reference = (np.asarray(ctx[SCORES]), np.asarray(ctx[PREDICTION]))
+    if reference is None:  # in batches: a graph's intermediate spike maps grow with the batch
+        x = np.asarray(inputs, dtype=np.float32)
+        axis = 1 if input_kind == "spikes" else 0  # spike trains are [T, n, N]
+        scores, preds = [], []
+        for start in range(0, x.shape[axis], GOLDEN_BATCH):
+            ctx = run_graph(exported, x[:, start : start + GOLDEN_BATCH] if axis else x[start : start + GOLDEN_BATCH])
+            scores.append(np.asarray(ctx[SCORES]))
+            preds.append(np.asarray(ctx[PREDICTION]))
+        reference = (np.concatenate(scores), np.concatenate(preds))
     arrays: dict[str, np.ndarray] = {
         # uint8 features / 0-1 spikes, or int8 I/Q codes (kind "iq")
         "inputs": np.asarray(inputs, dtype=np.int8 if input_kind == "iq" else np.uint8),

@@ -44,6 +44,11 @@ def test_golden_vectors_use_the_reference_or_run_qonnx(tmp_path, monkeypatch):
     golden_vectors(model, x, None, "rate", tmp_path / "qonnx.npz")
     with np.load(tmp_path / "qonnx.npz") as ran:
         scores, preds = ran["scores"], ran["predictions"]
+    # computed in batches: the same vectors as one run per sample
+    monkeypatch.setattr(deploy, "GOLDEN_BATCH", 1)
+    golden_vectors(model, x, None, "rate", tmp_path / "one.npz")
+    with np.load(tmp_path / "one.npz") as one:
+        assert np.array_equal(one["scores"], scores) and np.array_equal(one["predictions"], preds)
 
     def no_qonnx(*_args, **_kwargs):
         raise AssertionError("QONNX ran although a reference was given")
