@@ -1,12 +1,13 @@
 # One entry point for setting up, testing and running snn2fpga.
-#   make test   : create .venv, install everything, lint, run the test suite (what .ci/run calls)
+#   make test   : create .venv, install everything (and the Fashion-MNIST data), lint, run the test suite
+#                 (what .ci/run calls)
 #   make demo   : create .venv, install everything, run the main job on the bundled digits data
 PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
 DEMO   := runs/digits
 
-.PHONY: setup test test-slow lint demo clean
+.PHONY: setup data test test-slow lint demo clean
 
 setup: $(VENV)/.installed
 
@@ -19,13 +20,25 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e ".[test,hls]"
 	touch $@
 
+# Fashion-MNIST (Debian package dataset-fashion-mnist, IDX files in /usr/share/datasets/fashion-mnist)
+# for the shipped examples' tests and the benchmarks. Installed when missing and we are root; otherwise
+# those tests are skipped with the reason.
+FMNIST := /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz
+data:
+	@if [ ! -f $(FMNIST) ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dataset-fashion-mnist \
+				>/dev/null) || echo "note: could not install dataset-fashion-mnist; its tests will be skipped"; \
+		else echo "note: Fashion-MNIST missing (apt-get install dataset-fashion-mnist); its tests will be skipped"; fi; \
+	fi
+
 lint: setup
 	$(BIN)/ruff check .
 
-test: setup lint
+test: setup data lint
 	$(BIN)/pytest -q -n 2
 
-test-slow: setup
+test-slow: setup data
 	$(BIN)/pytest -q -n 2 -m slow
 
 # train -> export (verified) -> build (C-simulated; exit code 4 = done except the Vivado steps, which
