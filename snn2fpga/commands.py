@@ -59,7 +59,8 @@ class TrainOptions:
 
 
 def _selection(opt: TrainOptions) -> dict[str, Any]:
-    """How a radio dataset was selected and split (stored with the model so later steps reload it)."""
+    """How a radio dataset was selected and split (stored with the model so later steps reload it);
+    empty for every other dataset."""
     from snn2fpga.data.radioml import RADIO_DATASETS
 
     if opt.dataset not in RADIO_DATASETS:
@@ -140,11 +141,9 @@ def run_train(opt: TrainOptions, log: Any = print) -> dict[str, Any]:
     spec.extra["dataset"] = opt.dataset
     if selection:
         spec.extra["dataset_selection"] = selection
+    check_augmentable(augment, data.input_shape, opt.dataset, radio=bool(selection))
     model = SNNClassifier(spec).to(device)
     t0 = time.perf_counter()
-    from snn2fpga.data.radioml import RADIO_DATASETS
-
-    check_augmentable(augment, data.input_shape, opt.dataset, radio=opt.dataset in RADIO_DATASETS)
     tcfg = TrainConfig(opt.epochs, opt.batch_size, opt.lr, opt.seed, opt.progress, augment)
     if opt.arch == "dcll-radioml":
         from snn2fpga.train.local import train_local
