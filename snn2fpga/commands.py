@@ -142,6 +142,7 @@ def run_train(opt: TrainOptions, log: Any = print) -> dict[str, Any]:
     if selection:
         spec.extra["dataset_selection"] = selection
     check_augmentable(augment, data.input_shape, opt.dataset, radio=bool(selection))
+    torch.manual_seed(opt.seed)  # the weight initialisation too: the same seed gives the same model
     model = SNNClassifier(spec).to(device)
     t0 = time.perf_counter()
     tcfg = TrainConfig(opt.epochs, opt.batch_size, opt.lr, opt.seed, opt.progress, augment)
