@@ -13,13 +13,9 @@ import argparse
 import json
 from pathlib import Path
 
-from qonnx.core.modelwrapper import ModelWrapper
-
 from snn2fpga.checkpoint import load_checkpoint
-from snn2fpga.estimate.report import estimate_model
 from snn2fpga.flow.boards import load_board
-from snn2fpga.transforms.folding import AutoFolding, folding_config
-from snn2fpga.transforms.lower import lower_to_hw
+from snn2fpga.sweep.points import folding_estimates
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 NAMES = ["digits-lif-mlp", "fmnist-lif-mlp", "fmnist-lif-cnn"]
@@ -40,17 +36,9 @@ def main() -> None:
     rows = []
     for name in NAMES:
         _, meta = load_checkpoint(EXAMPLES / f"{name}.pt")
-        acc = meta["metrics"]["test_accuracy"]
-        hw = lower_to_hw(ModelWrapper(str(EXAMPLES / f"{name}.onnx")))
-        for frac in args.fractions:
-            model = hw.transform(AutoFolding(board, max_fraction=frac))
-            est = estimate_model(model, board)
-            rows.append({
-                "model": name, "accuracy": acc, "budget": frac, "ii_us": est.ii_cycles / est.clock_mhz,
-                "latency_us": est.latency_us, "fps": est.fps, "lut": est.lut, "ff": est.ff, "bram36": est.bram36,
-                "dsp": est.dsp, "fits": est.fits, "folding": folding_config(model),
-            })
-    print(f"### Example models on {board.name} ({board.part}) at {est.clock_mhz:g} MHz, by estimate\n")
+        for est in folding_estimates(EXAMPLES / f"{name}.onnx", args.board, tuple(args.fractions)):
+            rows.append({"model": name, "accuracy": meta["metrics"]["test_accuracy"], **est})
+    print(f"### Example models on {board.name} ({board.part}) at {board.clock_mhz:g} MHz, by estimate\n")
     print("| design | test accuracy | budget | time / image (II) | latency | images/s | LUT | FF | BRAM36 | DSP |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:

@@ -78,8 +78,8 @@ def folding_estimates(onnx_path: Path, board: str, budgets: tuple[float, ...]) -
         folded = hw.transform(AutoFolding(target, max_fraction=budget))
         est = estimate_model(folded, target)
         rows.append({"budget": budget, "lut": est.lut, "ff": est.ff, "bram36": est.bram36, "dsp": est.dsp,
-                     "latency_us": est.latency_us, "fps": est.fps, "fits": est.fits,
-                     "folding": folding_config(folded)})
+                     "ii_us": est.ii_cycles / est.clock_mhz, "latency_us": est.latency_us, "fps": est.fps,
+                     "fits": est.fits, "folding": folding_config(folded)})
     return rows
 
 
