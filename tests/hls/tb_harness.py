@@ -23,6 +23,7 @@ from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
+import pytest
 
 from snn2fpga.codegen.toolchain import find_ap_types as toolchain_ap_types
 from snn2fpga.errors import SNN2FPGAError
@@ -46,6 +47,21 @@ def find_ap_types() -> Path | None:
         return toolchain_ap_types()
     except SNN2FPGAError:
         return None
+
+
+def need_toolchain() -> Path:
+    """The ap_types folder; skips the calling test, with the reason, when headers or compiler are missing."""
+    ap_types = find_ap_types()
+    if ap_types is None:
+        pytest.skip("no ap_types headers: install hls4ml (pip install -e '.[hls]') or set XILINX_HLS")
+    if shutil.which(CXX) is None:
+        pytest.skip(f"no C++ compiler {CXX!r} on PATH")
+    return ap_types
+
+
+def index_cases(exes: Sequence[Path], groups: Sequence[Sequence[Case]]) -> dict[str, tuple[Path, int]]:
+    """Case name -> (the binary compiled for its group, its case id in that binary)."""
+    return {case.name: (exe, i) for exe, group in zip(exes, groups, strict=True) for i, case in enumerate(group)}
 
 
 def words_from_bytes(q: npt.NDArray[np.integer]) -> npt.NDArray[np.int64]:

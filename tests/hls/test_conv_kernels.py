@@ -10,7 +10,6 @@ space plus hand-picked corners; data vary across samples and draws so that few b
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import zlib
 from dataclasses import dataclass, replace
@@ -34,7 +33,7 @@ from tests.hls.conv_harness import (
     kernel_weights,
     nhwc,
 )
-from tests.hls.tb_harness import CXX, config_header, find_ap_types, format_ints, run_testbench
+from tests.hls.tb_harness import config_header, format_ints, index_cases, need_toolchain, run_testbench
 
 SAMPLES = 4  # samples per draw; sample 0 is all-ones spikes / extreme codes
 DRAWS = 2  # independent data draws (weights, thresholds, inputs) per case
@@ -412,20 +411,9 @@ MISC_CASES = [
 DEFAULT_GROUPS = [CONV_CASES, MISC_CASES]
 
 
-def _need_toolchain() -> Path:
-    ap_types = find_ap_types()
-    if ap_types is None:
-        pytest.skip("no ap_types headers: install hls4ml (pip install -e '.[hls]') or set XILINX_HLS")
-    if shutil.which(CXX) is None:
-        pytest.skip(f"no C++ compiler {CXX!r} on PATH")
-    return ap_types
-
-
 @pytest.fixture(scope="module")
 def default_testbenches() -> dict[str, tuple[Path, int]]:
-    exes = build_conv_testbenches(DEFAULT_GROUPS, _need_toolchain())
-    return {case.name: (exe, i) for exe, group in zip(exes, DEFAULT_GROUPS, strict=True)
-            for i, case in enumerate(group)}
+    return index_cases(build_conv_testbenches(DEFAULT_GROUPS, need_toolchain()), DEFAULT_GROUPS)
 
 
 @pytest.mark.parametrize("case", [c for group in DEFAULT_GROUPS for c in group], ids=lambda c: c.name)
@@ -481,7 +469,7 @@ ILLEGAL = [
 
 
 def test_illegal_configs_are_rejected_at_compile_time(tmp_path) -> None:
-    ap_types = _need_toolchain()
+    ap_types = need_toolchain()
     (tmp_path / "tb_config.h").write_text(config_header([case for _, case in ILLEGAL]))
     cmd = compile_cmd(ap_types, tmp_path, tmp_path / "tb", "-fsyntax-only")
     res = subprocess.run(cmd, capture_output=True, text=True, check=False)
@@ -515,9 +503,7 @@ SWEEP_GROUPS = _random_sweep(48, 24)
 
 @pytest.fixture(scope="module")
 def sweep_testbenches() -> dict[str, tuple[Path, int]]:
-    exes = build_conv_testbenches(SWEEP_GROUPS, _need_toolchain())
-    return {case.name: (exe, i) for exe, group in zip(exes, SWEEP_GROUPS, strict=True)
-            for i, case in enumerate(group)}
+    return index_cases(build_conv_testbenches(SWEEP_GROUPS, need_toolchain()), SWEEP_GROUPS)
 
 
 @pytest.mark.slow

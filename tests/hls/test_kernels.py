@@ -9,7 +9,6 @@ come from a file) so that few binaries are compiled; see tb_harness.py for cachi
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import zlib
 from dataclasses import dataclass
@@ -37,8 +36,9 @@ from tests.hls.tb_harness import (
     EncCfg,
     build_testbenches,
     config_header,
-    find_ap_types,
     format_ints,
+    index_cases,
+    need_toolchain,
     run_testbench,
     words_from_bits,
     words_from_bytes,
@@ -247,20 +247,9 @@ STREAM_CASES = [
 DEFAULT_GROUPS = [DENSE_CASES, STREAM_CASES]
 
 
-def _need_toolchain() -> Path:
-    ap_types = find_ap_types()
-    if ap_types is None:
-        pytest.skip("no ap_types headers: install hls4ml (pip install -e '.[hls]') or set XILINX_HLS")
-    if shutil.which(CXX) is None:
-        pytest.skip(f"no C++ compiler {CXX!r} on PATH")
-    return ap_types
-
-
 @pytest.fixture(scope="module")
 def default_testbenches() -> dict[str, tuple[Path, int]]:
-    exes = build_testbenches(DEFAULT_GROUPS, _need_toolchain())
-    return {case.name: (exe, i) for exe, group in zip(exes, DEFAULT_GROUPS, strict=True)
-            for i, case in enumerate(group)}
+    return index_cases(build_testbenches(DEFAULT_GROUPS, need_toolchain()), DEFAULT_GROUPS)
 
 
 @pytest.mark.parametrize("case", [c for group in DEFAULT_GROUPS for c in group], ids=lambda c: c.name)
@@ -294,7 +283,7 @@ ILLEGAL = [
 
 @pytest.mark.parametrize("message,case", ILLEGAL, ids=[c.name for _, c in ILLEGAL])
 def test_illegal_config_is_rejected_at_compile_time(message, case, tmp_path) -> None:
-    ap_types = _need_toolchain()
+    ap_types = need_toolchain()
     (tmp_path / "tb_config.h").write_text(config_header([case]))
     res = subprocess.run([CXX, *CXXFLAGS, "-fsyntax-only", "-isystem", str(ap_types), "-I", str(HLS_DIR),
                           "-I", str(tmp_path), str(TB_SRC)], capture_output=True, text=True, check=False)
@@ -338,9 +327,7 @@ SWEEP_GROUPS = _random_sweep(48, 18)
 
 @pytest.fixture(scope="module")
 def sweep_testbenches() -> dict[str, tuple[Path, int]]:
-    exes = build_testbenches(SWEEP_GROUPS, _need_toolchain())
-    return {case.name: (exe, i) for exe, group in zip(exes, SWEEP_GROUPS, strict=True)
-            for i, case in enumerate(group)}
+    return index_cases(build_testbenches(SWEEP_GROUPS, need_toolchain()), SWEEP_GROUPS)
 
 
 @pytest.mark.slow

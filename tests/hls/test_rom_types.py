@@ -9,13 +9,10 @@ compiled (g++ -fsyntax-only), which is exactly the part this convention changes.
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
-
-from tests.hls.tb_harness import CXX, CXXFLAGS, HLS_DIR, find_ap_types
+from tests.hls.tb_harness import CXX, CXXFLAGS, HLS_DIR, need_toolchain
 
 # One layer config with the fields of every kernel that takes a ROM (dense_lif/dense_li/dense_dcll and
 # the two conv kernels), and a call of each with ROM arrays of the config's ROM types.
@@ -86,11 +83,7 @@ static_assert(!snn_rom_fits<ap_int<6>, 5>::value && !snn_rom_fits<int8_t, 5>::va
 
 
 def _syntax_check(source: str, tmp_path: Path, *extra: str) -> None:
-    ap_types = find_ap_types()
-    if ap_types is None:
-        pytest.skip("no ap_types headers: install hls4ml (pip install -e '.[hls]') or set XILINX_HLS")
-    if shutil.which(CXX) is None:
-        pytest.skip(f"no C++ compiler {CXX!r} on PATH")
+    ap_types = need_toolchain()
     src = tmp_path / "rom_types.cpp"
     src.write_text(source)
     cmd = [CXX, *CXXFLAGS, *extra, "-fsyntax-only", "-isystem", str(ap_types), "-I", str(HLS_DIR), str(src)]
