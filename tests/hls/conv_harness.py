@@ -20,10 +20,13 @@ from snn2fpga.semantics.conv import conv_currents, conv_out_size
 from snn2fpga.semantics.dcll import DCLLParams, run_dcll
 from tests.hls.tb_harness import (
     HLS_DIR,
-    ROM_TYPE,
+    STATE_ROM,
+    WEIGHT_ROM,
     Case,
     build_cached,
     config_header,
+    dense_cycles,
+    type_lines,
 )
 from tests.hls.tb_harness import compile_cmd as tb_compile_cmd
 
@@ -92,8 +95,8 @@ class ConvCfg:
     weight_bits: int
     state_bits: int
     neuron: NeuronCfg = NeuronCfg()
-    weight_rom: str = ROM_TYPE.format(bits="WEIGHT_BITS")  # C++ element type of the weight ROM
-    state_rom: str = ROM_TYPE.format(bits="STATE_BITS")  # C++ element type of the threshold ROM
+    weight_rom: str = WEIGHT_ROM  # C++ element type of the weight ROM
+    state_rom: str = STATE_ROM  # C++ element type of the threshold ROM
 
     @property
     def ho(self) -> int:
@@ -116,10 +119,7 @@ class ConvCfg:
             f"    static const unsigned T = {self.timesteps};\n"
             f"    static const unsigned WEIGHT_BITS = {self.weight_bits}, STATE_BITS = {self.state_bits};\n"
             f"{self.neuron.cpp_fields()}"
-            "    typedef ap_int<WEIGHT_BITS> weight_t;\n"
-            "    typedef ap_int<STATE_BITS> state_t;\n"
-            f"    typedef {self.weight_rom} weight_rom_t;\n"
-            f"    typedef {self.state_rom} state_rom_t;\n"
+            f"{type_lines(self.weight_rom, self.state_rom)}"
             "};\n"
         )
 
@@ -228,17 +228,13 @@ class DcllDenseCfg:
             f"    static const unsigned WEIGHT_BITS = {self.weight_bits}, STATE_BITS = {self.state_bits};\n"
             f"    static const unsigned KQ = {self.kq}, KP = {self.kp}, KR = {self.kr}, RHO = {self.rho}u;\n"
             f"    static const unsigned FRAC_BITS = {self.frac};\n"
-            "    typedef ap_int<WEIGHT_BITS> weight_t;\n"
-            "    typedef ap_int<STATE_BITS> state_t;\n"
-            f"    typedef {ROM_TYPE.format(bits='WEIGHT_BITS')} weight_rom_t;\n"
-            f"    typedef {ROM_TYPE.format(bits='STATE_BITS')} state_rom_t;\n"
+            f"{type_lines()}"
             "};\n"
         )
 
     def cycles(self) -> int:
         """Documented cycle model of dense_dcll, per sample (that of dense_lif)."""
-        sf, nf = self.n_in // self.simd, self.n_out // self.pe
-        return self.timesteps * (sf + nf * sf + self.n_out // self.out_simd)
+        return dense_cycles(self.n_in, self.n_out, self.simd, self.pe, self.out_simd, self.timesteps)
 
 
 # ---------------------------------------------------------------------------------------------------

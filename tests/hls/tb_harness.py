@@ -84,6 +84,21 @@ def words_from_bits(s: npt.NDArray[np.integer]) -> npt.NDArray[np.int64]:
 # The ROM element type of a config (hls/snn_common.h snn_rom: ap_int<BITS> under synthesis, a plain C
 # integer in C-simulation); format with bits="WEIGHT_BITS" or "STATE_BITS".
 ROM_TYPE = "snn_rom<{bits}>::type"
+WEIGHT_ROM, STATE_ROM = ROM_TYPE.format(bits="WEIGHT_BITS"), ROM_TYPE.format(bits="STATE_BITS")
+
+
+def type_lines(weight_rom: str = WEIGHT_ROM, state_rom: str = STATE_ROM) -> str:
+    """The value and ROM element typedefs every layer config declares (tests may override the ROM types)."""
+    return ("    typedef ap_int<WEIGHT_BITS> weight_t;\n"
+            "    typedef ap_int<STATE_BITS> state_t;\n"
+            f"    typedef {weight_rom} weight_rom_t;\n"
+            f"    typedef {state_rom} state_rom_t;\n")
+
+
+def dense_cycles(n_in: int, n_out: int, simd: int, pe: int, out_simd: int, timesteps: int) -> int:
+    """Documented cycle model of dense_lif (and dense_dcll), per sample."""
+    sf, nf = n_in // simd, n_out // pe
+    return timesteps * (sf + nf * sf + n_out // out_simd)
 _LEAK_CPP = {LeakMode.NONE: "LEAK_NONE", LeakMode.SHIFT: "LEAK_SHIFT", LeakMode.MULT: "LEAK_MULT"}
 _RESET_CPP = {ResetMode.SUBTRACT: "RESET_SUBTRACT", ResetMode.ZERO: "RESET_ZERO"}
 
@@ -105,8 +120,8 @@ class DenseCfg:
     beta_q: int = 0
     beta_frac_bits: int = 0
     reset: ResetMode = ResetMode.SUBTRACT
-    weight_rom: str = ROM_TYPE.format(bits="WEIGHT_BITS")  # C++ element type of the weight ROM
-    state_rom: str = ROM_TYPE.format(bits="STATE_BITS")  # C++ element type of the threshold ROM
+    weight_rom: str = WEIGHT_ROM  # C++ element type of the weight ROM
+    state_rom: str = STATE_ROM  # C++ element type of the threshold ROM
 
     def cpp(self, name: str) -> str:
         leak = _LEAK_CPP[self.leak]
@@ -121,17 +136,13 @@ class DenseCfg:
             f"    static const unsigned LEAK_SHIFT = {self.leak_shift};\n"
             f"    static const unsigned BETA_Q = {self.beta_q}, BETA_FRAC_BITS = {self.beta_frac_bits};\n"
             f"    static const ResetMode RESET = ::{reset};\n"
-            "    typedef ap_int<WEIGHT_BITS> weight_t;\n"
-            "    typedef ap_int<STATE_BITS> state_t;\n"
-            f"    typedef {self.weight_rom} weight_rom_t;\n"
-            f"    typedef {self.state_rom} state_rom_t;\n"
+            f"{type_lines(self.weight_rom, self.state_rom)}"
             "};\n"
         )
 
     def cycles_lif(self) -> int:
         """Documented cycle model of dense_lif, per sample."""
-        sf, nf = self.n_in // self.simd, self.n_out // self.pe
-        return self.timesteps * (sf + nf * sf + self.n_out // self.out_simd)
+        return dense_cycles(self.n_in, self.n_out, self.simd, self.pe, self.out_simd, self.timesteps)
 
     def cycles_li(self) -> int:
         """Documented cycle model of dense_li, per sample."""
