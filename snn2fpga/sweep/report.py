@@ -112,13 +112,17 @@ def _folding_plot(frows: list[dict[str, Any]], out: Path) -> Path:
     return path
 
 
+def _write_csv(path: Path, columns: tuple[str, ...], rows: list[dict[str, Any]]) -> None:
+    with path.open("w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=columns, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
 def write_reports(rows: list[dict[str, Any]], out: Path) -> dict[str, Path]:
     """results.csv / results.json / results.md and the PNG plots in ``out``."""
     files = {"csv": out / "results.csv", "json": out / "results.json", "markdown": out / "results.md"}
-    with files["csv"].open("w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=COLUMNS, extrasaction="ignore")
-        writer.writeheader()
-        writer.writerows(rows)
+    _write_csv(files["csv"], COLUMNS, rows)
     files["json"].write_text(json.dumps(rows, indent=1, sort_keys=True))
     files["markdown"].write_text(markdown(rows))
     if rows:
@@ -126,10 +130,7 @@ def write_reports(rows: list[dict[str, Any]], out: Path) -> dict[str, Path]:
     frows = folding_rows(rows)
     if frows:
         files["folding_csv"] = out / "foldings.csv"
-        with files["folding_csv"].open("w", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=FOLDING_COLUMNS, extrasaction="ignore")
-            writer.writeheader()
-            writer.writerows(frows)
+        _write_csv(files["folding_csv"], FOLDING_COLUMNS, frows)
         files["folding_markdown"] = out / "foldings.md"
         files["folding_markdown"].write_text(markdown(frows, FOLDING_COLUMNS))
         files["plot_folding"] = _folding_plot(frows, out)
