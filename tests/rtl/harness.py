@@ -246,3 +246,11 @@ def unpack(word: int, bits: int, count: int, signed: bool = False) -> list[int]:
     if signed:
         vals = [v - (1 << bits) if v >> (bits - 1) else v for v in vals]
     return vals
+
+
+def spike_words(spikes: Sequence[Sequence[Sequence[int]]], simd: int) -> list[int]:
+    """Spikes [T, B, N] -> the on-chip spike stream: per sample, per timestep, N/SIMD words of SIMD bits,
+    bit l of word f = input f*SIMD + l."""
+    steps, batch, n = len(spikes), len(spikes[0]), len(spikes[0][0])
+    return [pack(spikes[t][b][f * simd:(f + 1) * simd], 1)
+            for b in range(batch) for t in range(steps) for f in range(n // simd)]

@@ -12,16 +12,9 @@ import pytest
 from snn2fpga_board.host import pack_inputs
 
 from snn2fpga.semantics import EncoderKind, encode
-from tests.rtl.harness import StreamResult, build, pack
+from tests.rtl.harness import StreamResult, build, spike_words
 
 SAMPLES = 3
-
-
-def spike_words(spikes: np.ndarray, simd: int) -> list[int]:
-    """[T, B, N] spikes -> the spike stream: per sample, per timestep, N/SIMD words of SIMD bits."""
-    steps, batch, n = spikes.shape
-    return [pack(spikes[t, b, f * simd:(f + 1) * simd], 1)
-            for b in range(batch) for t in range(steps) for f in range(n // simd)]
 
 
 def features(rng: np.random.Generator, n_in: int) -> np.ndarray:
