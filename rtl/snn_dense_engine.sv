@@ -153,20 +153,28 @@ module snn_dense_engine #(
     genvar p;
     generate
         for (p = 0; p < PE; p++) begin : g_lane
-            logic [2*TREE-1:1][ACC_BITS-1:0] node;  // node i = node 2i + node 2i+1; leaves TREE..2*TREE-1
+            // node i (bits i*ACC_BITS +: ACC_BITS) = node 2i + node 2i+1; leaves TREE..2*TREE-1; node 0 unused.
+            // A flat vector, not a 2-D packed array: yosys 0.70 cannot index the latter inside a loop.
+            logic [2*TREE*ACC_BITS-1:0] node;
+            logic [ACC_BITS-1:0]        sum;
             always_comb begin
                 logic [WB-1:0] w;
                 node = '0;
                 for (int l = 0; l < SIMD; l++) begin
                     w = wq[(p * SIMD + l) * WB +: WB];
-                    node[TREE + l] = spk1[l] ? {{(ACC_BITS - WB){w[WB-1]}}, w} : '0;
+                    node[(TREE + l) * ACC_BITS +: ACC_BITS] = spk1[l] ? {{(ACC_BITS - WB){w[WB-1]}}, w} : '0;
                 end
-                for (int i = TREE - 1; i >= 1; i--) node[i] = node[2 * i] + node[2 * i + 1];
+                for (int i = TREE - 1; i >= 1; i--) begin
+                    node[i * ACC_BITS +: ACC_BITS] = node[2 * i * ACC_BITS +: ACC_BITS]
+                                                   + node[(2 * i + 1) * ACC_BITS +: ACC_BITS];
+                end
             end
+            assign sum = node[ACC_BITS +: ACC_BITS];
+            logic unused_node0;
+            assign unused_node0 = ^node[ACC_BITS-1:0];
             always_ff @(posedge clk) begin
                 if (v1) begin
-                    res_acc[p * ACC_BITS +: ACC_BITS] <= first_sf1 ? node[1]
-                                                                   : res_acc[p * ACC_BITS +: ACC_BITS] + node[1];
+                    res_acc[p * ACC_BITS +: ACC_BITS] <= first_sf1 ? sum : res_acc[p * ACC_BITS +: ACC_BITS] + sum;
                 end
             end
         end
