@@ -25,7 +25,7 @@
 //
 // Core side (ap_ctrl_hs, with the start/done logic kept here so the top only wires the adapters):
 //   run_start  one-cycle pulse when ap_start is set and no run is in progress: the top starts
-//              snn_axis_in and snn_axis_out with it (n_words = num_samples * words per sample).
+//              snn_axis_in and snn_axis_out with it (both take num_samples and count the words).
 //              ap_ready is this pulse. With auto_restart set, ap_start stays set and the next run starts
 //              one cycle after the previous one's run_done.
 //   run_done   one-cycle pulse from the top when the run finished (snn_axis_out's done, i.e. the host

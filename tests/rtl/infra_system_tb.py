@@ -2,8 +2,8 @@
 wired the way the generated RTL top wires them, and a C++ testbench that plays the PYNQ driver (AXI-Lite
 reads and writes) and the AXI DMA (host streams with random gaps and a random ready) at the same time.
 
-The toy core adds pairs of input words (2 input words -> 1 output word per sample), so the input and
-output runs have different lengths (n_in = 2 * num_samples, n_out = num_samples), as in a real model.
+The toy core adds pairs of input words; a sample is 4 input words and 2 output words, so the input and
+output runs have different lengths (4 * num_samples and 2 * num_samples words), as in a real model.
 """
 
 from __future__ import annotations
@@ -47,7 +47,8 @@ module infra_system (
     logic a_valid, a_ready, c_valid, c_ready, f_valid, f_ready;
 
     snn_axilite_ctrl u_ctrl (.*, .interrupt(irq));
-    snn_axis_in u_in (.clk(ap_clk), .rst_n(ap_rst_n), .start(run_start), .n_words(num_samples * 32'd2),
+    snn_axis_in #(.WORDS_PER_SAMPLE(4)) u_in (.clk(ap_clk), .rst_n(ap_rst_n), .start(run_start),
+        .num_samples(num_samples),
         .busy(in_busy), .done(in_done), .s_axis_tdata(in_TDATA), .s_axis_tvalid(in_TVALID),
         .s_axis_tready(in_TREADY), .s_axis_tlast(in_TLAST), .m_tdata(a_data), .m_tvalid(a_valid),
         .m_tready(a_ready));
@@ -75,7 +76,8 @@ module infra_system (
         end
     end
 
-    snn_axis_out u_out (.clk(ap_clk), .rst_n(ap_rst_n), .start(run_start), .n_words(num_samples),
+    snn_axis_out #(.WORDS_PER_SAMPLE(2)) u_out (.clk(ap_clk), .rst_n(ap_rst_n), .start(run_start),
+        .num_samples(num_samples),
         .busy(out_busy), .done(run_done), .s_tdata(c_data), .s_tvalid(c_valid), .s_tready(c_ready),
         .m_axis_tdata(out_TDATA), .m_axis_tvalid(out_TVALID), .m_axis_tready(out_TREADY),
         .m_axis_tlast(out_TLAST), .m_axis_tkeep(out_TKEEP));

@@ -31,7 +31,8 @@ def _lint(top: str, sources: list[str], params: dict[str, int]) -> list[str]:
     ("snn_fifo", ["snn_fifo.sv"], {"WIDTH": 33, "DEPTH": 3}),
     ("snn_fifo", ["snn_fifo.sv"], {"WIDTH": 32, "DEPTH": 1000}),
     ("snn_axis_in", ["snn_axis_in.sv", "snn_fifo.sv"], {}),
-    ("snn_axis_out", ["snn_axis_out.sv", "snn_fifo.sv"], {}),
+    ("snn_axis_in", ["snn_axis_in.sv", "snn_fifo.sv"], {"WORDS_PER_SAMPLE": 49}),
+    ("snn_axis_out", ["snn_axis_out.sv", "snn_fifo.sv"], {"WORDS_PER_SAMPLE": 10}),
     ("snn_axilite_ctrl", ["snn_axilite_ctrl.sv"], {}),
     ("snn_spike_counter", ["snn_spike_counter.sv"], {"C": 10, "SIMD": 1, "T": 16}),
     ("snn_spike_counter", ["snn_spike_counter.sv"], {"C": 1, "SIMD": 1, "T": 1}),
@@ -117,17 +118,17 @@ def test_control_path_runs_like_the_driver(tmp_path, seed, pv, pr):
     exe = _system(tmp_path)
     runs = [5, 0, 3]
     rng = np.random.default_rng(seed)
-    host = [int(w) for w in rng.integers(0, 1 << 31, size=2 * sum(runs) + 6)]  # 6 words nobody asks for
+    host = [int(w) for w in rng.integers(0, 1 << 31, size=4 * sum(runs) + 6)]  # 6 words nobody asks for
     lines = run(exe, [seed, pv, pr, *runs], "\n".join(f"{w:x}" for w in host) + "\n")
     outs = [tuple(int(x) for x in ln.split()[1:3]) for ln in lines if ln.startswith("O ")]
-    sums = [(host[2 * i] + host[2 * i + 1]) & 0xFFFFFFFF for i in range(sum(runs))]
+    sums = [(host[2 * i] + host[2 * i + 1]) & 0xFFFFFFFF for i in range(2 * sum(runs))]
     assert [o[0] for o in outs] == sums
     # TLAST on the last word of each non-empty run only
-    ends = {sum(runs[: i + 1]) - 1 for i, n in enumerate(runs) if n}
+    ends = {2 * sum(runs[: i + 1]) - 1 for i, n in enumerate(runs) if n}
     assert [o[1] for o in outs] == [int(i in ends) for i in range(len(outs))]
     consumed = [int(ln.split()[1]) for ln in lines if ln.startswith("CONSUMED")]
-    assert consumed == [2 * sum(runs[: i + 1]) for i in range(len(runs))]
-    assert lines[-1] == f"END {2 * sum(runs)}"  # the spare host words stay in the DMA
+    assert consumed == [4 * sum(runs[: i + 1]) for i in range(len(runs))]
+    assert lines[-1] == f"END {4 * sum(runs)}"  # the spare host words stay in the DMA
     # registers: num_samples reads back; ap_start reads 1 / ap_idle 0 while running; ap_done clears on read
     reads = [ln.split() for ln in lines if ln.startswith("R ")]
     assert [int(r[2], 16) for r in reads if r[1] == "10"] == runs
@@ -145,7 +146,7 @@ def test_control_path_runs_like_the_driver(tmp_path, seed, pv, pr):
 def test_control_path_busy_run_is_not_idle(tmp_path):
     """While a run waits for its words, ap_ctrl reads ap_idle 0 (and ap_done 0)."""
     exe = _system(tmp_path)
-    host = list(range(1, 2 * 40 + 1))
+    host = list(range(1, 4 * 40 + 1))
     lines = run(exe, [7, 5, 100, 40], "\n".join(f"{w:x}" for w in host) + "\n")
     start = next(int(ln.split()[1]) for ln in lines if ln.startswith("S "))
     polls = [ln.split() for ln in lines if ln.startswith("R 0 ")]
