@@ -261,7 +261,8 @@ def synth(sources: Sequence[str | Path], top: str, *, include_dirs: Sequence[str
         banner = re.search(r"Yosys (\d+\.\d+\S*)", log)
         version = banner.group(1) if banner else "(unknown version)"
 
-    cells = {str(k): int(v) for k, v in stat["design"].get("num_cells_by_type", {}).items()}
+    # $scopeinfo cells only record the flattened hierarchy's names: no hardware
+    cells = {str(k): int(v) for k, v in stat["design"].get("num_cells_by_type", {}).items() if k != "$scopeinfo"}
     result = count_cells(cells, f"yosys {version} synth_xilinx -family xc7 (pre-place-and-route)")
     if result.latches:
         raise SNN2FPGAError(_latch_message(log, top))
