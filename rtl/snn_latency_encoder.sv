@@ -3,8 +3,11 @@
 //
 //   one spike per feature with q > 0, at t_fire = ((255 - q) * (T - 1)) // 255   (brighter = earlier)
 //
-// The division is never built: with x = (255 - q) * (T - 1) (a constant multiply) and t the timestep,
-// floor(x / 255) == t  <=>  255*t <= x < 255*t + 255, two comparisons per lane.
+// The division is never built: the firing time depends on the byte q alone, so it comes from a 256-entry
+// constant table (FIRE[q] = ((255 - q) * (T - 1)) // 255, and T = "never" for q = 0) that synthesis turns
+// into LUT logic, applied to the 4 bytes of each input word as it is written. The buffer keeps the
+// firing times (clog2(T+1) bits per feature, as the HLS kernel's t_fire array), and an output lane is
+// one equality compare with the timestep.
 //
 // Streams:
 //   in  (s_tdata, 32 bits): per sample IN_WORDS = ceil(IN/4) words, feature 4k+b in bits 8b+7..8b of
@@ -15,9 +18,10 @@
 // Parameters (int): IN features (>= 1); SIMD spikes per output word (>= 1, divides IN); T timesteps
 // (1..2^20); BANKS sample buffers (>= 1, default 2).
 //
-// Structure: the feature bytes go into snn_bank_buffer (BANKS banks of IN_WORDS*4 bytes, read T times
-// as IN/SIMD words of SIMD bytes; its pass counter is the timestep). m_tdata is combinational from
-// registers that only change at a handshake (it holds while stalled); m_tvalid is a register.
+// Structure: the firing times go into snn_bank_buffer (BANKS banks of IN_WORDS*4 times of clog2(T+1)
+// bits, read T times as IN/SIMD words of SIMD times; its pass counter is the timestep). m_tdata is
+// combinational from registers that only change at a handshake (it holds while stalled); m_tvalid is a
+// register.
 //
 // Cycle behaviour: exactly as snn_rate_encoder (same buffer, one word per cycle):
 //   latency first input -> first output IW = ceil(IN/4) cycles; per sample max(IW, T*IN/SIMD) cycles with
@@ -42,41 +46,45 @@ module snn_latency_encoder #(
 );
     localparam int IW = (IN + 3) / 4;
     localparam int WW = (IW > 1) ? $clog2(IW) : 1;
-    localparam int PW = (T > 1) ? $clog2(T) : 1;
-    localparam int XW = 8 + PW + 1;   // holds 255 * T
+    localparam int PW = (T > 1) ? $clog2(T) : 1;    // timestep counter width
+    localparam int FW = $clog2(T + 1);              // firing time 0..T-1, or T for "never"
 
-    logic [WW-1:0]     word;
-    logic              can_rsv, fire, rd_last;
-    logic [SIMD*8-1:0] q;
-    logic [PW-1:0]     rd_rep;       // the timestep of the word on m_tdata
-    logic [XW-1:0]     lo;           // 255 * t
+    // FIRE[q] (bits q*FW +: FW): the firing time of a feature with byte value q
+    function automatic logic [256*FW-1:0] fire_table();
+        for (int v = 0; v < 256; v++) begin
+            fire_table[v * FW +: FW] = (v == 0) ? FW'(T) : FW'(((255 - v) * (T - 1)) / 255);
+        end
+    endfunction
+    localparam logic [256*FW-1:0] FIRE = fire_table();
+
+    logic [WW-1:0]      word;
+    logic               can_rsv, fire, rd_last;
+    logic [4*FW-1:0]    t_in;         // firing times of the 4 features of the input word
+    logic [SIMD*FW-1:0] t_fire;       // firing times of the SIMD features of the output word
+    logic [PW-1:0]      rd_rep;       // the timestep of the word on m_tdata
 
     assign s_tready = (word != '0) || can_rsv;
     assign fire     = s_tvalid && s_tready;
 
+    always_comb begin
+        for (int b = 0; b < 4; b++) t_in[b * FW +: FW] = FIRE[s_tdata[b * 8 +: 8] * FW +: FW];
+    end
+
     snn_bank_buffer #(
-        .VB(8), .WR_LANES(4), .WR_WORDS(IW), .RD_LANES(SIMD), .RD_WORDS(IN / SIMD), .REPEAT(T), .BANKS(BANKS)
+        .VB(FW), .WR_LANES(4), .WR_WORDS(IW), .RD_LANES(SIMD), .RD_WORDS(IN / SIMD), .REPEAT(T), .BANKS(BANKS)
     ) u_buf (
         .clk(clk), .rst_n(rst_n),
         .rsv(fire && word == '0), .can_rsv(can_rsv),
-        .wr_en(fire), .wr_idx(word), .wr_data(s_tdata), .wr_last(word == WW'(IW - 1)),
-        .m_tdata(q), .m_tvalid(m_tvalid), .m_tready(m_tready),
+        .wr_en(fire), .wr_idx(word), .wr_data(t_in), .wr_last(word == WW'(IW - 1)),
+        .m_tdata(t_fire), .m_tvalid(m_tvalid), .m_tready(m_tready),
         .rd_rep(rd_rep), .rd_last(rd_last)
     );
 
     logic unused_last;
     assign unused_last = rd_last;  // the buffer's pass counter restarts by itself at a sample start
 
-    assign lo = (XW'(rd_rep) << 8) - XW'(rd_rep);
-
     always_comb begin
-        logic [7:0]    dark;
-        logic [XW-1:0] x;
-        for (int l = 0; l < SIMD; l++) begin
-            dark = 8'd255 - q[l*8 +: 8];
-            x = XW'(dark) * XW'(T - 1);
-            m_tdata[l] = (q[l*8 +: 8] != 8'd0) && (x >= lo) && (x < lo + XW'(255));
-        end
+        for (int l = 0; l < SIMD; l++) m_tdata[l] = (t_fire[l * FW +: FW] == FW'(rd_rep));
     end
 
     always_ff @(posedge clk) begin
