@@ -22,18 +22,18 @@
 // BETA_FRAC_BITS as snn_dense_lif (RESET and OUT_SIMD of the HLS config do not exist here: nothing fires
 // and the output words are 32-bit scores); OUT_BANKS score banks (>= 1, default 2); WEIGHTS_FILE (string).
 //
-// Cycle behaviour. P = NF*SF = (OUT/PE)*(IN/SIMD). Number the samples k = 0, 1, ... With the input always
-// valid and m_tready always high, the iterations run back to back (P cycles per timestep, T*P per
-// sample, the next sample's input read right after this one's) except that the LAST timestep of sample
-// k starts only when a score bank is free:
-//   L(k) = cycle of the first iteration of sample k's last timestep:
-//          L(k) = max(k*T*P + (T-1)*P + D(k), E(k - OUT_BANKS) + 1), where D(k) = the delay accumulated by
-//          earlier samples (0 when the banks never block, i.e. OUT + 2 <= OUT_BANKS*T*P - P... see below)
-//   F(k) = L(k) + P + 2  first cycle with the scores complete;  O(k) = max(F(k), E(k-1) + 1) the first
-//   score handshake;  E(k) = O(k) + OUT - 1 the last.
-// Unblocked (OUT + 3 <= (OUT_BANKS - 1)*T*P + P, always true for T*P >= OUT + 3 with two banks): sample k's
-// first input handshake at k*T*P, its first score at (k+1)*T*P + 2, its last at (k+1)*T*P + OUT + 1;
-// latency first input -> first output = T*P + 2; interval between samples T*P.
+// Cycle behaviour. P = NF*SF = (OUT/PE)*(IN/SIMD). Number the timesteps of the stream n = 0, 1, ...
+// (sample k = timesteps kT .. kT+T-1) and the samples' score banks u = k. With the input always valid
+// and m_tready always high:
+//   S(n) cycle of the first iteration (= first input handshake) of timestep n:
+//        S(0) = 0;  S(n) = S(n-1) + P, except for a sample's LAST timestep (n = kT + T-1), which also
+//        waits for a free score bank: S(n) = max(S(n-1) + P, E(k - OUT_BANKS) + 1)  (E(m) = -inf, m < 0)
+//   F(k) = S(kT + T-1) + P + 2   first cycle with sample k's scores complete
+//   O(k) = max(F(k), E(k-1) + 1) its first score handshake;  E(k) = O(k) + OUT - 1 its last.
+// With two banks the banks never block when T*P >= OUT + 2 (the usual case): sample k's first input at
+// cycle k*T*P, first score at (k+1)*T*P + 2, last score at (k+1)*T*P + OUT + 1; latency first input ->
+// first output = T*P + 2 cycles; interval between samples T*P cycles (samples overlap: the next sample's
+// input is read while the scores go out).
 `default_nettype none
 
 module snn_dense_li #(

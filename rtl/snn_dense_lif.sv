@@ -40,8 +40,9 @@
 //   O(n)  = max(F(n), E(n-1) + 1)   its first output handshake;  E(n) = O(n) + OF - 1  its last.
 // So: latency first input -> first output = P + 2 cycles; II = P cycles per timestep (T*P per sample,
 // samples overlap: the next sample's input is read while this one finishes) whenever P >= OF + 2 with
-// OUT_BANKS = 2 (2P >= OF + 2 with OUT_BANKS = 3); otherwise the output side sets the pace. A single
-// sample's last output handshake is at cycle T*P + OF + 1 when P >= OF + 2 (2 banks).
+// OUT_BANKS = 2 (P >= OF and 2P >= OF + 2 with OUT_BANKS = 3); otherwise the output side sets the pace.
+// Then timestep n's first input is at cycle n*P and its last output at n*P + P + OF + 1, so a single
+// sample's last output handshake is at cycle T*P + OF + 1.
 // Input words are taken in the cycles S(n) .. S(n) + SF - 1 (fold 0 of each timestep).
 `default_nettype none
 
