@@ -290,7 +290,8 @@ def lint(sources: Sequence[str | Path], top: str, include_dirs: Sequence[str | P
     statistics report and source excerpts.
     """
     tool = find_verilator()
-    cmd = [tool, "--lint-only", "-Wall", "--top-module", top, *(f"-I{Path(d).resolve()}" for d in include_dirs),
+    cmd = [tool, "--lint-only", "-Wall", "--quiet", "--top-module", top,
+           *(f"-I{Path(d).resolve()}" for d in include_dirs),
            *(f"-G{k}={int(v)}" for k, v in (params or {}).items()), *(str(Path(s).resolve()) for s in sources)]
     try:
         res = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s, check=False)

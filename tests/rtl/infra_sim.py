@@ -1,4 +1,6 @@
-"""Verilator build-and-drive helpers of the RTL infrastructure tests (tests/rtl/test_infra_rtl.py).
+"""Verilator build-and-drive helpers of the RTL infrastructure tests (tests/rtl/test_infra_rtl.py), for
+what the shared stream harness (tests/rtl/harness.py) does not cover: a testbench of one's own (the
+control-path system) and a consumer that never takes a word (FIFO capacity).
 
 * ``build(top, sources, params, tb_cpp)``: verilates ``sources`` (rtl/ on the include path) with the
   parameters ``params`` (``-G``) and a C++ testbench, cached under the system temp folder by a hash of the
