@@ -86,23 +86,29 @@ def dense_schedule(cfg: Dense, spiking: bool, samples: int) -> tuple[list[int], 
 
 
 def make_layer(cfg: Dense, seed: int, spiking: bool):
-    """Random weights/thresholds/input spikes, the expected output words and the ROM lines."""
+    """Random weights/thresholds/input spikes, the expected output words and the ROM lines. Draws again
+    (up to 50 times) until a spiking layer both fires and stays silent somewhere, so the comparison means
+    something."""
     rng = np.random.default_rng(seed)
     wmax = (1 << (cfg.weight_bits - 1)) - 1
-    w = rng.integers(-wmax - 1, wmax + 1, (cfg.n_out, cfg.n_in))
     smax = (1 << (cfg.state_bits - 1)) - 1
-    theta = rng.integers(1, max(2, min(smax, 3 * wmax)) + 1, cfg.n_out).clip(1, smax)
-    if cfg.expect_saturation:  # strong one-signed neurons with high thresholds drive V into both rails
-        sign = np.where(np.arange(cfg.n_out) % 2 == 0, 1, -1)[:, None]
-        w = np.clip(sign * np.abs(w), -wmax - 1, wmax)
-        theta[::2] = smax
-    spikes_in = (rng.random((cfg.steps, SAMPLES, cfg.n_in)) < 0.6).astype(np.uint8)
-    trace = run_neurons(dense_currents(spikes_in, w), theta, cfg.neuron(spiking))
+    for _ in range(50):
+        w = rng.integers(-wmax - 1, wmax + 1, (cfg.n_out, cfg.n_in))
+        theta = rng.integers(1, max(2, min(smax, 3 * wmax)) + 1, cfg.n_out).clip(1, smax)
+        if cfg.expect_saturation:  # strong one-signed neurons with high thresholds drive V into both rails
+            sign = np.where(np.arange(cfg.n_out) % 2 == 0, 1, -1)[:, None]
+            w = np.clip(sign * np.abs(w), -wmax - 1, wmax)
+            theta[::2] = smax
+        spikes_in = (rng.random((cfg.steps, SAMPLES, cfg.n_in)) < 0.6).astype(np.uint8)
+        trace = run_neurons(dense_currents(spikes_in, w), theta, cfg.neuron(spiking))
+        if not spiking or 0 < trace.spikes.sum() < trace.spikes.size:
+            break
+    else:
+        raise AssertionError(f"no input draw makes {cfg} both fire and stay silent")
     if cfg.expect_saturation:
         assert trace.saturations.sum() > 0, "this case is meant to saturate the membrane"
     if spiking:
         expected = spike_words(trace.spikes, cfg.out_simd)
-        assert 0 < trace.spikes.sum() < trace.spikes.size
     else:
         expected = [int(v) & 0xFFFFFFFF for v in trace.v_final.ravel()]
     roms = {"WEIGHTS_FILE": dense_weight_rom(w, cfg.pe, cfg.simd, cfg.weight_bits)}
@@ -158,3 +164,28 @@ LI_CASES = [
 @pytest.mark.parametrize("cfg", LI_CASES, ids=lambda c: f"in{c.n_in}o{c.n_out}s{c.simd}p{c.pe}-{c.leak}")
 def test_dense_li_matches_reference(cfg):
     check_dense(cfg, spiking=False, seed=cfg.n_in * 17 + cfg.n_out)
+
+
+def _divisors(n: int) -> list[int]:
+    return [d for d in range(1, n + 1) if n % d == 0]
+
+
+def random_dense(seed: int) -> Dense:
+    """A random legal configuration: shapes, foldings, bit widths, leak and reset modes, bank count."""
+    rng = np.random.default_rng(seed)
+    simd, pe = int(rng.integers(1, 6)), int(rng.integers(1, 5))
+    n_in, n_out = simd * int(rng.integers(1, 5)), pe * int(rng.integers(1, 4))
+    state_bits = int(rng.integers(3, 33))
+    leak = [LeakMode.NONE, LeakMode.SHIFT, LeakMode.MULT][seed % 3]
+    frac = int(rng.integers(1, 17))
+    return Dense(n_in, n_out, simd, pe, int(rng.choice(_divisors(n_out))), int(rng.integers(2, 5)),
+                 int(rng.integers(2, 17)), state_bits, leak, leak_shift=int(rng.integers(1, state_bits + 1)),
+                 beta_q=int(rng.integers(0, 1 << frac)), beta_frac_bits=frac,
+                 reset=[ResetMode.SUBTRACT, ResetMode.ZERO][seed % 2], banks=int(rng.integers(1, 4)))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", range(6))
+def test_random_dense_configs_match_reference(seed):
+    cfg = random_dense(seed)
+    check_dense(cfg, spiking=seed % 2 == 0, seed=1000 + seed)
