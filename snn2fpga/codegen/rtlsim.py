@@ -99,15 +99,16 @@ def compile_rtlsim(project: RTLProject) -> Path:
 
 def _verilate(verilator: str, cxx: str, project: RTLProject, work: Path) -> None:
     jobs = str(max(1, min(4, len(os.sched_getaffinity(0)))))
-    sources = [str(project.rtl_dir / s) for s in project.sources]
+    rtl_dir = project.rtl_dir.resolve()  # the tools run in the work folder
+    sources = [str(rtl_dir / s) for s in project.sources]
     obj = work / "obj"
     cflags = [arg for flag in CXX_FLAGS for arg in ("-CFLAGS", flag)]  # one flag each: Verilator escapes spaces
     _run([verilator, *VERILATOR_FLAGS, "-j", jobs, "--top-module", project.top, "--Mdir", str(obj), *cflags,
-          f"-I{project.rtl_dir}", *sources], work, "Verilator build of the RTL top")
+          f"-I{rtl_dir}", *sources], work, "Verilator build of the RTL top")
     root = verilator_root(verilator)
     model_lib = obj / f"V{project.top}__ALL.a"
     _run([cxx, *CXX_FLAGS, "-shared", f"-I{obj}", f"-I{root / 'include'}", f"-I{root / 'include' / 'vltstd'}",
-          str(project.rtl_dir / "rtlsim_lib.cpp"), str(model_lib), str(obj / "libverilated.a"), "-o",
+          str(rtl_dir / "rtlsim_lib.cpp"), str(model_lib), str(obj / "libverilated.a"), "-o",
           str(work / RTLSIM_LIB), "-lpthread", "-ldl"], work, "link of the RTL simulation library")
 
 

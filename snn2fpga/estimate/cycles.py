@@ -55,6 +55,7 @@ from snn2fpga.semantics.neuron import LeakMode
 from snn2fpga.transforms.graph_util import node_attr
 
 HLS_SUFFIX = "_hls"
+BACKEND_SUFFIXES = (HLS_SUFFIX, "_rtl")  # op_type suffixes of the specialized nodes (HLS and RTL backends)
 AXI_WORD_BITS = 32  # host words of the AXI-Stream input
 FEATURES_PER_WORD = 4  # 8-bit features per host word
 IQ_STEPS_PER_WORD = 2  # (I, Q) byte pairs per host word of the I/Q encoder
@@ -194,9 +195,12 @@ class StageSpec:
 
 
 def base_op_type(node: NodeProto) -> str:
-    """The op_type without the ``_hls`` suffix of a specialized node."""
+    """The op_type without the backend suffix (``_hls``, ``_rtl``) of a specialized node."""
     op = node.op_type
-    return op[: -len(HLS_SUFFIX)] if op.endswith(HLS_SUFFIX) else op
+    for suffix in BACKEND_SUFFIXES:
+        if op.endswith(suffix):
+            return op[: -len(suffix)]
+    return op
 
 
 def hw_kind(node: NodeProto) -> HwKind | None:

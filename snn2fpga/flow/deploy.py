@@ -41,7 +41,7 @@ def layer_quantization(hw_model: ModelWrapper) -> list[dict[str, Any]]:
     shape_keys = {"SpikingConv": ("H", "W", "CIN", "COUT", "K", "STRIDE", "PAD", "event"),
                   "SpikingDense": ("IN", "OUT"), "DenseReadout": ("IN", "OUT")}
     for node in hw_model.graph.node:
-        base = node.op_type.removesuffix("_hls")
+        base = node.op_type.removesuffix("_hls").removesuffix("_rtl")
         if base not in shape_keys:
             continue
         op = getCustomOp(node)
