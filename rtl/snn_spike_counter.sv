@@ -66,20 +66,25 @@ module snn_spike_counter #(
     assign m_hs      = m_tvalid && m_tready;
     assign m_tdata   = 32'(outs[0]);
 
-    generate
-        for (genvar c = 0; c < C; c++) begin : g_ch
-            // neuron c is bit c%SIMD of fold c/SIMD; at timestep 0 its count restarts from 0
-            assign upd[c] = (fold == FW'(c / SIMD))
+    // neuron c is bit c%SIMD of fold c/SIMD; at timestep 0 its count restarts from 0
+    always_comb begin
+        for (int c = 0; c < C; c++) begin
+            upd[c] = (fold == FW'(c / SIMD))
                 ? ((t == '0) ? CNTW'(0) : counts[c]) + CNTW'(s_tdata[c % SIMD])
                 : counts[c];
-
-            always_ff @(posedge clk) begin
-                if (s_hs) counts[c] <= upd[c];
-                if (s_hs && last_word) outs[c] <= upd[c];
-                else if (m_hs) outs[c] <= (c + 1 < C) ? outs[(c + 1) % C] : outs[c];
-            end
         end
-    endgenerate
+    end
+
+    // one process per register array (no reset: the first timestep overwrites the counts, and outs is
+    // only read while m_tvalid is high)
+    always_ff @(posedge clk) begin
+        if (s_hs) counts <= upd;
+    end
+
+    always_ff @(posedge clk) begin
+        if (s_hs && last_word) outs <= upd;
+        else if (m_hs) outs <= outs >> CNTW;   // the next neuron's count moves to outs[0]
+    end
 
     always_ff @(posedge clk) begin
         if (!rst_n) begin
