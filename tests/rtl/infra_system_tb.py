@@ -92,6 +92,7 @@ SYSTEM_TB = r"""
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <string>
 #include <vector>
 #include "verilated.h"
 #include "Vinfra_system.h"
@@ -108,6 +109,7 @@ static size_t hin = 0;                 // words the IP consumed
 static bool in_valid = false, out_held = false;
 static uint32_t out_held_data = 0;
 static unsigned pv = 100, pr = 100;
+static bool quiet = false;             // reads of the set-up and auto-restart checks are not printed
 
 static void fail(const char* what) { std::printf("FAIL %s at cycle %ld\n", what, cyc); std::exit(1); }
 
@@ -163,7 +165,7 @@ static uint32_t axi_read(uint32_t addr) {
             if (dut->s_axi_control_RRESP != 0) fail("RRESP not OKAY");
             tick();
             dut->s_axi_control_RREADY = 0;
-            std::printf("R %x %x %ld\n", addr, v, cyc);
+            if (!quiet) std::printf("R %x %x %ld\n", addr, v, cyc);
             return v;
         }
         tick();
@@ -172,7 +174,8 @@ static uint32_t axi_read(uint32_t addr) {
     return 0;
 }
 
-// args: seed valid% ready% then num_samples per run (0 allowed); stdin: the host words, all runs
+// args: seed valid% ready% then num_samples per run (0 allowed), and "A" last for the auto-restart check
+// (one sample per run, ap_start once); stdin: the host words, all runs
 int main(int argc, char** argv) {
     rng_state = std::strtoull(argv[1], nullptr, 10) * 2654435761ull + 1;
     pv = std::atoi(argv[2]); pr = std::atoi(argv[3]);
@@ -184,8 +187,15 @@ int main(int argc, char** argv) {
     dut->ap_rst_n = 0;
     for (int i = 0; i < 4; i++) tick();
     dut->ap_rst_n = 1;
+    quiet = true;  // byte-lane strobes: only the written bytes of num_samples change
+    axi_write(0x10, 0xAABBCCDDu);
+    axi_write(0x10, 0x11223344u, 0x5);
+    if (axi_read(0x10) != 0xAA22CC44u) fail("WSTRB byte lanes of num_samples");
+    quiet = false;
     axi_write(0x08, 1);  // IER: ap_done
     axi_write(0x04, 1);  // GIE
+    const bool auto_mode = std::string(argv[argc - 1]) == "A";
+    if (auto_mode) argc--;
     for (int r = 4; r < argc; r++) {
         const uint32_t n = std::strtoul(argv[r], nullptr, 10);
         // the driver: wait for ap_idle, write num_samples, ap_start, poll ap_done
@@ -203,6 +213,17 @@ int main(int argc, char** argv) {
         axi_write(0x0C, 1);    // toggle ISR bit 0 back to 0
         std::printf("IRQ %d\n", int(dut->irq));
         std::printf("CONSUMED %zu\n", hin);
+    }
+    if (auto_mode) {
+        // ap_start with auto_restart: one run finishes, the next starts by itself and waits for words
+        quiet = true;
+        axi_write(0x10, 1);
+        axi_write(0x00, 0x81);
+        long polls = 0;
+        while (!(axi_read(0x00) & 2)) if (++polls > 100000) fail("no ap_done with auto_restart");
+        for (int i = 0; i < 200; i++) tick();
+        std::printf("AUTO %x\n", axi_read(0x00));
+        quiet = false;
     }
     for (int i = 0; i < 50; i++) tick();  // nothing more may be consumed or produced
     std::printf("END %zu\n", hin);

@@ -104,22 +104,24 @@ def _system(tmp_path):
 
 @pytest.mark.parametrize(("seed", "pv", "pr"), [(1, 100, 100), (2, 50, 40)])
 def test_control_path_runs_like_the_driver(tmp_path, seed, pv, pr):
-    """num_samples/ap_start over AXI-Lite, words over the streams, ap_done/ap_idle/ISR polled, three runs."""
+    """num_samples/ap_start over AXI-Lite, words over the streams, ap_done/ap_idle/ISR polled, three runs,
+    then auto_restart: one more run and the next started by itself."""
     exe = _system(tmp_path)
     runs = [5, 0, 3]
     rng = np.random.default_rng(seed)
-    host = [int(w) for w in rng.integers(0, 1 << 31, size=4 * sum(runs) + 6)]  # 6 words nobody asks for
-    lines = run(exe, [seed, pv, pr, *runs], "\n".join(f"{w:x}" for w in host) + "\n")
+    # after the runs, 6 spare words: the first auto-restarted run takes 4, the second 2 and then waits
+    host = [int(w) for w in rng.integers(0, 1 << 31, size=4 * sum(runs) + 6)]
+    lines = run(exe, [seed, pv, pr, *runs, "A"], "\n".join(f"{w:x}" for w in host) + "\n")
     outs = [tuple(int(x) for x in ln.split()[1:3]) for ln in lines if ln.startswith("O ")]
-    sums = [(host[2 * i] + host[2 * i + 1]) & 0xFFFFFFFF for i in range(2 * sum(runs))]
+    sums = [(host[2 * i] + host[2 * i + 1]) & 0xFFFFFFFF for i in range(len(host) // 2)]
     assert [o[0] for o in outs] == sums
-    # TLAST on the last word of each non-empty run only
-    ends = {2 * sum(runs[: i + 1]) - 1 for i, n in enumerate(runs) if n}
+    # TLAST on the last word of each non-empty run only (the auto run: 2 words; the next has 1 of 2)
+    ends = {2 * sum(runs[: i + 1]) - 1 for i, n in enumerate(runs) if n} | {2 * sum(runs) + 1}
     assert [o[1] for o in outs] == [int(i in ends) for i in range(len(outs))]
     consumed = [int(ln.split()[1]) for ln in lines if ln.startswith("CONSUMED")]
     assert consumed == [4 * sum(runs[: i + 1]) for i in range(len(runs))]
-    assert lines[-1] == f"END {4 * sum(runs)}"  # the spare host words stay in the DMA
-    # registers: num_samples reads back; ap_start reads 1 / ap_idle 0 while running; ap_done clears on read
+    assert lines[-1] == f"END {len(host)}"
+    # registers: num_samples reads back; ap_done comes with ap_idle and clears on read
     reads = [ln.split() for ln in lines if ln.startswith("R ")]
     assert [int(r[2], 16) for r in reads if r[1] == "10"] == runs
     ctrl = [int(r[2], 16) for r in reads if r[1] == "0"]
@@ -131,6 +133,9 @@ def test_control_path_runs_like_the_driver(tmp_path, seed, pv, pr):
     assert [int(r[2], 16) for r in reads if r[1] == "c"] == [1] * len(runs)  # ISR ap_done
     irq = [int(ln.split()[1]) for ln in lines if ln.startswith("IRQ")]
     assert irq == [1, 0] * len(runs)  # raised with ap_done (GIE + IER), lowered by the ISR toggle
+    # auto_restart: the second run is in progress (not idle), ap_start still set, auto_restart reads back
+    auto = [int(ln.split()[1], 16) for ln in lines if ln.startswith("AUTO")]
+    assert len(auto) == 1 and auto[0] & 0x85 == 0x81
 
 
 def test_control_path_busy_run_is_not_idle(tmp_path):
