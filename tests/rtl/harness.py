@@ -62,11 +62,12 @@ def need_verilator() -> str:
     return tool
 
 
-def module_sources(top: str) -> list[Path]:
-    """``rtl/<top>.sv`` and, transitively, every rtl/ module it names (an identifier equal to a file stem)."""
-    known = {p.stem: p for p in RTL_DIR.glob("*.sv")}
+def module_sources(top: str, extra_dirs: Sequence[Path] = ()) -> list[Path]:
+    """``<top>.sv`` (in rtl/ or ``extra_dirs``, e.g. a test-only wrapper) and, transitively, every module
+    of those folders it names (an identifier equal to a file stem)."""
+    known = {p.stem: p for d in (*extra_dirs, RTL_DIR) for p in sorted(Path(d).glob("*.sv"))}
     if top not in known:
-        raise FileNotFoundError(f"no rtl/{top}.sv")
+        raise FileNotFoundError(f"no {top}.sv in rtl/ or {[str(d) for d in extra_dirs]}")
     todo, seen = [top], {top}
     while todo:
         text = known[todo.pop()].read_text()
@@ -192,12 +193,14 @@ def _keep_runtime_objects(tool: str, obj: Path) -> None:
             os.replace(tmp, cached / name)
 
 
-def build(top: str, params: Mapping[str, Param], rom_params: Mapping[str, str] | None = None) -> Sim:
-    """Verilate ``rtl/<top>.sv`` with ``params`` (+ the relative ROM file names) into a cached testbench."""
+def build(top: str, params: Mapping[str, Param], rom_params: Mapping[str, str] | None = None,
+          extra_dirs: Sequence[Path] = ()) -> Sim:
+    """Verilate ``<top>.sv`` (rtl/ or ``extra_dirs``) with ``params`` (+ the relative ROM file names) into a
+    cached testbench."""
     tool = need_verilator()
     rom_params = dict(rom_params or {})
     all_params: dict[str, Param] = {**params, **rom_params}
-    sources = module_sources(top)
+    sources = module_sources(top, extra_dirs)
     flags = ["--cc", "--exe", "--prefix", "Vdut", "--top-module", top, "-Wno-fatal", "--quiet",
              "--x-assign", "unique", "--x-initial", "unique", "-O1", "-CFLAGS", "-O1", f"-I{RTL_DIR}"]
     digest = hashlib.sha256()

@@ -137,15 +137,20 @@ int main(int argc, char** argv) {
         put(dut.s_tdata, presenting ? inputs[next] : zero);
         const bool ready = chance(p_ready);
 
-        // combinational independence checks
+        // combinational independence checks: toggle one handshake input at a time
+        dut.m_tready = ready;
         dut.s_tvalid = 0;
-        dut.m_tready = 0;
         dut.eval();
-        const bool sr0 = dut.s_tready, mv0 = dut.m_tvalid;
+        const bool sr0 = dut.s_tready;
         dut.s_tvalid = 1;
-        dut.m_tready = 1;
         dut.eval();
         if (static_cast<bool>(dut.s_tready) != sr0) return fail(cycle, "s_tready depends on s_tvalid");
+        dut.s_tvalid = presenting;
+        dut.m_tready = 0;
+        dut.eval();
+        const bool mv0 = dut.m_tvalid;
+        dut.m_tready = 1;
+        dut.eval();
         if (static_cast<bool>(dut.m_tvalid) != mv0) return fail(cycle, "m_tvalid depends on m_tready");
         dut.s_tvalid = presenting;
         dut.m_tready = ready;
