@@ -169,7 +169,7 @@ def synth_script(top: str, files: Sequence[str], include_dirs: Sequence[str] = (
     # parameter value (an empty ROM file name) is never elaborated
     lines = ["read_verilog -sv -defer " + " ".join([*opts, *files])]
     if params:
-        sets = " ".join(f"-set {k} {v}" if isinstance(v, int) else f'-set {k} "{v}"' for k, v in params.items())
+        sets = " ".join(f"-set {k} {int(v)}" if isinstance(v, int) else f'-set {k} "{v}"' for k, v in params.items())
         lines.append(f"chparam {sets} {top}")
     lines += [SYNTH_CMD.format(top=top), f"tee -q -o stat.json stat -json -top {top}"]
     return "\n".join(lines) + "\n"

@@ -130,10 +130,10 @@ def test_bad_inputs_are_named(tmp_path):
         synth_script("bad top", ["a.sv"])
     with pytest.raises(SNN2FPGAError, match="white space"):
         synth_script("top", ["my file.sv"])
-    script = synth_script("top", ["src/0/a.sv"], ["inc/0"], {"N": "3"}, {"W": 8, "F": "w.mem"})
+    script = synth_script("top", ["src/0/a.sv"], ["inc/0"], {"N": "3"}, {"W": 8, "F": "w.mem", "B": True})
     assert script.splitlines() == [
         "read_verilog -sv -defer -DN=3 -Iinc/0 src/0/a.sv",
-        'chparam -set W 8 -set F "w.mem" top',
+        'chparam -set W 8 -set F "w.mem" -set B 1 top',
         "synth_xilinx -family xc7 -top top -flatten -noiopad -noclkbuf",
         "tee -q -o stat.json stat -json -top top",
     ]
