@@ -120,3 +120,27 @@ def write_rom(path: str | os.PathLike[str], lines: Sequence[str]) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return target
+
+
+def conv_weight_rom(weight: npt.ArrayLike, pe: int, simd: int, bits: int, stage: str = "conv") -> list[str]:
+    """The weight ROM lines of a conv kernel (rtl/snn_conv.sv, rtl/snn_conv_event.sv).
+
+    The PyTorch/reference weights [COUT, CIN, K, K] become the HLS kernel matrix [COUT, K*K*CIN] with column
+    (ky*K + kx)*CIN + ci (as ``SpikingConv_hls.stage_code``), folded exactly as ``dense_weight_rom``: word
+    nf*SF + sf (SF = K*K*CIN/SIMD) holds Wm[nf*PE + p][sf*SIMD + l] in bits (p*SIMD + l)*bits.
+
+    Args:
+        weight: integer weights [COUT, CIN, K, K] (units of the weight scale).
+        pe: output channels per cycle, divides COUT.
+        simd: input channels per cycle, divides CIN (1 for the event-driven conv).
+        bits: WEIGHT_BITS, 2..16.
+        stage: the stage name for error messages.
+    """
+    w = _integers(weight, "weights", stage)
+    if w.ndim != 4 or w.shape[2] != w.shape[3]:
+        raise SNN2FPGAError(f"stage '{stage}': conv weights must be [COUT, CIN, K, K] with a square kernel, "
+                            f"got shape {w.shape}")
+    cout, cin, k, _ = w.shape
+    if simd < 1 or cin % simd:
+        raise SNN2FPGAError(f"stage '{stage}': SIMD={simd} must divide CIN={cin}")
+    return dense_weight_rom(w.transpose(0, 2, 3, 1).reshape(cout, k * k * cin), pe, simd, bits, stage)

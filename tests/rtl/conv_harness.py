@@ -27,6 +27,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 RTL_DIR = Path(__file__).resolve().parents[2] / "rtl"
@@ -54,7 +55,7 @@ _STREAM_TB = r"""
 #include "V{top}.h"
 #include "verilated.h"
 static uint64_t rng = 88172645463325252ull;
-static unsigned rnd100() { rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17; return unsigned(rng % 100u); }
+static unsigned rnd100() {{ rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17; return unsigned(rng % 100u); }}
 int main(int argc, char** argv) {{
     if (argc != 8) {{ std::fprintf(stderr, "usage: in out seed pvalid pready n_out max_cycles\n"); return 2; }}
     std::vector<uint64_t> in;
@@ -242,3 +243,28 @@ def to_signed(value: int, bits: int) -> int:
     """Two's-complement ``bits``-bit value -> Python int."""
     value &= (1 << bits) - 1
     return value - (1 << bits) if value >> (bits - 1) else value
+
+
+def pack_maps(spikes: np.ndarray, simd: int) -> list[int]:
+    """Spike maps [T, B, C, H, W] (0/1) -> the NHWC word stream, sample after sample (b major, then t).
+
+    Per timestep: pixels in raster order, per pixel C/SIMD words, bit l of word f = channel f*SIMD + l.
+    """
+    steps, batch, chans, height, width = spikes.shape
+    nhwc = np.asarray(spikes, dtype=np.int64).transpose(1, 0, 3, 4, 2).reshape(batch * steps * height * width,
+                                                                               chans // simd, simd)
+    weights = np.int64(1) << np.arange(simd, dtype=np.int64)
+    return [int(v) for v in (nhwc * weights).sum(axis=2).ravel()]
+
+
+def unpack_maps(words: Sequence[int], steps: int, batch: int, chans: int, height: int, width: int, simd: int
+                ) -> np.ndarray:
+    """Inverse of pack_maps: the NHWC word stream -> spike maps [T, B, C, H, W] (uint8)."""
+    w = np.asarray(words, dtype=np.int64).reshape(batch, steps, height, width, chans // simd, 1)
+    bits = (w >> np.arange(simd, dtype=np.int64)) & 1
+    return bits.reshape(batch, steps, height, width, chans).transpose(1, 0, 4, 2, 3).astype(np.uint8)
+
+
+def rom_words(lines: Sequence[str]) -> list[int]:
+    """Hex ROM lines (snn2fpga/codegen/rtl_rom.py) -> integer words, for ``run_stream(roms=...)``."""
+    return [int(line, 16) for line in lines]

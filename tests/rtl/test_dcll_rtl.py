@@ -11,8 +11,20 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from snn2fpga.codegen.rtl_rom import dense_weight_rom, threshold_rom
 from snn2fpga.semantics.dcll import DCLLParams, run_dcll
-from tests.rtl.conv_harness import build, run_comb, to_signed
+from snn2fpga.semantics.neuron import dense_currents
+from tests.rtl.conv_harness import (
+    THRESHOLDS_FILE,
+    WEIGHTS_FILE,
+    build,
+    pack_maps,
+    rom_words,
+    run_comb,
+    run_stream,
+    to_signed,
+    unpack_maps,
+)
 
 IN_PORTS = ("current", "theta", "first_step", "q_in", "p_in", "r_in", "s_in")
 OUT_PORTS = ("q_out", "p_out", "r_out", "s_out", "u", "sat")
@@ -93,3 +105,46 @@ def test_dcll_neuron_rtl(sb: int, cur_bits: int, kq: int, kp: int, kr: int, rho:
         assert have == exp, f"row {row}: rtl {have} != reference {exp}"
         n_sat += exp[5] != 0
     assert n_sat > 100  # saturation happens in this test
+
+
+DENSE_CASES = [  # IN, OUT, SIMD, PE, OUT_SIMD, T, WEIGHT_BITS, DCLLParams
+    (12, 6, 3, 2, 3, 4, 4, DCLLParams(7, 1, 2, 1, 5, 2)),
+    (8, 4, 8, 4, 1, 5, 6, DCLLParams(10, 10, 3, 2, 200, 3)),  # NF = SF = 1: back-to-back updates of one fold
+    (16, 3, 2, 1, 3, 3, 3, DCLLParams(5, 2, 1, 3, 3, 0)),
+]
+
+
+@pytest.mark.parametrize(("n_in", "n_out", "simd", "pe", "out_simd", "steps", "wbits", "p"), DENSE_CASES)
+def test_dense_dcll_rtl(n_in: int, n_out: int, simd: int, pe: int, out_simd: int, steps: int, wbits: int,
+                        p: DCLLParams) -> None:
+    exe = build("snn_dense_dcll", {
+        "IN": n_in, "OUT": n_out, "SIMD": simd, "PE": pe, "OUT_SIMD": out_simd, "T": steps, "WEIGHT_BITS": wbits,
+        "STATE_BITS": p.state_bits, "KQ": p.kq, "KP": p.kp, "KR": p.kr, "RHO": p.rho, "FRAC_BITS": p.frac_bits,
+        "WEIGHTS_FILE": WEIGHTS_FILE, "THRESHOLDS_FILE": THRESHOLDS_FILE})
+    rng = np.random.default_rng(n_in * 100 + n_out)
+    batch = 3
+    wmax = (1 << (wbits - 1)) - 1
+    for _ in range(50):  # neurons that neither stay silent nor always fire (a test that can fail)
+        weight = rng.integers(-wmax - 1, wmax + 1, size=(n_out, n_in))
+        theta = rng.integers(p.state_min // 4, p.state_max // 2 + 1, size=n_out)
+        spikes = (rng.random((steps, batch, n_in)) < 0.4).astype(np.uint8)
+        ref = run_dcll(dense_currents(spikes, weight), theta, p)
+        if 0.1 < ref.spikes.mean() < 0.9:
+            break
+    assert 0.1 < ref.spikes.mean() < 0.9
+    roms = {WEIGHTS_FILE: (rom_words(dense_weight_rom(weight, pe, simd, wbits)), pe * simd * wbits),
+            THRESHOLDS_FILE: (rom_words(threshold_rom(theta, pe, p.state_bits)), pe * p.state_bits)}
+    n_words = batch * steps * n_out // out_simd
+    nf_sf = (n_out // pe) * (n_in // simd)
+    of = n_out // out_simd
+    for seed, pv, pr in [(1, 100, 100), (2, 50, 50), (3, 85, 15)]:
+        run = run_stream(exe, pack_maps(spikes[:, :, :, None, None], simd), n_words, seed=seed, p_valid=pv,
+                         p_ready=pr, roms=roms)
+        got = unpack_maps(run.out, steps, batch, n_out, 1, 1, out_simd)[..., 0, 0]
+        assert np.array_equal(got, ref.spikes), f"seed {seed}"
+        if pv == 100 and pr == 100 and nf_sf >= of + 2:  # snn_dense_lif's documented schedule
+            per = n_words // batch
+            assert run.out_cycles[per - 1] - run.in_cycles[0] == steps * nf_sf + of + 1
+            ends = [run.out_cycles[(b + 1) * per - 1] for b in range(batch)]
+            assert np.all(np.diff(ends) == steps * nf_sf)
+
