@@ -19,7 +19,8 @@
 // (1..2^20); BANKS sample buffers (>= 1, default 2).
 //
 // Structure: the firing times go into snn_bank_buffer (BANKS banks of IN_WORDS*4 times of clog2(T+1)
-// bits, read T times as IN/SIMD words of SIMD times; its pass counter is the timestep). m_tdata is
+// bits, read T times as IN/SIMD words of SIMD times; its pass counter is the timestep; LUT RAM storage,
+// RAM = 1, words of lcm(4, SIMD) times). m_tdata is
 // combinational from registers that only change at a handshake (it holds while stalled); m_tvalid is a
 // register.
 //
@@ -71,7 +72,8 @@ module snn_latency_encoder #(
     end
 
     snn_bank_buffer #(
-        .VB(FW), .WR_LANES(4), .WR_WORDS(IW), .RD_LANES(SIMD), .RD_WORDS(IN / SIMD), .REPEAT(T), .BANKS(BANKS)
+        .VB(FW), .WR_LANES(4), .WR_WORDS(IW), .RD_LANES(SIMD), .RD_WORDS(IN / SIMD), .REPEAT(T), .BANKS(BANKS),
+        .RAM(1)
     ) u_buf (
         .clk(clk), .rst_n(rst_n),
         .rsv(fire && word == '0), .can_rsv(can_rsv),

@@ -18,7 +18,7 @@
 // >= 2^31 pass unchanged); BANKS sample buffers (>= 1, int, default 2).
 //
 // Structure: the feature bytes go into snn_bank_buffer (BANKS banks of IN_WORDS*4 bytes, read T times
-// as IN/SIMD words of SIMD bytes). One output word needs 8*SIMD LFSR steps: they are an unrolled chain
+// as IN/SIMD words of SIMD bytes; LUT RAM storage, RAM = 1, words of lcm(4, SIMD) bytes). One output word needs 8*SIMD LFSR steps: they are an unrolled chain
 // of the step function in always_comb, which is linear over GF(2), so synthesis collapses it into one
 // XOR tree per state bit (at most 32 inputs each) and the encoder emits one word per cycle (II = 1).
 // m_tdata = compare(bytes of the buffer word, LFSR bytes): registers only change at a handshake, so
@@ -31,7 +31,7 @@
 //   last output of one sample:            cycle IW + T * FOLDS - 1.
 //   samples in a stream:                  the k-th sample's last output at cycle
 //                                          IW + T*FOLDS - 1 + k * max(IW, T*FOLDS) (k = 0, 1, ...).
-// BANKS = 1 halves the feature storage (IN*8 flip-flops per bank) but then a sample takes IW + T*FOLDS
+// BANKS = 1 halves the feature storage (IN*8 bits of LUT RAM per bank) but then a sample takes IW + T*FOLDS
 // cycles (the next sample's words are accepted from the cycle after the previous sample's last output).
 `default_nettype none
 
@@ -67,7 +67,8 @@ module snn_rate_encoder #(
     assign fire     = s_tvalid && s_tready;
 
     snn_bank_buffer #(
-        .VB(8), .WR_LANES(4), .WR_WORDS(IW), .RD_LANES(SIMD), .RD_WORDS(IN / SIMD), .REPEAT(T), .BANKS(BANKS)
+        .VB(8), .WR_LANES(4), .WR_WORDS(IW), .RD_LANES(SIMD), .RD_WORDS(IN / SIMD), .REPEAT(T), .BANKS(BANKS),
+        .RAM(1)
     ) u_buf (
         .clk(clk), .rst_n(rst_n),
         .rsv(fire && word == '0), .can_rsv(can_rsv),

@@ -12,8 +12,9 @@
 // BANKS timestep buffers (>= 1, default 2: the next timestep is read while this one is emitted).
 //
 // Structure: the input words are written straight into snn_bank_buffer (WR_LANES = 32, WR_WORDS =
-// IN_WORDS, RD_LANES = SIMD, RD_WORDS = IN/SIMD, REPEAT = 1). s_tready = (not at a timestep's first
-// word) || (a bank is free): registered state only. m_tdata is a multiplexer of registers.
+// IN_WORDS, RD_LANES = SIMD, RD_WORDS = IN/SIMD, REPEAT = 1, LUT RAM storage RAM = 1). s_tready = (not
+// at a timestep's first word) || (a bank is free): registered state only. m_tdata is an asynchronous
+// RAM read at registered addresses (it holds while stalled).
 //
 // Cycle behaviour, never stalled (valid always high in, ready always high out), first input handshake
 // at cycle 0, FOLDS = IN/SIMD, IW = IN_WORDS:
@@ -53,7 +54,8 @@ module snn_spike_unpack #(
 
     logic rd_last;
     snn_bank_buffer #(
-        .VB(1), .WR_LANES(32), .WR_WORDS(IW), .RD_LANES(SIMD), .RD_WORDS(IN / SIMD), .REPEAT(1), .BANKS(BANKS)
+        .VB(1), .WR_LANES(32), .WR_WORDS(IW), .RD_LANES(SIMD), .RD_WORDS(IN / SIMD), .REPEAT(1), .BANKS(BANKS),
+        .RAM(1)
     ) u_buf (
         .clk(clk), .rst_n(rst_n),
         .rsv(fire && word == '0), .can_rsv(can_rsv),
