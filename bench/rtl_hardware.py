@@ -23,7 +23,7 @@ EXAMPLES = {
     "fmnist-lif-mlp": ROOT / "examples" / "fmnist-lif-mlp.onnx",
     "fmnist-lif-cnn": ROOT / "examples" / "fmnist-lif-cnn.onnx",
 }
-OUT_DIR = ROOT / "bench" / "results" / "rtl"
+OUT_DIR = ROOT / "bench" / "results" / "rtl_work"  # the build folders (not kept in git)
 
 
 def build(name: str, model: Path, samples: int | None, clock_mhz: float) -> dict:
