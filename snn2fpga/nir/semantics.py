@@ -75,8 +75,11 @@ PRESETS: dict[str, Preset] = {
         Preset("snntorch", 1e-4, Discretisation.EULER, Reset.SUBTRACT,
                "snntorch.export_to_nir: tau = dt/(1-beta), r = tau/dt, dt = 1e-4; Leaky resets by subtraction "
                "by default"),
-        Preset("norse", 1e-3, Discretisation.EULER, Reset.ZERO,
-               "Norse: explicit Euler with dt = 1e-3 s (its default), LIF resets to v_reset"),
+        # norse 1.1.0's to_nir writes tau = dt / tau_mem_inv = dt * tau_mem (the reported export bug), so the
+        # Euler step beta = 1 - dt * tau_mem_inv is 1 - dt^2 / tau_written: the preset's dt is (1e-3 s)^2
+        Preset("norse", 1e-6, Discretisation.EULER, Reset.ZERO,
+               "norse.torch.to_nir 1.1.0 (dt = 1e-3 s): Euler, writes tau = dt * tau_mem, so dt here is "
+               "(1e-3)^2 (use --dt (your dt)^2); LIFBoxCell resets to v_reset"),
         Preset("sinabs", 1.0, Discretisation.EXP, Reset.SUBTRACT,
                "Sinabs: tau in time steps, alpha = exp(-1/tau), MembraneSubtract by default"),
         Preset("nir", 1.0, Discretisation.EULER, Reset.ZERO,

@@ -190,3 +190,9 @@ def test_cli_import_nir_auto_state_bits_and_errors(tmp_path, cal_file, capsys):
     nir.write(tmp_path / "leak.nir", g)
     assert main(["import-nir", str(tmp_path / "leak.nir"), "--calibration", str(cal_file)]) == 2
     assert "NIR node 'n1' (LIF) cannot be mapped exactly: v_leak is non-zero" in capsys.readouterr().err
+
+
+def test_top_level_import_nir_is_the_importer():
+    import snn2fpga
+
+    assert snn2fpga.import_nir is import_nir
