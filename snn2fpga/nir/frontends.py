@@ -28,7 +28,7 @@ def complete_types(graph: Any) -> Any:
     import nir
 
     width: int | None = None
-    for name, node in ordered_chain(graph)[1:-1]:
+    for _, node in ordered_chain(graph)[1:-1]:
         kind = node_kind(node)
         if kind in ("Linear", "Affine"):
             width = int(np.asarray(node.weight).shape[0])
@@ -43,7 +43,6 @@ def complete_types(graph: Any) -> Any:
                     setattr(node, attr, np.full(width, arr[0], dtype=np.float32))
         node.input_type = {"input": np.array([width])}
         node.output_type = {"output": np.array([width])}
-        del name
     chain = ordered_chain(graph)
     first = next((n for _, n in chain if node_kind(n) in ("Linear", "Affine")), None)
     if first is not None:

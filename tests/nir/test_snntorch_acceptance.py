@@ -60,6 +60,9 @@ def test_snntorch_digits_import_build_csim_and_agreement(trained, digits, tmp_pa
     rc = main(["build", "--model", str(ckpt), "-o", str(tmp_path / "b"), "--csim-samples", "60", "--json"])
     build = _json_last(capsys)
     assert rc == 4 and build["csim"]["samples"] == 60 and build["csim"]["mismatches"] == 0
+    assert main(["run", build["deploy"], "--emulate", "--json"]) == 0  # the emulated board: same integers
+    run = _json_last(capsys)
+    assert run["samples"] == 60 and run["mismatches"] == 0
     model, _ = load_checkpoint(ckpt)
     ours = model.predict(digits.x_test)
     theirs = sd.predict(trained, digits.x_test)
