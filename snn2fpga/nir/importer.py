@@ -134,7 +134,8 @@ def import_nir(source: Any, output: str | Path | None = None, options: ImportOpt
     classes = list(opts.classes or (data.classes if data is not None else [str(i) for i in range(outputs)]))
     if len(classes) != outputs:
         raise SNN2FPGAError(f"the NIR graph has {outputs} outputs but the data has {len(classes)} classes")
-    fmodel = float_model(layers, opts, classes, list(x_cal.shape[1:]))
+    maps = len(layers.input_shape) == 3  # a convolution first: the encoder reshapes spikes to these maps
+    fmodel = float_model(layers, opts, classes, layers.input_shape if maps else list(x_cal.shape[1:]))
     model = quantize_post_training(fmodel, opts.weight_bits, opts.clip_percentile, opts.per_channel)
     calib = calibrate_state(model, x_cal, opts.calib_margin)
     if not opts.state_bits:  # auto: the widest need of any layer, then re-measure saturations

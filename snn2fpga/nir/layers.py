@@ -26,7 +26,6 @@ REFUSED = {
     "SumPool2d": "summed spikes are not binary, and our pooling is a binary OR (max) pool",
     "AvgPool2d": "averaged spikes are not binary, and our pooling is a binary OR (max) pool",
     "Conv1d": "our convolutions are 2-D",
-    "Conv2d": "NIR convolutions are not imported yet (linear layers only); train the conv layers in snn2fpga",
 }
 
 
@@ -73,69 +72,126 @@ def _threshold_neuron(name: str, node: Any, n: int) -> NeuronMap:
     return NeuronMap(spec, gain, leak, ["stateless: LIF with beta 0 (the membrane is the current)"])
 
 
+def _fold(w: np.ndarray, gain: np.ndarray) -> np.ndarray:
+    """Scale each output row (linear) / output channel (conv) of ``w`` by ``gain``."""
+    return w * gain.reshape(-1, *([1] * (w.ndim - 1)))
+
+
+class _Walk:
+    """The state of the walk along the chain: current activation shape and the synapse awaiting its neuron."""
+
+    def __init__(self, shape: list[int] | None) -> None:
+        self.out = FloatLayers()
+        self.shape = shape  # activation shape without batch (None: the Input is untyped)
+        self.pending: np.ndarray | None = None
+        self.spec: dict[str, Any] = {}
+        self.name = ""
+        self.kind = ""
+        self.after: list[int] = []  # the synapse's output shape
+
+    def check_free(self, name: str, kind: str) -> None:
+        """Refuse a synapse right behind another synapse."""
+        if self.pending is not None:
+            raise NIRRefusal(name, kind, f"it follows the weight layer {self.name!r} without a neuron in "
+                             "between; merge the two weight layers before exporting")
+
+    def synapse(self, name: str, kind: str, w: np.ndarray, spec: dict[str, Any], after: list[int]) -> None:
+        self.pending, self.spec, self.name, self.kind, self.after = w, spec, name, kind, after
+
+
+def _linear(walk: _Walk, name: str, node: Any) -> None:
+    kind = node_kind(node)
+    walk.check_free(name, kind)
+    w = _weight(name, node)
+    features = int(w.shape[1])
+    if not walk.out.specs:
+        shape = strip_batch(walk.shape, features) if walk.shape is not None else [features]
+        if int(np.prod(shape)) != features:
+            raise NIRRefusal(name, kind, f"it takes {features} inputs but the graph's Input has shape {shape}")
+        walk.out.input_shape = list(shape)
+    else:
+        assert walk.shape is not None
+        if int(np.prod(walk.shape)) != features:
+            raise NIRRefusal(name, kind, f"it takes {features} inputs but the layer before has "
+                             f"{int(np.prod(walk.shape))} neurons")
+        if len(walk.shape) > 1:  # maps into a dense layer: torch's C-major flatten, which is ours
+            walk.out.specs.append({"type": "flatten"})
+    walk.synapse(name, kind, w, {"type": "linear", "in_features": features, "out_features": int(w.shape[0]),
+                                 "weight_bits": None, "per_channel": False}, [int(w.shape[0])])
+    walk.out.report.append({"node": name, "type": kind, "mapped_to": f"linear {features}->{w.shape[0]}"})
+
+
+def _conv(walk: _Walk, name: str, node: Any) -> None:
+    from snn2fpga.nir.conv import map_conv
+
+    walk.check_free(name, "Conv2d")
+    spec, w, before, after = map_conv(name, node, walk.shape)
+    if not walk.out.specs:
+        walk.out.input_shape = before
+    walk.synapse(name, "Conv2d", w, spec, after)
+    walk.out.report.append({"node": name, "type": "Conv2d", "mapped_to": f"conv {spec['in_channels']}->"
+                            f"{spec['out_channels']} k{spec['kernel']} s{spec['stride']} p{spec['padding']}"})
+
+
+def _neuron(walk: _Walk, name: str, node: Any, preset: Preset, beta_frac_bits: int, reset: Reset | None) -> None:
+    kind = node_kind(node)
+    if walk.pending is None:
+        raise NIRRefusal(name, kind, "it is not preceded by a weight layer (Linear/Affine/Conv2d); each of our "
+                         "neuron layers sits behind its own synapse")
+    n = int(walk.pending.shape[0])
+    if walk.spec["type"] == "conv":
+        from snn2fpga.nir.conv import per_channel
+
+        node = per_channel(name, node, n, int(np.prod(walk.after[1:])))
+    nm = (_threshold_neuron(name, node, n) if kind == "Threshold"
+          else map_neuron(name, node, n, preset, beta_frac_bits, reset))
+    if walk.spec["type"] == "conv" and nm.spec["type"] == "li":
+        raise NIRRefusal(name, kind, "a non-spiking readout behind a convolution; the readout must be dense")
+    walk.out.specs.append(walk.spec)
+    walk.out.weights.append(_fold(walk.pending, nm.gain))
+    walk.out.specs.append(nm.spec)
+    walk.out.report.append({"node": name, "type": kind, "mapped_to": nm.spec["type"], "notes": nm.notes})
+    walk.shape, walk.pending = walk.after, None
+
+
 def read_layers(graph: Any, preset: Preset, beta_frac_bits: int = 8, reset: Reset | None = None) -> FloatLayers:
-    """Map ``graph`` (a chain Input -> (Linear [Scale] neuron)+ -> Output) onto our layers, or refuse."""
+    """Map ``graph`` (a chain Input -> ((Linear|Conv2d) [Scale] neuron)+ -> Output) onto our layers, or refuse."""
     chain = ordered_chain(graph)
-    out = FloatLayers()
-    shape = input_shape(chain[0][1])
-    pending: np.ndarray | None = None  # weights of a synapse waiting for its neuron
-    pending_name = ""
+    walk = _Walk(input_shape(chain[0][1]))
     for name, node in chain[1:-1]:
         kind = node_kind(node)
         if kind in REFUSED:
             raise NIRRefusal(name, kind, REFUSED[kind])
-        if kind == "Flatten":
-            # only full flattens are meaningful before our linear layers; the next Linear checks the size
-            out.report.append({"node": name, "type": kind, "mapped_to": "(input layout, no layer)"})
-            continue
-        if kind in SYNAPSES:
-            if pending is not None:
-                raise NIRRefusal(name, kind, f"it follows the weight layer {pending_name!r} without a neuron in "
-                                 "between; merge the two weight matrices (W2 @ W1) before exporting")
-            w = _weight(name, node)
-            features = int(w.shape[1])
-            shape = strip_batch(shape, features) if shape is not None else [features]
-            if not out.specs:
-                if int(np.prod(shape)) != features:
-                    raise NIRRefusal(name, kind, f"it takes {features} inputs but the graph's Input has shape {shape}")
-                out.input_shape = list(shape)
-            elif features != out.specs[-2]["out_features"]:
-                raise NIRRefusal(name, kind, f"it takes {features} inputs but the layer before has "
-                                 f"{out.specs[-2]['out_features']} neurons")
-            pending, pending_name = w, name
-            out.report.append({"node": name, "type": kind, "mapped_to": f"linear {features}->{w.shape[0]}"})
-            continue
-        if kind == "Scale":
-            if pending is None:
+        if kind == "Flatten":  # the next Linear checks the size and flattens maps (C-major, as torch)
+            walk.out.report.append({"node": name, "type": kind, "mapped_to": "(layout only)"})
+        elif kind in SYNAPSES:
+            _linear(walk, name, node)
+        elif kind == "Conv2d":
+            _conv(walk, name, node)
+        elif kind == "Scale":
+            if walk.pending is None:
                 raise NIRRefusal(name, kind, "it scales spikes (after a neuron), which would make them non-binary; "
                                  "only a Scale between a weight layer and its neuron is folded into the weights")
-            s = np.asarray(node.scale, dtype=np.float64).reshape(-1)
-            if s.size not in (1, pending.shape[0]):
-                raise NIRRefusal(name, kind, f"{s.size} scale factors for {pending.shape[0]} neurons")
-            pending = pending * s.reshape(-1, 1)
-            out.report.append({"node": name, "type": kind, "mapped_to": "folded into the weights"})
-            continue
-        if kind in NEURONS:
-            if pending is None:
-                raise NIRRefusal(name, kind, "it is not preceded by a weight layer (Linear/Affine); each of our "
-                                 "neuron layers sits behind its own synapse")
-            n = int(pending.shape[0])
-            nm = (_threshold_neuron(name, node, n) if kind == "Threshold"
-                  else map_neuron(name, node, n, preset, beta_frac_bits, reset))
-            out.specs.append({"type": "linear", "in_features": int(pending.shape[1]), "out_features": n,
-                              "weight_bits": None, "per_channel": False})
-            out.weights.append(pending * nm.gain.reshape(-1, 1))
-            out.specs.append(nm.spec)
-            out.report.append({"node": name, "type": kind, "mapped_to": nm.spec["type"], "notes": nm.notes})
-            pending = None
-            continue
-        raise NIRRefusal(name, kind, f"no mapping for this NIR primitive; supported: {', '.join(SYNAPSES + NEURONS)}, "
-                         "Scale, Flatten")
-    if pending is not None:
-        raise NIRRefusal(pending_name, "Linear", "the graph ends in a weight layer without a neuron; add an LI / I "
-                         "readout (non-spiking) or a LIF layer after it")
+            sc = np.asarray(node.scale, dtype=np.float64).reshape(-1)
+            if sc.size not in (1, walk.pending.shape[0]):
+                raise NIRRefusal(name, kind, f"{sc.size} scale factors for {walk.pending.shape[0]} neurons/channels")
+            walk.pending = _fold(walk.pending, np.broadcast_to(sc, (walk.pending.shape[0],)))
+            walk.out.report.append({"node": name, "type": kind, "mapped_to": "folded into the weights"})
+        elif kind in NEURONS:
+            _neuron(walk, name, node, preset, beta_frac_bits, reset)
+        else:
+            raise NIRRefusal(name, kind, f"no mapping for this NIR primitive; supported: "
+                             f"{', '.join(SYNAPSES + NEURONS)}, Conv2d, Scale, Flatten")
+    out = walk.out
+    if walk.pending is not None:
+        raise NIRRefusal(walk.name, walk.kind, "the graph ends in a weight layer without a "
+                         "neuron; add an LI / I readout (non-spiking) or a LIF layer after it")
     if not out.specs:
         raise SNN2FPGAError("the NIR graph has no weight layer with a neuron: nothing to map")
+    if out.specs[-2]["type"] != "linear":
+        last = [r for r in out.report if r["type"] in NEURONS][-1]
+        raise NIRRefusal(last["node"], last["type"], "the last layer sits behind a convolution; our readout is a "
+                         "dense layer (add Flatten -> Linear -> LI/LIF)")
     neurons = [r for r in out.report if r["type"] in NEURONS]
     for r in neurons[:-1]:
         if r["mapped_to"] == "li":

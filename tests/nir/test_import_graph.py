@@ -123,10 +123,10 @@ def test_unmappable_primitives_are_refused_by_name_and_type(cal_file, bad, kind,
     _refused(g, cal_file, "n1", kind, words)
 
 
-def test_conv_is_refused_by_name(cal_file):
-    conv = nir.Conv2d(input_shape=None, weight=np.ones((2, 1, 3, 3)), stride=1, padding=0, dilation=1, groups=1,
+def test_conv1d_is_refused_by_name(cal_file):
+    conv = nir.Conv1d(input_shape=None, weight=np.ones((2, 1, 3)), stride=1, padding=0, dilation=1, groups=1,
                       bias=np.zeros(2))
-    _refused(chain(conv, lif(2)), cal_file, "n0", "Conv2d", "linear layers only")
+    _refused(chain(conv, lif(2)), cal_file, "n0", "Conv1d", "2-D")
 
 
 def test_structural_refusals(cal_file):
