@@ -26,7 +26,8 @@ def _verify_count(text: str) -> int | None:
 
 def _nir_import_args(p: argparse.ArgumentParser, data_dir: bool = True) -> None:
     """The options of a NIR import (`import-nir`, and `export` of a .nir file)."""
-    p.add_argument("--dataset", default="digits", help="calibration data and classes (default: digits)")
+    p.add_argument("--dataset", help="classes, test accuracy and calibration data (default: digits, or none "
+                   "with --calibration)")
     p.add_argument("--calibration", type=Path, help="calibrate on this .npy of features [N, ...] in [0, 1] instead")
     if data_dir:
         p.add_argument("--data-dir")

@@ -16,6 +16,7 @@ IMPORT_OPTION_NAMES = ("dataset", "calibration", "weight_bits", "state_bits", "p
 def options_from_args(args: Any) -> ImportOptions:
     """ImportOptions from the parsed CLI arguments that carry the same names."""
     values = {k: getattr(args, k) for k in IMPORT_OPTION_NAMES if getattr(args, k, None) is not None}
+    values.setdefault("dataset", None if values.get("calibration") else "digits")
     if getattr(args, "data_dir", None):
         values["data_dir"] = args.data_dir
     if not 2 <= values.get("weight_bits", 8) <= 16:

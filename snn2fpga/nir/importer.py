@@ -91,7 +91,14 @@ def float_model(layers: FloatLayers, opts: ImportOptions, classes: list[str], in
 
 
 def _data(opts: ImportOptions) -> tuple[np.ndarray, Any]:
-    """(calibration features [N, ...] in [0, 1], the dataset or None)."""
+    """(calibration features [N, ...] in [0, 1], the dataset or None). With both a calibration file and a
+    dataset, the file calibrates and the dataset gives the classes, the test accuracy and the checkpoint's
+    dataset (what `export` verifies and `build` C-simulates on)."""
+    data = None
+    if opts.dataset:
+        from snn2fpga.data import load_any_dataset
+
+        data = load_any_dataset(opts.dataset, opts.data_dir, {})
     if opts.calibration is not None:
         path = Path(opts.calibration)
         if not path.is_file():
@@ -102,12 +109,9 @@ def _data(opts: ImportOptions) -> tuple[np.ndarray, Any]:
             raise SNN2FPGAError(f"{path} is not a plain .npy array: {exc}") from None
         if x.ndim < 2 or len(x) == 0 or not np.isfinite(x).all() or x.min() < 0 or x.max() > 1:
             raise SNN2FPGAError(f"{path} must hold features [N, ...] in [0, 1], N >= 1; got shape {x.shape}")
-        return x.astype(np.float32), None
-    if not opts.dataset:
+        return x.astype(np.float32), data
+    if data is None:
         raise SNN2FPGAError("import-nir needs calibration data: --dataset NAME or --calibration FILE.npy")
-    from snn2fpga.data import load_any_dataset
-
-    data = load_any_dataset(opts.dataset, opts.data_dir, {})
     return data.x_train, data
 
 

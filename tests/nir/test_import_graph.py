@@ -196,3 +196,22 @@ def test_top_level_import_nir_is_the_importer():
     import snn2fpga
 
     assert snn2fpga.import_nir is import_nir
+
+
+def test_calibration_file_with_and_without_a_dataset(digits, tmp_path, capsys):
+    g = chain(nir.Linear(weight=weights(16, 64)), lif(16), nir.Linear(weight=weights(10, 16, 1)), lif(10),
+              input_shape=[64])
+    cal = tmp_path / "digits_cal.npy"
+    np.save(cal, digits.x_train[:50])
+    both = import_nir(g, tmp_path / "both.pt", ImportOptions(dataset="digits", calibration=cal))
+    assert both.model.spec.classes == digits.classes and "test_accuracy" in both.metrics
+    assert both.model.spec.extra["dataset"] == "digits"
+    nir.write(tmp_path / "g.nir", g)
+    assert main(["import-nir", str(tmp_path / "g.nir"), "--calibration", str(cal), "--json"]) == 0
+    from snn2fpga.checkpoint import load_checkpoint
+
+    model, meta = load_checkpoint(tmp_path / "g.pt")
+    assert meta["training"]["dataset"] is None and model.spec.classes == [str(i) for i in range(10)]
+    assert "test_accuracy" not in capsys.readouterr().out.strip().splitlines()[-1]
+    # the calibration data decided the state calibration: same file -> same integer model as `both`
+    assert _int_params(model) == _int_params(both.model)
