@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import torch
 
 from snn2fpga.checkpoint import load_checkpoint, save_checkpoint
 from snn2fpga.cli import main
@@ -19,8 +20,10 @@ def _integer_model(model):
         if hasattr(layer, "integer_weight"):
             w, s = layer.integer_weight()
             out.append(("w", w.tolist(), s.tolist()))
-        else:
+        elif hasattr(layer, "params"):
             out.append(("n", layer.params, layer.threshold))
+        else:
+            out.append((type(layer).__name__,))
     return out
 
 
@@ -68,9 +71,18 @@ def test_cli_export_nir_then_export_the_nir(small_trained, tmp_path, capsys):
     assert _integer_model(back) == _integer_model(small_trained)
 
 
-def test_export_nir_refuses_conv_models(tmp_path):
+def test_conv_model_round_trip_and_max_pool_refusal(digits, tmp_path, capsys):
     from snn2fpga.nn.archs import lif_cnn_spec
 
-    model = SNNClassifier(lif_cnn_spec([8, 8], ["a", "b"], channels=(2,), kernel=3))
-    ckpt = save_checkpoint(model, tmp_path / "c.pt")
+    torch.manual_seed(0)
+    nopool = SNNClassifier(lif_cnn_spec([8, 8], digits.classes, channels=(3,), kernel=3, pool=1, weight_bits=5)).eval()
+    path = tmp_path / "c.nir"
+    nir.write(path, to_nir(nopool))
+    assert [type(n).__name__ for n in nir.read(path).nodes.values()].count("Conv2d") == 1
+    back = import_nir(path, None, ImportOptions(dataset="digits", weight_bits=5, clip_percentile=100.0))
+    assert [s["type"] for s in back.model.spec.layers] == [s["type"] for s in nopool.spec.layers]
+    assert _integer_model(back.model) == _integer_model(nopool)
+    pooled = SNNClassifier(lif_cnn_spec([8, 8], ["a", "b"], channels=(2,), kernel=3))
+    ckpt = save_checkpoint(pooled, tmp_path / "p.pt")
     assert main(["export", str(ckpt), "--nir"]) == 2
+    assert "layer 2 (SpikeMaxPool): NIR has no max (OR) pooling" in capsys.readouterr().err
