@@ -231,6 +231,8 @@ def map_neuron(name: str, node: Any, n: int, preset: Preset, beta_frac_bits: int
         leak = choose_leak(leak.beta, int(np.asarray(meta["snn2fpga_beta_frac_bits"])), name, kind)
     notes = [f"beta {leak.beta:.6g} -> {leak.mode} leak" + (f" k={leak.shift}" if leak.shift else "")
              + (f" (integer beta {leak.integer_beta:.6g})" if leak.mode == "mult" else "")]
+    if not np.allclose(gain, 1.0, rtol=1e-6, atol=0.0):  # visible: a wrong preset shows up as an odd gain
+        notes.append(f"input gain {float(np.min(gain)):.6g}..{float(np.max(gain)):.6g} folded into the weights")
     if not spiking:
         spec: dict[str, Any] = {"type": "li", **leak.spec()}
         return NeuronMap(spec, gain, leak, notes)

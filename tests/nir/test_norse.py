@@ -20,8 +20,8 @@ def test_norse_export_imports_and_float_path_equals_norse(digits):
     net = nd.train(nd.make_net(32), sd.spikes_of(digits.x_train), digits.y_train, epochs=2)
     graph = complete_types(norse.to_nir(net, torch.zeros(64)))  # untyped LIF nodes, as for snnTorch
     res = import_nir(graph, None, ImportOptions(dataset="digits", preset="norse", weight_bits=8))
-    assert res.report[1]["notes"][:2] == ["beta 0.9 -> mult leak (integer beta 0.898438)",
-                                          "reset zero (from the preset)"]
+    assert res.report[1]["notes"] == ["beta 0.9 -> mult leak (integer beta 0.898438)",
+                                      "input gain 0.1..0.1 folded into the weights", "reset zero (from the preset)"]
     x = digits.x_test[:100]
     with torch.no_grad():
         theirs = nd.simulate(net, sd.spikes_of(x)).numpy()
