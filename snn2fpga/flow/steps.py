@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 from qonnx.core.modelwrapper import ModelWrapper
 
+from snn2fpga.boards import Board
 from snn2fpga.errors import SNN2FPGAError, VerificationError
-from snn2fpga.flow.boards import Board
 from snn2fpga.flow.config import AUTO_FOLDING, BuildConfig
 
 CSIM_REFERENCE = "csim_reference.npz"  # QONNX scores/predictions of the C-simulated inputs (reused by deploy)
@@ -63,10 +63,10 @@ def step_export(model: ModelWrapper | None, ctx: BuildContext) -> ModelWrapper:
     """Load the exported graph, or export (and verify) a .pt checkpoint into the build folder."""
     src = ctx.cfg.model
     if src.suffix == ".pt":
-        from snn2fpga.commands import run_export
+        from snn2fpga.export.checkpoint_export import export_checkpoint
 
         out = ctx.build_dir / "model.onnx"
-        summary = run_export(src, out, ctx.cfg.verify_samples, ctx.cfg.data_dir, False, log=ctx.log)
+        summary = export_checkpoint(src, out, ctx.cfg.verify_samples, ctx.cfg.data_dir, False, log=ctx.log)
         ctx.results["export"] = {"onnx": str(out), "verification": summary}
         return _load_exported(out)
     ctx.results["export"] = {"onnx": str(src)}
@@ -103,7 +103,8 @@ def step_fold(model: ModelWrapper, ctx: BuildContext) -> ModelWrapper:
 
 
 def step_specialize(model: ModelWrapper, ctx: BuildContext) -> ModelWrapper:
-    """Pick the HLS backend of every hardware op."""
+    """Pick the backend (today HLS) of every hardware op; runs before folding, so that the folding
+    search and the estimates use the chosen backend's facts (cycles, resources, legal foldings)."""
     from snn2fpga.transforms.specialize import SpecializeLayers
 
     return model.transform(SpecializeLayers())

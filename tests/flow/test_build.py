@@ -40,7 +40,7 @@ def test_build_digits_whole_test_split_zero_mismatches(digits_ckpt, tmp_path, ca
     est = summary["estimate"]
     assert all(est[k] is not None for k in ("lut", "ff", "bram36", "dsp", "latency_us", "fps"))
     assert est["fits"] is True
-    steps = ["export", "lower", "fold", "specialize", "estimate", "generate_hls", "csim", "hls_synth", "vivado",
+    steps = ["export", "lower", "specialize", "fold", "estimate", "generate_hls", "csim", "hls_synth", "vivado",
              "deploy"]
     for i, step in enumerate(steps):
         assert (out / "intermediate" / f"{i:02d}_{step}.onnx").is_file()
