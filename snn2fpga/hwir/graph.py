@@ -76,6 +76,15 @@ def facts_for(kind: HwKind, backend: Backend) -> StageFacts:
     return facts()
 
 
+def backend_available(kind: HwKind, backend: Backend) -> bool:
+    """Whether ``kind`` has a registered ``backend`` op carrying its facts (e.g. to fall back to HLS)."""
+    try:
+        facts_for(kind, backend)
+    except SNN2FPGAError:
+        return False
+    return True
+
+
 class NodeAttrs:
     """A node's attributes read from its proto (works for any backend's node without its op class)."""
 

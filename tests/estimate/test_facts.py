@@ -15,7 +15,7 @@ from snn2fpga.errors import SNN2FPGAError
 from snn2fpga.estimate import estimate_model, node_cycles
 from snn2fpga.hwir import graph
 from snn2fpga.hwir.facts import StageFacts
-from snn2fpga.hwir.graph import facts_for, read_spec, stage_specs
+from snn2fpga.hwir.graph import backend_available, facts_for, read_spec, stage_specs
 from snn2fpga.hwir.hls_dense import DenseReadoutFacts, SpikingDenseFacts
 from snn2fpga.hwir.hls_io import SpikeCounterFacts, SpikeInputFacts
 from snn2fpga.hwir.hls_maps import SpikePoolFacts, SpikingConvFacts
@@ -120,6 +120,12 @@ def test_specialize_to_a_backend_nobody_registered_names_it(monkeypatch, fresh_f
     monkeypatch.setattr(graph, "getCustomOp", not_found)
     with pytest.raises(SNN2FPGAError, match="no rtl backend of SpikeInput is registered.*snn2fpga.ops.rtl"):
         make_hw_model([64, 10]).transform(SpecializeLayers(Backend.RTL))
+    assert not backend_available(HwKind.SPIKE_INPUT, Backend.RTL)
+
+
+def test_backend_available_says_which_ops_have_a_backend(fake_rtl):
+    assert backend_available(HwKind.SPIKING_DENSE, Backend.RTL)
+    assert all(backend_available(kind, Backend.HLS) for kind in HwKind)
 
 
 def test_specialize_needs_a_concrete_backend():
