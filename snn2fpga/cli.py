@@ -85,6 +85,9 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--dataset", help="dataset for the C-simulation (default: the model's)")
     b.add_argument("--data-dir")
     b.add_argument("--verify", type=_verify_count, default=100, help="export verification samples for a .pt")
+    b.add_argument("--backend", choices=["hls", "rtl", "auto"], default="hls",
+                   help="hls: HLS C++ (C-simulated); rtl: SystemVerilog (Verilator-simulated, yosys-synthesized); "
+                        "auto: rtl when every stage has an RTL implementation (default: hls)")
     b.add_argument("--force", action="store_true", help="rebuild every step instead of resuming")
     b.add_argument("--json", action="store_true")
 
@@ -174,7 +177,7 @@ def _dispatch(args: argparse.Namespace) -> dict[str, Any]:
             model=args.model or commands.find_model(Path.cwd()), board=args.board, output_dir=args.output,
             folding=args.folding, target_fps=args.target_fps, max_fraction=args.max_fraction,
             clock_mhz=args.clock_mhz, csim_samples=args.csim_samples, dataset=args.dataset, data_dir=args.data_dir,
-            verify_samples=args.verify, force=args.force,
+            verify_samples=args.verify, backend=args.backend, force=args.force,
         )
         return commands.run_build_command(cfg)
     summary = commands.run_calibrate(args.checkpoint, args.margin, args.split, args.data_dir)

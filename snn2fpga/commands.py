@@ -222,12 +222,28 @@ def run_build_command(cfg: Any, log: Any = print) -> dict[str, Any]:
 
         missing = sorted({results[s]["missing"] for s in ("hls_synth", "vivado") if results[s].get("pending")}
                          - {"HLS synthesis"})
-        generated = [summary["hls_dir"], *results["hls_synth"]["scripts"], summary["deploy"]]
+        generated = [summary["hls_dir"] or summary["rtl_dir"], *results["hls_synth"]["scripts"], summary["deploy"]]
         summary["tools_missing"] = str(ToolsMissing(missing, generated, summary["pending_commands"]))
     est = summary["estimate"]
     log(f"estimate on {cfg.board}: {est['lut']} LUT, {est['ff']} FF, {est['bram36']} BRAM36, {est['dsp']} DSP; "
         f"{est['latency_us']:.2f} us/sample, {est['fps']:.0f} samples/s")
+    for line in measured_lines(summary):
+        log(line)
     return summary
+
+
+def measured_lines(summary: dict[str, Any]) -> list[str]:
+    """The RTL backend's measured figures beside the modelled ones (level named on every line)."""
+    lines = []
+    sim, syn = summary.get("rtlsim"), summary.get("synth")
+    if sim:
+        model = sim.get("model") or {}
+        lines.append(f"cycles per sample: latency {sim['latency_cycles']} (rtlsim) vs {model.get('latency')} (model), "
+                     f"interval {sim['interval_cycles']} (rtlsim) vs {model.get('interval')} (model)")
+    if syn:
+        lines.append(f"resources: {syn['lut']} LUT + {syn['lutram']} LUTRAM, {syn['ff']} FF, {syn['bram36']} BRAM36, "
+                     f"{syn['dsp']} DSP (synth: {syn['tool']})")
+    return lines
 
 
 def run_deploy(deploy_dir: Path, emulate: bool, dataset: str | None, data_dir: str | None,

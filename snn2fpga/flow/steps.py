@@ -103,11 +103,23 @@ def step_fold(model: ModelWrapper, ctx: BuildContext) -> ModelWrapper:
 
 
 def step_specialize(model: ModelWrapper, ctx: BuildContext) -> ModelWrapper:
-    """Pick the backend (today HLS) of every hardware op; runs before folding, so that the folding
-    search and the estimates use the chosen backend's facts (cycles, resources, legal foldings)."""
-    from snn2fpga.transforms.specialize import SpecializeLayers
+    """Pick the backend of every hardware op (``--backend``: hls, rtl, or auto = rtl when every stage has
+    one); runs before folding, so that the folding search and the estimates use the chosen backend's
+    facts (cycles, resources, legal foldings)."""
+    from snn2fpga.transforms.specialize import SpecializeLayers, resolve_backend
 
-    return model.transform(SpecializeLayers())
+    chosen = resolve_backend(model, ctx.cfg.backend)
+    ctx.results["specialize"] = {"backend": chosen.value, "requested": ctx.cfg.backend}
+    ctx.log(f"backend: {chosen.value}" + (f" (requested {ctx.cfg.backend})" if ctx.cfg.backend != chosen.value else ""))
+    return model.transform(SpecializeLayers(chosen))
+
+
+def _rtl_build(ctx: BuildContext, step: str) -> bool:
+    """True (and ``step`` recorded as skipped) when the build uses the RTL backend."""
+    from snn2fpga.flow.rtl_steps import skip_unless
+    from snn2fpga.hwir.spec import Backend
+
+    return skip_unless(ctx, step, Backend.HLS)
 
 
 def step_estimate(model: ModelWrapper, ctx: BuildContext) -> ModelWrapper:
@@ -125,6 +137,8 @@ def step_estimate(model: ModelWrapper, ctx: BuildContext) -> ModelWrapper:
 
 def step_generate_hls(model: ModelWrapper, ctx: BuildContext) -> ModelWrapper:
     """Generate the HLS project (top, configs, weights, C-simulation library source)."""
+    if _rtl_build(ctx, "generate_hls"):
+        return model
     from snn2fpga.codegen.generate import generate_project
 
     project = generate_project(model, ctx.build_dir, source=str(ctx.cfg.model.name))
@@ -171,6 +185,8 @@ def host_quantize(x: np.ndarray, meta: dict[str, object]) -> np.ndarray:
 
 def step_csim(model: ModelWrapper, ctx: BuildContext) -> ModelWrapper:
     """Compile the generated top with g++ and compare it with the QONNX execution, exactly."""
+    if _rtl_build(ctx, "csim"):
+        return model
     from snn2fpga.codegen.csim import CSimLibrary, compile_csim
     from snn2fpga.codegen.generate import HLSProject
     from snn2fpga.codegen.verify_csim import verify_csim

@@ -128,8 +128,8 @@ def test_backend_available_says_which_ops_have_a_backend(fake_rtl):
     assert all(backend_available(kind, Backend.HLS) for kind in HwKind)
 
 
-def test_specialize_needs_a_concrete_backend():
-    with pytest.raises(SNN2FPGAError, match="concrete backend: hls, rtl"):
+def test_specialize_needs_a_backend_to_choose():
+    with pytest.raises(SNN2FPGAError, match="unknown backend 'hw'; use one of hls, rtl, auto"):
         SpecializeLayers(Backend.HW)
 
 
