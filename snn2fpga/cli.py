@@ -196,7 +196,7 @@ def _dispatch(args: argparse.Namespace) -> dict[str, Any]:
     if args.command == "export":
         return commands.run_export(args.checkpoint, args.output, args.verify, args.data_dir, args.allow_saturation)
     if args.command == "sweep":
-        from snn2fpga.flow.boards import load_board
+        from snn2fpga.boards import load_board
         from snn2fpga.sweep import SweepConfig, run_sweep
 
         load_board(args.board)  # an unknown board fails before any training
