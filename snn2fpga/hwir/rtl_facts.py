@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from snn2fpga.hwir.hls_dense import DenseReadoutFacts, SpikingDenseFacts
 from snn2fpga.hwir.hls_io import SpikeCounterFacts, SpikeInputFacts
+from snn2fpga.hwir.hls_maps import SpikePoolFacts, SpikingConvFacts
 from snn2fpga.hwir.spec import InputKind, NodeCycles, StageSpec
 
 HOST_WORD_BITS = 32
@@ -23,6 +24,9 @@ class SpikeInputRtlFacts(SpikeInputFacts):
 
     def cycles(self, spec: StageSpec) -> NodeCycles:
         folds = spec.n_in // spec.simd
+        if spec.input_kind is InputKind.IQ:  # one event per cycle, or the I/Q frame's words one per cycle
+            per_ts = 1 if spec.event else folds
+            return NodeCycles(per_ts, spec.timesteps * per_ts)
         if spec.input_kind is InputKind.SPIKES:
             per_ts = max(-(-spec.n_in // HOST_WORD_BITS), folds)
             return NodeCycles(per_ts, spec.timesteps * per_ts)
@@ -59,3 +63,26 @@ class SpikeCounterRtlFacts(SpikeCounterFacts):
     def cycles(self, spec: StageSpec) -> NodeCycles:
         folds = spec.n_in // spec.simd
         return NodeCycles(folds, max(spec.timesteps * folds, spec.n_in + 1))
+
+
+class SpikingConvRtlFacts(SpikingConvFacts):
+    """snn_conv: per timestep N fold iterations then max(frame words, output words + 2) (the frame refill
+    overlaps the output); snn_conv_event: N + M + 1 (rtl/snn_conv*.sv headers). N = HO*WO*(COUT/PE)*SF,
+    M = HO*WO*COUT/OUT_SIMD."""
+
+    def cycles(self, spec: StageSpec) -> NodeCycles:
+        words = spec.pixels * spec.n_out // spec.out_simd
+        if spec.event:
+            per_ts = spec.pixels * (spec.n_out // spec.pe) + words + 1
+        else:
+            folds = spec.pixels * (spec.n_out // spec.pe) * (spec.kernel * spec.kernel * spec.n_in // spec.simd)
+            per_ts = folds + max(spec.in_pixels * spec.n_in // spec.simd, words + 2)
+        return NodeCycles(per_ts, spec.timesteps * per_ts)
+
+
+class SpikePoolRtlFacts(SpikePoolFacts):
+    """snn_maxpool_or: one input word per cycle, no bubble between timesteps or samples."""
+
+    def cycles(self, spec: StageSpec) -> NodeCycles:
+        per_ts = spec.in_pixels * spec.n_in // spec.simd
+        return NodeCycles(per_ts, spec.timesteps * per_ts)
