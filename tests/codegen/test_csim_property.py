@@ -67,22 +67,32 @@ def _random_folding(model: ModelWrapper, seed: int) -> dict[str, dict[str, int]]
     return cfg
 
 
-def _check(spec: ModelSpec, folding_seed: int, tmp_path) -> None:
-    torch.manual_seed(folding_seed)
+def export_random_net(spec: ModelSpec, seed: int, tmp_path) -> tuple[object, np.ndarray] | None:
+    """A randomly initialised network of ``spec`` (weights x3 so that layers fire), exported with 12 random
+    inputs: (path, inputs), or None when export refused a threshold that does not fit a narrow state."""
+    torch.manual_seed(seed)
     model = SNNClassifier(spec).eval()
     with torch.no_grad():
         for layer in model.layers:
             if hasattr(layer, "weight"):
                 layer.weight.mul_(3.0)
-    x = np.random.default_rng(folding_seed).random((12, *spec.input_shape)).astype(np.float32)
+    x = np.random.default_rng(seed).random((12, *spec.input_shape)).astype(np.float32)
     path = tmp_path / "net.onnx"
     try:
         snn2fpga.export(model, x[:1], path, verify_inputs=x, allow_saturation=True)
     except SNN2FPGAError as exc:  # a threshold that does not fit a narrow state is a clean refusal
         assert "state range" in str(exc)
         event("threshold refused")
-        return
+        return None
     event("compared")
+    return path, x
+
+
+def _check(spec: ModelSpec, folding_seed: int, tmp_path) -> None:
+    exported = export_random_net(spec, folding_seed, tmp_path)
+    if exported is None:
+        return
+    path, x = exported
     from snn2fpga.transforms.lower import lower_to_hw
 
     folding = _random_folding(lower_to_hw(ModelWrapper(str(path))), folding_seed)

@@ -9,10 +9,8 @@ examples; `pytest -m slow` runs a larger sweep.
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
-import torch
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, given, settings
 from qonnx.core.modelwrapper import ModelWrapper
 
 import snn2fpga
@@ -25,12 +23,11 @@ from snn2fpga.codegen.verify_csim import verify_csim
 from snn2fpga.errors import SNN2FPGAError
 from snn2fpga.estimate.rtl_cycles import rtl_design_cycles
 from snn2fpga.hwir.spec import Backend
-from snn2fpga.nn import SNNClassifier
 from snn2fpga.semantics import quantize_input
 from snn2fpga.transforms.folding import ApplyFoldingConfig
 from snn2fpga.transforms.lower import lower_to_hw
 from snn2fpga.transforms.specialize import BackendChoice, SpecializeLayers, resolve_backend
-from tests.codegen.test_csim_property import _random_folding, networks
+from tests.codegen.test_csim_property import _random_folding, export_random_net, networks
 
 TIMING_SAMPLES = 4
 
@@ -50,21 +47,10 @@ def _hw(path, folding, backend: Backend) -> ModelWrapper:
 
 
 def _check(spec, seed: int, tmp_path) -> None:
-    torch.manual_seed(seed)
-    model = SNNClassifier(spec).eval()
-    with torch.no_grad():
-        for layer in model.layers:
-            if hasattr(layer, "weight"):
-                layer.weight.mul_(3.0)
-    x = np.random.default_rng(seed).random((12, *spec.input_shape)).astype(np.float32)
-    path = tmp_path / "net.onnx"
-    try:
-        snn2fpga.export(model, x[:1], path, verify_inputs=x, allow_saturation=True)
-    except SNN2FPGAError as exc:  # a threshold that does not fit a narrow state is a clean refusal
-        assert "state range" in str(exc)
-        event("threshold refused")
+    exported_net = export_random_net(spec, seed, tmp_path)
+    if exported_net is None:
         return
-    event("compared")
+    path, x = exported_net
     folding = _random_folding(lower_to_hw(ModelWrapper(str(path))), seed)
     exported = ModelWrapper(str(path))
     inputs = quantize_input(x.reshape(len(x), -1))
