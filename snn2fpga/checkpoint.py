@@ -15,6 +15,7 @@ from typing import Any
 import torch
 
 from snn2fpga.errors import SNN2FPGAError
+from snn2fpga.io import atomic_save
 from snn2fpga.nn import ModelSpec, SNNClassifier
 
 CHECKPOINT_FORMAT = "snn2fpga-checkpoint"
@@ -40,10 +41,9 @@ def save_checkpoint(
         "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
     }
     try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        torch.save(payload, out)
-    except OSError as exc:
-        raise SNN2FPGAError(f"cannot write checkpoint {out}: {exc.strerror or exc}") from None
+        atomic_save(out, lambda tmp: torch.save(payload, tmp))
+    except SNN2FPGAError as exc:
+        raise SNN2FPGAError(f"cannot write checkpoint {out}: {exc}") from None
     return out
 
 

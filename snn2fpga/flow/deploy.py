@@ -9,7 +9,6 @@ Layout (read by ``snn2fpga_board.deploy``, whose docstring is the reference)::
 from __future__ import annotations
 
 import hashlib
-import json
 import shutil
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from qonnx.custom_op.registry import getCustomOp
 from snn2fpga.export.graph import PREDICTION, SCORES, read_meta
 from snn2fpga.export.verify import run_graph
 from snn2fpga.hwir.graph import hw_kind
+from snn2fpga.io import atomic_copy, atomic_save, atomic_write_json
 
 DEPLOY_FORMAT = "snn2fpga-deploy"
 DEPLOY_VERSION = 1
@@ -94,7 +94,8 @@ def inputs_digest(exported_path: Path, inputs: np.ndarray) -> str:
 
 def save_reference(path: Path, digest: str, scores: np.ndarray, predictions: np.ndarray) -> None:
     """Store the QONNX scores / predictions the C-simulation step computed, for the deploy step."""
-    np.savez_compressed(path, digest=np.array(digest), scores=scores, predictions=predictions)
+    atomic_save(path, lambda tmp: np.savez_compressed(tmp, digest=np.array(digest), scores=scores,
+                                                     predictions=predictions))
 
 
 def load_reference(path: Path, digest: str) -> tuple[np.ndarray, np.ndarray] | None:
@@ -134,7 +135,7 @@ def golden_vectors(exported: ModelWrapper, inputs: np.ndarray, labels: np.ndarra
     }
     if labels is not None:
         arrays["labels"] = np.asarray(labels, dtype=np.int64)
-    np.savez_compressed(path, **arrays)
+    atomic_save(path, lambda tmp: np.savez_compressed(tmp, **arrays))
     return int(arrays["predictions"].shape[0])
 
 
@@ -151,12 +152,12 @@ def copy_runtime(deploy: Path, src_dir: Path, sim_lib: Path, rtl: bool = False) 
         if stale not in (sim_dir, sources) and (deploy / stale).is_dir():
             shutil.rmtree(deploy / stale)
     (deploy / sim_dir).mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(sim_lib, deploy / sim_dir / lib_name)
+    atomic_copy(sim_lib, deploy / sim_dir / lib_name)
     if rtl:
         for mem in sorted(Path(sim_lib).parent.glob("*.mem")):
-            shutil.copyfile(mem, deploy / sim_dir / mem.name)
-    shutil.copyfile(NOTEBOOK, deploy / NOTEBOOK.name)
+            atomic_copy(mem, deploy / sim_dir / mem.name)
+    atomic_copy(NOTEBOOK, deploy / NOTEBOOK.name)
 
 
 def write_json(path: Path, data: dict[str, Any]) -> None:
-    path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+    atomic_write_json(path, data)

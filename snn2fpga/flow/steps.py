@@ -6,7 +6,6 @@ step learns besides the model (paths, reports) goes into ``ctx.results[<step>]``
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,10 +17,12 @@ from qonnx.core.modelwrapper import ModelWrapper
 from snn2fpga.boards import Board
 from snn2fpga.errors import SNN2FPGAError, VerificationError
 from snn2fpga.flow.config import AUTO_FOLDING, BuildConfig
+from snn2fpga.io import atomic_write_json
 
 CSIM_REFERENCE = "csim_reference.npz"  # QONNX scores/predictions of the C-simulated inputs (reused by deploy)
 
 CSIM_RANDOM_SAMPLES = 64
+EXPORTED = "model.onnx"  # a .pt model's export, in the build folder
 
 
 @dataclass
@@ -59,13 +60,19 @@ def _load_exported(path: Path) -> ModelWrapper:
     return model
 
 
+def exported_onnx(ctx: BuildContext) -> Path:
+    """The exported graph the build uses: its own export of a .pt (``model.onnx`` in the build folder), or
+    the .onnx it was given (found through the configuration, so a moved build folder still finds it)."""
+    return ctx.build_dir / EXPORTED if ctx.cfg.model.suffix == ".pt" else ctx.cfg.model
+
+
 def step_export(model: ModelWrapper | None, ctx: BuildContext) -> ModelWrapper:
     """Load the exported graph, or export (and verify) a .pt checkpoint into the build folder."""
     src = ctx.cfg.model
     if src.suffix == ".pt":
         from snn2fpga.export.checkpoint_export import export_checkpoint
 
-        out = ctx.build_dir / "model.onnx"
+        out = ctx.build_dir / EXPORTED
         summary = export_checkpoint(src, out, ctx.cfg.verify_samples, ctx.cfg.data_dir, False, log=ctx.log)
         ctx.results["export"] = {"onnx": str(out), "verification": summary}
         return _load_exported(out)
@@ -97,7 +104,7 @@ def step_fold(model: ModelWrapper, ctx: BuildContext) -> ModelWrapper:
         model = model.transform(ApplyFoldingConfig(load_folding_config(Path(cfg.folding))))
     folding = folding_config(model)
     path = ctx.build_dir / "folding_config.json"
-    path.write_text(json.dumps(folding, indent=2, sort_keys=True) + "\n")
+    atomic_write_json(path, folding)
     ctx.results["fold"] = {"folding": folding, "folding_config": str(path)}
     return model
 
@@ -191,7 +198,7 @@ def step_csim(model: ModelWrapper, ctx: BuildContext) -> ModelWrapper:
     from snn2fpga.codegen.generate import HLSProject
     from snn2fpga.codegen.verify_csim import verify_csim
 
-    exported = _load_exported(Path(ctx.results["export"]["onnx"]))
+    exported = _load_exported(exported_onnx(ctx))
     gen = dict(ctx.results["generate_hls"])
     gen["hls_dir"] = Path(gen["hls_dir"])
     project = HLSProject(**gen)
@@ -202,7 +209,7 @@ def step_csim(model: ModelWrapper, ctx: BuildContext) -> ModelWrapper:
     if report.reference_scores is not None and report.reference_predictions is not None:
         from snn2fpga.flow.deploy import inputs_digest, save_reference
 
-        digest = inputs_digest(Path(ctx.results["export"]["onnx"]), inputs)
+        digest = inputs_digest(exported_onnx(ctx), inputs)
         save_reference(ctx.build_dir / CSIM_REFERENCE, digest, report.reference_scores,
                        report.reference_predictions)
     ctx.log(f"C-simulation on {report.samples} samples ({what}): {report.mismatches} mismatches vs QONNX"
