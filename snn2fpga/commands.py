@@ -229,6 +229,9 @@ def run_build_command(cfg: Any, log: Any = print) -> dict[str, Any]:
         f"{est['latency_us']:.2f} us/sample, {est['fps']:.0f} samples/s")
     for line in measured_lines(summary):
         log(line)
+    if summary["saturations"]:
+        log(f"WARNING: the membranes saturated (clamped) during this build: {summary['saturations']}; the "
+            "stages agree, but the accuracy is that of clamped states: raise state_bits (snn2fpga calibrate)")
     return summary
 
 
