@@ -11,6 +11,7 @@ import contextlib
 import json
 import os
 import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -103,6 +104,10 @@ def check_writable_file(path: str | Path, what: str = "output") -> Path:
         probe = probe.parent
     if not probe.is_dir():
         raise SNN2FPGAError(f"{what} {target}: {probe} is not a folder")
-    if not os.access(probe, os.W_OK | os.X_OK):
-        raise SNN2FPGAError(f"{what} {target}: the folder {probe} is not writable; choose another path with -o")
+    try:  # a real probe: os.access says yes to root even on a read-only file system
+        with tempfile.TemporaryFile(dir=probe):
+            pass
+    except OSError as exc:
+        raise SNN2FPGAError(f"{what} {target}: the folder {probe} is not writable ({exc.strerror or exc}); "
+                            "choose another path with -o") from None
     return target
