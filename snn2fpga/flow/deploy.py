@@ -21,12 +21,11 @@ from snn2fpga.export.graph import PREDICTION, SCORES, read_meta
 from snn2fpga.export.verify import run_graph
 from snn2fpga.hwir.graph import hw_kind
 from snn2fpga.io import atomic_copy, atomic_save, atomic_write_json
+from snn2fpga.resources import NOTEBOOK, board_runtime_dir
 
 DEPLOY_FORMAT = "snn2fpga-deploy"
 DEPLOY_VERSION = 1
-REPO = Path(__file__).resolve().parents[2]
-RUNTIME_DIR = REPO / "board" / "snn2fpga_board"
-NOTEBOOK = REPO / "board" / "notebooks" / "snn2fpga_demo.ipynb"
+RUNTIME_DIR = board_runtime_dir()
 IP_INSTANCE = "snn_top_0"
 DMA_INSTANCE = "axi_dma_0"
 RTLSIM_LIBRARY = "libsnn_rtlsim.so"
@@ -157,6 +156,17 @@ def copy_runtime(deploy: Path, src_dir: Path, sim_lib: Path, rtl: bool = False) 
         for mem in sorted(Path(sim_lib).parent.glob("*.mem")):
             atomic_copy(mem, deploy / sim_dir / mem.name)
     atomic_copy(NOTEBOOK, deploy / NOTEBOOK.name)
+
+
+def record_library_hash(deploy: Path, meta: dict[str, Any]) -> dict[str, Any]:
+    """``meta`` (model.json) with the sha256 of the emulated device's library in ``deploy``: the board
+    runtime loads that library only when its hash matches (a native library is code)."""
+    from snn2fpga_board.deploy import EMULATION_LIBRARIES
+    from snn2fpga_board.integrity import file_sha256
+
+    emulation = dict(meta.get("emulation") or {"kind": "csim", "library": EMULATION_LIBRARIES["csim"]})
+    emulation["sha256"] = file_sha256(deploy / EMULATION_LIBRARIES[str(emulation["kind"])])
+    return {**meta, "emulation": emulation}
 
 
 def write_json(path: Path, data: dict[str, Any]) -> None:

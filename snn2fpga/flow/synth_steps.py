@@ -105,6 +105,7 @@ def step_deploy(model: ModelWrapper, ctx: BuildContext) -> ModelWrapper:
         inputs_digest,
         load_reference,
         model_json,
+        record_library_hash,
         write_json,
     )
 
@@ -127,8 +128,8 @@ def step_deploy(model: ModelWrapper, ctx: BuildContext) -> ModelWrapper:
 
         lib = Path(ctx.results["csim"]["library"])  # a compile cache: absent on the machine a build moved to
         copy_runtime(deploy, Path(project["hls_dir"]), lib if lib.is_file() else compile_csim(Path(project["hls_dir"])))
-    write_json(deploy / "model.json",
-               model_json(exported, model, project, ctx.results, ctx.board, ctx.clock_mhz, bitstream))
+    write_json(deploy / "model.json", record_library_hash(
+        deploy, model_json(exported, model, project, ctx.results, ctx.board, ctx.clock_mhz, bitstream)))
     inputs, labels, _ = _csim_inputs(exported, ctx)
     reference = load_reference(ctx.build_dir / CSIM_REFERENCE,
                                inputs_digest(exported_onnx(ctx), inputs))
