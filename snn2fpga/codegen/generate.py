@@ -25,9 +25,10 @@ from snn2fpga.codegen.names import comment_text, identifier
 from snn2fpga.errors import SNN2FPGAError
 from snn2fpga.io import atomic_copy, atomic_write_text
 from snn2fpga.ops.hls import HLS_DOMAIN, StageCode
+from snn2fpga.resources import HLS_KERNEL_DIR
 
 TOP = "snn_top"
-KERNEL_DIR = Path(__file__).resolve().parents[2] / "hls"
+KERNEL_DIR = HLS_KERNEL_DIR
 KERNEL_HEADERS = ("snn_common.h", "snn_encoders.h", "snn_dense.h", "snn_readout.h", "snn_axis.h", "snn_neurons.h",
                   "snn_conv.h", "snn_iq.h")
 GENERATED = ("snn_params.h", "snn_top.h", "snn_top.cpp", "csim_lib.cpp")

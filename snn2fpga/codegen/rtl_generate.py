@@ -24,9 +24,10 @@ from snn2fpga.codegen.rtl_rom import dense_weight_rom, threshold_rom
 from snn2fpga.errors import SNN2FPGAError
 from snn2fpga.io import atomic_copy, atomic_write_text
 from snn2fpga.ops.rtl import RTL_DOMAIN, RomFile, RomLayout, RtlStage
+from snn2fpga.resources import RTL_KERNEL_DIR as RTL_KERNELS
 
 TOP = "snn_top"
-RTL_KERNEL_DIR = Path(__file__).resolve().parents[2] / "rtl"
+RTL_KERNEL_DIR = RTL_KERNELS
 # Modules every top instantiates besides the stages (control, host stream adapters, FIFOs).
 INFRA_SOURCES = ("snn_fifo.sv", "snn_axis_in.sv", "snn_axis_out.sv", "snn_axilite_ctrl.sv")
 GENERATED = ("snn_top.v", "rtlsim_lib.cpp")

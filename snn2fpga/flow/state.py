@@ -40,6 +40,7 @@ def fingerprint(cfg: BuildConfig) -> str:
     from snn2fpga.codegen.generate import KERNEL_DIR
     from snn2fpga.codegen.rtl_generate import RTL_KERNEL_DIR
     from snn2fpga.flow.tcl import TEMPLATES_DIR
+    from snn2fpga.resources import CODEGEN_TEMPLATES_DIR
 
     if not cfg.model.is_file():
         raise SNN2FPGAError(f"model not found: {cfg.model}")
@@ -50,8 +51,7 @@ def fingerprint(cfg: BuildConfig) -> str:
         if not folding.is_file():
             raise SNN2FPGAError(f"folding config {folding} not found: pass --folding auto or a JSON file")
         h.update(b"folding\0" + folding.read_bytes())
-    for folder in (KERNEL_DIR, RTL_KERNEL_DIR, TEMPLATES_DIR, Path(__file__).resolve().parents[1] / "codegen"
-                   / "templates"):
+    for folder in (KERNEL_DIR, RTL_KERNEL_DIR, TEMPLATES_DIR, CODEGEN_TEMPLATES_DIR):
         h.update(str(folder.name).encode())
         _hash_tree(h, Path(folder))
     h.update(snn2fpga.__version__.encode())

@@ -31,8 +31,9 @@ from snn2fpga.boards import Board, PsKind
 from snn2fpga.codegen.names import identifier
 from snn2fpga.errors import SNN2FPGAError
 from snn2fpga.io import atomic_write_text
+from snn2fpga.resources import TCL_TEMPLATES_DIR
 
-TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "build_flows" / "templates"
+TEMPLATES_DIR = TCL_TEMPLATES_DIR
 HLS_TEMPLATE = "hls_synth.tcl.j2"
 VIVADO_TEMPLATE = "vivado_bd.tcl.j2"
 HLS_SCRIPT = "hls_synth.tcl"
