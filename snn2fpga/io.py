@@ -92,6 +92,28 @@ def atomic_copy(src: str | Path, dst: str | Path) -> Path:
     return atomic_save(dst, lambda tmp: shutil.copyfile(src, tmp))
 
 
+def atomic_copytree(src: str | Path, dst: str | Path, ignore: Any = None) -> Path:
+    """Replace the folder ``dst`` with a copy of ``src``: the copy is made beside it first and swapped in
+    with two renames, so an interrupted copy never leaves a half-filled ``dst``."""
+    target = Path(dst)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    old = target.with_name(f".{target.name}.{os.getpid()}.old")
+    for leftover in (tmp, old):
+        shutil.rmtree(leftover, ignore_errors=True)
+    try:
+        shutil.copytree(src, tmp, ignore=ignore)
+        if target.exists():
+            os.replace(target, old)
+        os.replace(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if old.exists() and not target.exists():
+            os.replace(old, target)  # put the previous folder back
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+    return target
+
+
 def check_writable_file(path: str | Path, what: str = "output") -> Path:
     """Check before long work that ``path`` can be written as a file: its folder exists (or can be
     created) and is writable, and ``path`` is not a directory. Raises SNN2FPGAError naming the problem."""

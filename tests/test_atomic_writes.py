@@ -169,3 +169,29 @@ def test_export_cli_exit_3_keeps_the_verified_graph(tmp_path, small_trained, cap
     assert "was not written" in capsys.readouterr().err
     assert (tmp_path / "model.onnx").read_bytes() == before
     assert (tmp_path / "model.rejected.onnx").is_file()
+
+
+def test_folder_copy_failing_midway_keeps_the_previous_folder(tmp_path, monkeypatch):
+    """The deploy package's hls/, rtl/ and snn2fpga_board/ folders are replaced whole or not at all."""
+    import shutil
+
+    from snn2fpga.io import atomic_copytree
+
+    src, dst = tmp_path / "src", tmp_path / "deploy" / "hls"
+    src.mkdir()
+    (src / "a.h").write_text("new")
+    dst.mkdir(parents=True)
+    (dst / "a.h").write_text("old")
+    real = shutil.copytree
+
+    def half(s, d, ignore=None):
+        real(s, d, ignore=ignore)
+        raise Boom("killed while copying")
+
+    monkeypatch.setattr(shutil, "copytree", half)
+    with pytest.raises(Boom):
+        atomic_copytree(src, dst)
+    assert (dst / "a.h").read_text() == "old" and sorted(p.name for p in dst.parent.iterdir()) == ["hls"]
+    monkeypatch.undo()
+    atomic_copytree(src, dst)
+    assert (dst / "a.h").read_text() == "new" and sorted(p.name for p in dst.parent.iterdir()) == ["hls"]

@@ -20,7 +20,7 @@ from qonnx.custom_op.registry import getCustomOp
 from snn2fpga.export.graph import PREDICTION, SCORES, read_meta
 from snn2fpga.export.verify import run_graph
 from snn2fpga.hwir.graph import hw_kind
-from snn2fpga.io import atomic_copy, atomic_save, atomic_write_json
+from snn2fpga.io import atomic_copy, atomic_copytree, atomic_save, atomic_write_json
 from snn2fpga.resources import NOTEBOOK, board_runtime_dir
 
 DEPLOY_FORMAT = "snn2fpga-deploy"
@@ -144,9 +144,7 @@ def copy_runtime(deploy: Path, src_dir: Path, sim_lib: Path, rtl: bool = False) 
     and the RTL simulation library with its ROM files (``rtlsim/``: the library reads them from its folder)."""
     sources, sim_dir, lib_name = ("rtl", "rtlsim", RTLSIM_LIBRARY) if rtl else ("hls", "csim", "libsnn_csim.so")
     for sub, src in (("snn2fpga_board", RUNTIME_DIR), (sources, src_dir)):
-        if (deploy / sub).exists():
-            shutil.rmtree(deploy / sub)
-        shutil.copytree(src, deploy / sub, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        atomic_copytree(src, deploy / sub, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     for stale in ("csim", "rtlsim", "hls", "rtl"):  # what a build with the other backend left behind
         if stale not in (sim_dir, sources) and (deploy / stale).is_dir():
             shutil.rmtree(deploy / stale)

@@ -110,9 +110,13 @@ def _run_locked(cfg: BuildConfig, board: Any, fp: str, log: Callable[[str], None
             ckpt = build_dir / INTERMEDIATE / f"{i:02d}_{name}.onnx"
             rerun = rerun or (stale is not None and i >= stale)
             if not rerun and name in state["done"] and ckpt.is_file():
-                model = ModelWrapper(str(ckpt))
-                both(f"[{i:02d} {name}] done in a previous run (resumed from {ckpt})")
-                continue
+                try:
+                    model = ModelWrapper(str(ckpt))
+                except Exception as exc:  # onnx raises several types for a truncated or damaged file
+                    both(f"[{i:02d} {name}] {ckpt} is unreadable ({type(exc).__name__}): running the step again")
+                else:
+                    both(f"[{i:02d} {name}] done in a previous run (resumed from {ckpt})")
+                    continue
             rerun = True
             t0 = time.perf_counter()
             both(f"[{i:02d} {name}] ...")

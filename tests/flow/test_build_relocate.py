@@ -112,3 +112,16 @@ def test_saturating_model_build_says_so(tmp_path, small_trained, digits, capsys)
     summary = json.loads(captured.out.strip().splitlines()[-1])
     assert summary["saturations"] and all(v > 0 for v in summary["saturations"].values())
     assert "WARNING: the membranes saturated" in captured.out
+
+
+def test_truncated_intermediate_is_rebuilt(onnx_model, tmp_path, capsys):
+    out = tmp_path / "b"
+    assert _build(onnx_model, out) == 4
+    files = _files(out)
+    ckpt = out / "intermediate" / "03_fold.onnx"
+    ckpt.write_bytes(ckpt.read_bytes()[:100])
+    capsys.readouterr()
+    assert _build(onnx_model, out) == 4
+    text = capsys.readouterr().out
+    assert "03_fold.onnx is unreadable" in text and "[04 estimate] ..." in text
+    assert _files(out) == files  # and the rebuild gives the same files again
