@@ -18,11 +18,15 @@ from typing import Any
 
 from snn2fpga.errors import SNN2FPGAError
 
+TEMP_PREFIX = ".snn2fpga-tmp-"
+
 
 def _temp_path(path: Path) -> Path:
-    """A temporary name beside ``path`` that keeps its suffix (np.savez appends .npz to other names, onnx
-    and torch look at nothing else), hidden and unique to this process."""
-    return path.with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix}")
+    """A temporary path with ``path``'s exact name, in a new hidden folder beside it (the same file system,
+    so the rename is atomic). The name is kept because writers look at it: np.savez appends .npz to other
+    names, and torch.save names the archive inside a checkpoint after the file's stem (a temporary stem
+    would make checkpoints differ from run to run)."""
+    return Path(tempfile.mkdtemp(prefix=TEMP_PREFIX, dir=path.parent)) / path.name
 
 
 def _fsync(path: Path) -> None:
@@ -49,16 +53,17 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise SNN2FPGAError(f"cannot create the folder of {target}: {exc.strerror or exc}") from None
-    tmp = _temp_path(target)
+    try:
+        tmp = _temp_path(target)
+    except OSError as exc:
+        raise SNN2FPGAError(f"cannot write {target}: {exc.strerror or exc}") from None
     try:
         yield tmp
         _fsync(tmp)
         os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
-    _fsync_dir(target.parent)
+        _fsync_dir(target.parent)
+    finally:
+        shutil.rmtree(tmp.parent, ignore_errors=True)
 
 
 def atomic_save(path: str | Path, writer: Callable[[Path], Any]) -> Path:
