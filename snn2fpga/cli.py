@@ -114,6 +114,8 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--clock-mhz", type=float, help="fabric clock (default: the board's)")
     b.add_argument("--csim-samples", type=int, help="samples to C-simulate (default: the whole test split)")
     b.add_argument("--dataset", help="dataset for the C-simulation (default: the model's)")
+    b.add_argument("--inputs", type=Path, help="C-simulate these inputs instead (.npy: features [n, ...] in [0, 1], "
+                   "I/Q frames [n, T, 2], or spike trains [T, n, N]); they become the golden vectors")
     b.add_argument("--data-dir")
     b.add_argument("--verify", type=_verify_count, default=100, help="export verification samples for a .pt")
     b.add_argument("--backend", choices=["hls", "rtl", "auto"], default="hls",
@@ -235,7 +237,7 @@ def _dispatch(args: argparse.Namespace) -> dict[str, Any]:
             model=args.model or commands.find_model(Path.cwd()), board=args.board, output_dir=args.output,
             folding=args.folding, target_fps=args.target_fps, max_fraction=args.max_fraction,
             clock_mhz=args.clock_mhz, csim_samples=args.csim_samples, dataset=args.dataset, data_dir=args.data_dir,
-            verify_samples=args.verify, backend=args.backend, force=args.force,
+            verify_samples=args.verify, backend=args.backend, force=args.force, inputs=args.inputs,
         )
         return commands.run_build_command(cfg)
     summary = commands.run_calibrate(args.checkpoint, args.margin, args.split, args.data_dir)

@@ -28,6 +28,8 @@ class BuildConfig:
         backend: ``hls`` (HLS C++, C-simulated), ``rtl`` (SystemVerilog, Verilator-simulated and
             yosys-synthesized) or ``auto`` (rtl when every stage has an RTL implementation, else hls).
         force: rebuild every step even if a previous build can be resumed.
+        inputs: a .npy of the user's inputs to C-simulate (and keep as golden vectors) instead of the test
+            split or random inputs (format: flow.user_inputs); its contents are part of the fingerprint.
     """
 
     model: Path
@@ -43,6 +45,7 @@ class BuildConfig:
     verify_samples: int | None = 100
     backend: str = "hls"
     force: bool = False
+    inputs: Path | None = None
 
     @property
     def build_dir(self) -> Path:
@@ -57,6 +60,7 @@ class BuildConfig:
         # build folder (or its model) can move; the model's name stays (it names the Vivado project)
         d["model"] = self.model.name
         d["folding"] = AUTO_FOLDING if self.folding == AUTO_FOLDING else "file"
+        d["inputs"] = None if self.inputs is None else "file"
         return d
 
     def validate(self) -> None:

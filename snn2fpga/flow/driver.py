@@ -152,7 +152,8 @@ def summary_of(results: dict[str, Any], cfg: BuildConfig, board: str) -> dict[st
         "build_dir": str(cfg.build_dir),
         "onnx": results.get("export", {}).get("onnx"),
         "folding": results.get("fold", {}).get("folding"),
-        "csim": None if "skipped" in csim else {k: csim.get(k) for k in ("samples", "mismatches", "accuracy")},
+        "csim": None if "skipped" in csim else {k: csim.get(k) for k in ("samples", "mismatches", "accuracy", "data",
+                                                                          "vacuous")},
         "estimate": {k: est.get(k) for k in ("lut", "ff", "bram36", "dsp", "latency_us", "fps", "fits")},
         "rtlsim": None if not rtlsim or "skipped" in rtlsim else {
             k: rtlsim.get(k) for k in ("samples", "mismatches", "accuracy", "latency_cycles", "interval_cycles",

@@ -51,6 +51,11 @@ def fingerprint(cfg: BuildConfig) -> str:
         if not folding.is_file():
             raise SNN2FPGAError(f"folding config {folding} not found: pass --folding auto or a JSON file")
         h.update(b"folding\0" + folding.read_bytes())
+    if cfg.inputs is not None:
+        inputs = Path(cfg.inputs)
+        if not inputs.is_file():
+            raise SNN2FPGAError(f"--inputs {inputs} does not exist")
+        h.update(b"inputs\0" + inputs.read_bytes())
     for folder in (KERNEL_DIR, RTL_KERNEL_DIR, TEMPLATES_DIR, CODEGEN_TEMPLATES_DIR):
         h.update(str(folder.name).encode())
         _hash_tree(h, Path(folder))

@@ -163,6 +163,16 @@ def _csim_inputs(exported: ModelWrapper, ctx: BuildContext) -> tuple[np.ndarray,
     dataset = ctx.cfg.dataset or meta.get("dataset") or ""
     limit = ctx.cfg.csim_samples
     iq = meta["encoder"] == "iq_plane"
+    if ctx.cfg.inputs is not None:
+        from snn2fpga.flow.user_inputs import load_user_inputs
+
+        if ctx.cfg.dataset:
+            raise SNN2FPGAError("give --inputs or --dataset for the C-simulation, not both")
+        x = load_user_inputs(Path(ctx.cfg.inputs), meta, limit)
+        return (x if meta["encoder"] == "none" else host_quantize(x, meta)), None, f"inputs of {ctx.cfg.inputs}"
+    if ctx.cfg.dataset and meta["encoder"] == "none":
+        raise SNN2FPGAError(f"--dataset {ctx.cfg.dataset} cannot feed this model: it takes spike trains, not "
+                            "features; give them with --inputs FILE.npy ([T, n, N] of 0/1)")
     if dataset and meta["encoder"] != "none":
         data = load_any_dataset(dataset, ctx.cfg.data_dir, meta.get("dataset_selection") or {})
         x, y = data.x_test, data.y_test
@@ -205,7 +215,14 @@ def step_csim(model: ModelWrapper, ctx: BuildContext) -> ModelWrapper:
     lib_path = compile_csim(project.hls_dir)
     inputs, labels, what = _csim_inputs(exported, ctx)
     report = verify_csim(exported, project, CSimLibrary(lib_path), inputs, labels)
-    ctx.results["csim"] = {**report.to_dict(), "data": what, "library": str(lib_path)}
+    from snn2fpga.flow.user_inputs import vacuous
+
+    empty = vacuous(report.reference_scores)
+    ctx.results["csim"] = {**report.to_dict(), "data": what, "library": str(lib_path), "vacuous": empty}
+    if empty:
+        ctx.log(f"WARNING: the C-simulation check is vacuous: every score of the {report.samples} samples "
+                f"({what}) is 0 (nothing fired), so its 0 mismatches show nothing; check with inputs that drive "
+                "the network (--inputs FILE.npy or --dataset)")
     if report.reference_scores is not None and report.reference_predictions is not None:
         from snn2fpga.flow.deploy import inputs_digest, save_reference
 
