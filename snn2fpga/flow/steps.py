@@ -57,6 +57,9 @@ def _load_exported(path: Path) -> ModelWrapper:
             f"{path} is an ONNX file but not one exported by snn2fpga (metadata missing); export it with "
             "`snn2fpga export model.pt` or snn2fpga.export()"
         ) from None
+    from snn2fpga.ops.check import check_custom_op_attributes
+
+    check_custom_op_attributes(model, str(path))
     return model
 
 
