@@ -204,7 +204,8 @@ def run_export(
 ) -> dict[str, Any]:
     """`snn2fpga export`: export a checkpoint to QONNX beside it (or at ``output``) and verify ``verify``
     test samples (:func:`snn2fpga.export.checkpoint_export.export_checkpoint`)."""
-    check_writable_file(output or checkpoint.with_suffix(".onnx"), "export output")
+    if checkpoint.is_file():  # a missing checkpoint is reported as such by the export itself
+        check_writable_file(output or checkpoint.with_suffix(".onnx"), "export output")
     return export_checkpoint(checkpoint, output, verify, data_dir, allow_saturation, log=log)
 
 

@@ -12,7 +12,6 @@ import contextlib
 import fcntl
 import hashlib
 import json
-import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -63,30 +62,22 @@ def fingerprint(cfg: BuildConfig) -> str:
     return h.hexdigest()
 
 
-def _inside(path: Path, root: Path) -> Path | None:
-    try:
-        return path.resolve().relative_to(root)
-    except (ValueError, OSError):
-        return None
-
-
 def encode_paths(value: Any, build_dir: Path) -> Any:
-    """``value`` with every path inside ``build_dir`` written ``@build/<relative>``: whole strings that name
-    such a path, and the build folder inside a string (the commands left to run elsewhere)."""
-    root = build_dir.resolve()
+    """``value`` with the build folder (as given, or resolved) written ``@build/`` wherever it starts a path:
+    the whole string, or a path inside a longer one (the commands left to run elsewhere). Only paths derived
+    from the build folder are rewritten, never other text that merely resolves there."""
     if isinstance(value, dict):
         return {k: encode_paths(v, build_dir) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [encode_paths(v, build_dir) for v in value]
-    if not isinstance(value, str) or not value or "\n" in value:
+    if not isinstance(value, str) or not value:
         return value
-    if os.sep in value or Path(value).exists():
-        rel = _inside(Path(value), root)
-        if rel is not None:
-            return BUILD_PREFIX + rel.as_posix() if rel.as_posix() != "." else BUILD_PREFIX
-    for given in {str(root), str(build_dir)}:
-        # the folder as a path of its own in a longer string: not preceded by a path character
-        value = re.sub(r"(?<![\w./-])" + re.escape(given.rstrip("/") + "/"), BUILD_PREFIX, value)
+    forms = {str(build_dir), str(build_dir.resolve())}
+    if value in forms:
+        return BUILD_PREFIX
+    for given in sorted(forms, key=len, reverse=True):
+        # the folder as a path of its own: not preceded by a path character
+        value = re.sub(r"(?<![\w./@-])" + re.escape(given.rstrip("/") + "/"), BUILD_PREFIX, value)
     return value
 
 
