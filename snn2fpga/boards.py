@@ -12,12 +12,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from enum import StrEnum
-from pathlib import Path
 from typing import Any
 
 from snn2fpga.errors import SNN2FPGAError
+from snn2fpga.resources import BOARDS_DIR as BOARDS_DATA_DIR
 
-BOARDS_DIR = Path(__file__).resolve().parents[1] / "build_flows" / "boards"
+BOARDS_DIR = BOARDS_DATA_DIR
 
 
 class PsKind(StrEnum):

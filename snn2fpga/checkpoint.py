@@ -6,8 +6,10 @@ so opening one never runs code.
 
 from __future__ import annotations
 
+import math
 import pickle
 import pickletools
+import re
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -15,6 +17,7 @@ from typing import Any
 import torch
 
 from snn2fpga.errors import SNN2FPGAError
+from snn2fpga.io import atomic_save
 from snn2fpga.nn import ModelSpec, SNNClassifier
 
 CHECKPOINT_FORMAT = "snn2fpga-checkpoint"
@@ -40,10 +43,9 @@ def save_checkpoint(
         "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
     }
     try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        torch.save(payload, out)
-    except OSError as exc:
-        raise SNN2FPGAError(f"cannot write checkpoint {out}: {exc.strerror or exc}") from None
+        atomic_save(out, lambda tmp: torch.save(payload, tmp))
+    except SNN2FPGAError as exc:
+        raise SNN2FPGAError(f"cannot write checkpoint {out}: {exc}") from None
     return out
 
 
@@ -65,26 +67,85 @@ def _pickle_imports_objects(path: Path) -> bool:
     return bool(names) and names[-1] == "STOP" and any(n in _CODE_OPCODES for n in names)
 
 
+def _torch_reason(text: str) -> str:
+    """torch's error without its advice to load with weights_only=False (never the fix for a corrupt file)."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    kept = [line for line in lines if "weights_only" not in line and "documentation of torch.load" not in line]
+    return " ".join(kept) or "unreadable pickle data"
+
+
 def _load_payload(path: Path) -> Any:
     if not path.exists():
         raise SNN2FPGAError(f"checkpoint not found: {path}. Train one with `snn2fpga train ... -o {path}`")
     if not path.is_file():
         raise SNN2FPGAError(f"checkpoint path {path} is not a file")
+    _check_zip_crc(path)
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
         text = str(exc)
-        if "Unsupported global" in text or _pickle_imports_objects(path):
+        found = re.search(r"GLOBAL (\S+)", text)
+        if "Unsupported global" in text or found or _pickle_imports_objects(path):
+            what = f" ({found.group(1)})" if found else ""
             raise SNN2FPGAError(
-                f"refused to open {path}: it contains pickled Python objects (code, or a whole pickled "
+                f"refused to open {path}: it contains pickled Python objects{what} (code, or a whole pickled "
                 "nn.Module of some library) and snn2fpga only opens checkpoints of tensors and plain data, "
                 f"so that loading never runs code. {_HOW_TO_MAKE}"
             ) from None
-        raise SNN2FPGAError(f"{path} is not a readable PyTorch checkpoint (corrupt or truncated): {text}") from None
+        raise SNN2FPGAError(f"{path} is not a readable PyTorch checkpoint (corrupt or truncated): "
+                            f"{_torch_reason(text)}") from None
     except Exception as exc:  # a corrupt pickle stream can fail in the unpickler with any exception type
         raise SNN2FPGAError(
             f"{path} is not a readable PyTorch checkpoint (corrupt or truncated): {exc}. {_HOW_TO_MAKE}"
         ) from None
+
+
+def _check_zip_crc(path: Path) -> None:
+    """A zip checkpoint whose stored checksums fail is corrupt: say so before torch reads damaged weights."""
+    if not zipfile.is_zipfile(path):
+        return
+    try:
+        with zipfile.ZipFile(path) as z:
+            bad = z.testzip()
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
+        raise SNN2FPGAError(f"{path} is a corrupt checkpoint (its zip structure is damaged: {exc}); "
+                            "restore it or train it again") from None
+    if bad is not None:
+        raise SNN2FPGAError(f"{path} is a corrupt checkpoint: the checksum (CRC) of its member {bad} fails; "
+                            "restore it or train it again")
+
+
+_INT_KEYS = ("in_features", "out_features", "in_channels", "out_channels", "kernel", "stride", "padding",
+             "state_bits", "leak_shift", "num_classes", "frac_bits", "seed", "beta_frac_bits")
+
+
+def _check_values(p: Path, spec: dict[str, Any], state: dict[str, Any]) -> None:
+    """Refuse values that would only fail later (at g++, or as NaN scores): wrong types, empty sizes,
+    zero timesteps, non-finite weights."""
+    def bad(what: str) -> SNN2FPGAError:
+        return SNN2FPGAError(f"{p} is an inconsistent snn2fpga checkpoint: {what}. {_HOW_TO_MAKE}")
+
+    layers = spec.get("layers") if isinstance(spec, dict) else None
+    if not isinstance(layers, list) or not layers or not all(isinstance(layer, dict) for layer in layers):
+        raise bad("'model.layers' must be a non-empty list of layer objects")
+    for i, layer in enumerate(layers):
+        for key in _INT_KEYS:
+            value = layer.get(key)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+                raise bad(f"layer {i} ({layer.get('type')}): {key} must be an integer, got {value!r}")
+        for key in ("in_features", "out_features", "in_channels", "out_channels", "kernel", "num_classes"):
+            if key in layer and layer[key] < 1:
+                raise bad(f"layer {i} ({layer.get('type')}): {key} must be >= 1, got {layer[key]}")
+        for key, value in layer.items():
+            if isinstance(value, float) and not math.isfinite(value):
+                raise bad(f"layer {i} ({layer.get('type')}): {key} is {value}")
+    enc = spec.get("encoder")
+    timesteps = enc.get("timesteps") if isinstance(enc, dict) else None
+    if isinstance(timesteps, bool) or not isinstance(timesteps, int) or timesteps < 1:
+        raise bad(f"encoder timesteps must be an integer >= 1, got {timesteps!r}")
+    for name, tensor in state.items():
+        if isinstance(tensor, torch.Tensor) and tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+            raise bad(f"tensor {name} holds NaN or infinite values")
 
 
 def load_checkpoint(path: str | Path) -> tuple[SNNClassifier, dict[str, Any]]:
@@ -106,6 +167,7 @@ def load_checkpoint(path: str | Path) -> tuple[SNNClassifier, dict[str, Any]]:
             f"{p} has checkpoint version {payload.get('version')}; this snn2fpga reads version "
             f"{CHECKPOINT_VERSION}. Re-train or re-save it with this version"
         )
+    _check_values(p, payload.get("model"), payload.get("state_dict") or {})
     try:
         spec = ModelSpec.from_dict(payload["model"])
         model = SNNClassifier(spec)

@@ -114,6 +114,8 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--clock-mhz", type=float, help="fabric clock (default: the board's)")
     b.add_argument("--csim-samples", type=int, help="samples to C-simulate (default: the whole test split)")
     b.add_argument("--dataset", help="dataset for the C-simulation (default: the model's)")
+    b.add_argument("--inputs", type=Path, help="C-simulate these inputs instead (.npy: features [n, ...] in [0, 1], "
+                   "I/Q frames [n, T, 2], or spike trains [T, n, N]); they become the golden vectors")
     b.add_argument("--data-dir")
     b.add_argument("--verify", type=_verify_count, default=100, help="export verification samples for a .pt")
     b.add_argument("--backend", choices=["hls", "rtl", "auto"], default="hls",
@@ -200,6 +202,15 @@ def _dispatch(args: argparse.Namespace) -> dict[str, Any]:
         from snn2fpga.sweep import SweepConfig, run_sweep
 
         load_board(args.board)  # an unknown board fails before any training
+        from snn2fpga.validate import check_int, check_ints
+
+        check_int("--csim-samples", args.csim_samples, 1)
+        check_int("--epochs", args.epochs, 1)
+        check_int("--workers", args.workers, 1)
+        check_ints("--weight-bits", args.weight_bits, 2, 16)
+        check_ints("--state-bits", args.state_bits, 2, 32)
+        check_ints("--timesteps", args.timesteps, 1, 4096)
+        check_ints("--hidden", args.hidden, 1)
         cfg = SweepConfig(
             dataset=args.dataset, arch=args.arch, out_dir=args.output, weight_bits=args.weight_bits,
             state_bits=args.state_bits, timesteps=args.timesteps, quant=args.quant, epochs=args.epochs,
@@ -214,6 +225,10 @@ def _dispatch(args: argparse.Namespace) -> dict[str, Any]:
         summary = commands.run_deploy(args.deploy_dir, args.emulate, args.dataset, args.data_dir, args.limit)
         print(f"{summary['samples']} samples on {summary['device']}: {summary['mismatches']} mismatches vs the "
               f"golden reference, accuracy {summary['accuracy']}, {summary['samples_per_s']} samples/s")
+        if summary["mismatches"]:  # the device disagrees with the reference: a failed check, not a result
+            raise VerificationError(
+                f"{summary['mismatches']} of {summary['samples']} predictions on {summary['device']} differ from "
+                "the golden reference of the deploy package", summary)
         return summary
     if args.command == "build":
         from snn2fpga.flow.config import BuildConfig
@@ -222,7 +237,7 @@ def _dispatch(args: argparse.Namespace) -> dict[str, Any]:
             model=args.model or commands.find_model(Path.cwd()), board=args.board, output_dir=args.output,
             folding=args.folding, target_fps=args.target_fps, max_fraction=args.max_fraction,
             clock_mhz=args.clock_mhz, csim_samples=args.csim_samples, dataset=args.dataset, data_dir=args.data_dir,
-            verify_samples=args.verify, backend=args.backend, force=args.force,
+            verify_samples=args.verify, backend=args.backend, force=args.force, inputs=args.inputs,
         )
         return commands.run_build_command(cfg)
     summary = commands.run_calibrate(args.checkpoint, args.margin, args.split, args.data_dir)
@@ -232,10 +247,19 @@ def _dispatch(args: argparse.Namespace) -> dict[str, Any]:
     return summary
 
 
+INTERRUPTED = 130  # 128 + SIGINT, what a shell reports for a command stopped with Ctrl-C
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; exit codes: 0 done, 2 bad input, 3 stages disagree or saturation, 4 done except the
+    vendor-tool steps, 130 interrupted (Ctrl-C)."""
     args = _parser().parse_args(argv)
     try:
         summary = _dispatch(args)
+    except KeyboardInterrupt:
+        print(f"interrupted: snn2fpga {args.command} stopped (files already written are complete; a build "
+              "resumes from its last finished step)", file=sys.stderr)
+        return INTERRUPTED
     except VerificationError as exc:
         print(f"error: {exc}", file=sys.stderr)
         if getattr(args, "json", False):

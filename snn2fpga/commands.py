@@ -14,10 +14,12 @@ from snn2fpga.checkpoint import load_checkpoint, save_checkpoint
 from snn2fpga.data import Dataset, load_any_dataset
 from snn2fpga.errors import SNN2FPGAError
 from snn2fpga.export.checkpoint_export import export_checkpoint
+from snn2fpga.io import check_writable_file
 from snn2fpga.nn import EncoderConfig, ModelSpec, SNNClassifier, lif_mlp_spec
 from snn2fpga.semantics import EncoderKind
 from snn2fpga.train import TrainConfig, calibrate_state, evaluate, quantize_post_training, train_bptt
 from snn2fpga.train.augment import check_augmentable, parse_augment
+from snn2fpga.validate import check_float, check_int, check_ints
 
 ARCHS = ("lif-mlp", "lif-cnn", "dcll-radioml")
 DCLL_THRESHOLD = 0.1  # default firing threshold of DCLL layers (real units; LIF layers default to 1.0)
@@ -56,6 +58,25 @@ class TrainOptions:
     progress: bool = True
     device: str = "cpu"
     augment: str = "none"
+
+    def validate(self) -> None:
+        """Refuse out-of-range numbers before any data is loaded or any training starts."""
+        check_int("--epochs", self.epochs, 1, hint="at least one pass over the training data")
+        check_int("--batch-size", self.batch_size, 1)
+        check_float("--lr", self.lr, 0, lo_open=True)
+        check_ints("--hidden", self.hidden, 1)
+        check_int("--weight-bits", self.weight_bits, 2, 16)
+        check_int("--state-bits", self.state_bits, 2, 32)
+        check_int("--timesteps", self.timesteps, 1, 4096)
+        check_int("--leak-shift", self.leak_shift, 0, 32)
+        check_float("--threshold", self.threshold, 0, lo_open=True)
+        check_ints("--channels", self.channels, 1)
+        check_int("--kernel", self.kernel, 1)
+        check_int("--grid", self.grid, 2, 1024)
+        check_int("--frame-length", self.frame_length, 2)
+        check_int("--synth-frames", self.synth_frames, 1)
+        check_float("--clip-percentile", self.clip_percentile, 0, 100, lo_open=True)
+        check_float("--calib-margin", self.calib_margin, 0, 10)
 
 
 def _selection(opt: TrainOptions) -> dict[str, Any]:
@@ -133,6 +154,8 @@ def run_train(opt: TrainOptions, log: Any = print) -> dict[str, Any]:
     """Train, quantize (QAT or PTQ), calibrate the state and write a self-describing checkpoint."""
     if opt.arch not in ARCHS:
         raise SNN2FPGAError(f"unknown architecture {opt.arch!r}; available: {', '.join(ARCHS)}")
+    opt.validate()
+    check_writable_file(opt.output, "checkpoint output")  # before training, not after: nothing is lost
     device = training_device(opt.device)
     augment = parse_augment(opt.augment)
     selection = _selection(opt)
@@ -181,11 +204,14 @@ def run_export(
 ) -> dict[str, Any]:
     """`snn2fpga export`: export a checkpoint to QONNX beside it (or at ``output``) and verify ``verify``
     test samples (:func:`snn2fpga.export.checkpoint_export.export_checkpoint`)."""
+    if checkpoint.is_file():  # a missing checkpoint is reported as such by the export itself
+        check_writable_file(output or checkpoint.with_suffix(".onnx"), "export output")
     return export_checkpoint(checkpoint, output, verify, data_dir, allow_saturation, log=log)
 
 
 def run_calibrate(checkpoint: Path, margin: float, split: str, data_dir: str | None) -> dict[str, Any]:
     """Measure each layer's membrane range on a split of the checkpoint's dataset."""
+    check_float("--margin", margin, 0, 10, hint="the headroom added to the measured range, 0.1 = 10 %")
     model, meta = load_checkpoint(checkpoint)
     dataset = meta.get("training", {}).get("dataset")
     if not dataset:
@@ -229,6 +255,9 @@ def run_build_command(cfg: Any, log: Any = print) -> dict[str, Any]:
         f"{est['latency_us']:.2f} us/sample, {est['fps']:.0f} samples/s")
     for line in measured_lines(summary):
         log(line)
+    if summary["saturations"]:
+        log(f"WARNING: the membranes saturated (clamped) during this build: {summary['saturations']}; the "
+            "stages agree, but the accuracy is that of clamped states: raise state_bits (snn2fpga calibrate)")
     return summary
 
 
@@ -256,6 +285,7 @@ def run_deploy(deploy_dir: Path, emulate: bool, dataset: str | None, data_dir: s
     """
     from snn2fpga_board import DeployError, SNNOverlay
 
+    check_int("--limit", limit, 1)
     try:
         overlay = SNNOverlay(str(deploy_dir), device="emulated" if emulate else "auto")
     except DeployError as exc:

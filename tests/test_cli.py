@@ -63,7 +63,7 @@ def test_export_output_option_and_calibrate(trained_ckpt, tmp_path, capsys):
     [
         (["train", "--dataset", "cifar"], "unknown dataset"),
         (["train", "--arch", "resnet"], "unknown architecture"),
-        (["train", "--weight-bits", "1"], "weight_bits=1"),
+        (["train", "--weight-bits", "1"], "--weight-bits 1 is out of range: use 2..16"),
         (["train", "--device", "tpu"], "unknown --device 'tpu'"),
         (["train", "--device", "cuda:0"] if not torch.cuda.is_available() else ["train", "--device", "npu"],
          "--device"),

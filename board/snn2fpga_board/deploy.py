@@ -69,6 +69,7 @@ from snn2fpga_board.host import (
     iq_frames,
     words_per_sample,
 )
+from snn2fpga_board.integrity import confined, recorded_sha256
 
 FORMAT = "snn2fpga-deploy"
 VERSION = 1
@@ -379,8 +380,8 @@ def load_deploy(deploy_dir: str | Path) -> DeployInfo:
         raise DeployError(f"{meta_path} is missing: {root} is not a deploy folder of `snn2fpga build`")
     try:
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise DeployError(f"{meta_path} is not valid JSON ({exc}): rebuild the deploy folder") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:  # recursion: deep nesting
+        raise DeployError(f"{meta_path} is not valid JSON ({exc!r:.200}): rebuild the deploy folder") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise DeployError(f"{meta_path} is not snn2fpga deploy metadata (\"format\" must be \"{FORMAT}\")")
     version = _get(meta, "version", int, "")
@@ -405,9 +406,15 @@ def load_deploy(deploy_dir: str | Path) -> DeployInfo:
         kind = _get(_get(meta, "emulation", dict, ""), "kind", str, "emulation.")
         if kind not in EMULATION_LIBRARIES:
             raise DeployError(f"{meta_path}: emulation.kind {kind!r} is not one of {sorted(EMULATION_LIBRARIES)}")
+        library = meta["emulation"].get("library")
+        if library is not None and (not isinstance(library, str) or confined(root, library, "emulation.library")
+                                    != (root / EMULATION_LIBRARIES[kind]).resolve()):
+            raise DeployError(f"{meta_path}: emulation.library {library!r} must be {EMULATION_LIBRARIES[kind]!r}")
+    recorded_sha256(meta)  # well-formed when present; checked against the library before it is loaded
     golden = load_golden(root / GOLDEN_NPZ, inp, out)
     return DeployInfo(
         root=root, top=top, input=inp, output=out, board=board, ip=ip,
-        clock_mhz=None if clock is None else float(clock), bitstream=None if bit is None else root / bit,
+        clock_mhz=None if clock is None else float(clock),
+        bitstream=None if bit is None else confined(root, bit, "bitstream"),
         meta=meta, golden_vectors=golden,
     )

@@ -15,6 +15,7 @@ from snn2fpga_board.csim import CSimLibrary
 from snn2fpga_board.deploy import DeployInfo
 from snn2fpga_board.errors import DeployError
 from snn2fpga_board.host import unpack_outputs
+from snn2fpga_board.integrity import check_library
 
 DEFAULT_MAX_BATCH = 4096  # samples per IP call on the board, before the DMA's own limit
 AP_START = 0x1
@@ -72,6 +73,7 @@ class EmulatedDevice:
         if not path.is_file():
             raise DeployError(f"the emulated device needs the C-simulation library {path}, which is missing: "
                               f"{rebuild_hint(deploy)}")
+        check_library(path, deploy.meta)  # before loading: a native library runs code as it loads
         try:
             self._lib: CSimLibrary | None = CSimLibrary(path)
         except DeployError as exc:

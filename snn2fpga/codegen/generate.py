@@ -11,7 +11,6 @@ source of truth of the host protocol; it is re-exported here for this module's c
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -24,10 +23,12 @@ from snn2fpga_board.host import pack_inputs as pack_inputs
 import snn2fpga
 from snn2fpga.codegen.names import comment_text, identifier
 from snn2fpga.errors import SNN2FPGAError
+from snn2fpga.io import atomic_copy, atomic_write_text
 from snn2fpga.ops.hls import HLS_DOMAIN, StageCode
+from snn2fpga.resources import HLS_KERNEL_DIR
 
 TOP = "snn_top"
-KERNEL_DIR = Path(__file__).resolve().parents[2] / "hls"
+KERNEL_DIR = HLS_KERNEL_DIR
 KERNEL_HEADERS = ("snn_common.h", "snn_encoders.h", "snn_dense.h", "snn_readout.h", "snn_axis.h", "snn_neurons.h",
                   "snn_conv.h", "snn_iq.h")
 GENERATED = ("snn_params.h", "snn_top.h", "snn_top.cpp", "csim_lib.cpp")
@@ -145,9 +146,9 @@ def generate_project(model: ModelWrapper, out_dir: Path, source: str = "model") 
     }
     env = _env()
     for name in GENERATED:
-        (hls_dir / name).write_text(env.get_template(f"{name}.j2").render(**ctx))
+        atomic_write_text(hls_dir / name, env.get_template(f"{name}.j2").render(**ctx))
     for header in KERNEL_HEADERS:
-        shutil.copyfile(KERNEL_DIR / header, hls_dir / header)
+        atomic_copy(KERNEL_DIR / header, hls_dir / header)
     return HLSProject(
         hls_dir=hls_dir, top=TOP, stage_names=[c.ident for c in codes], in_words=codes[0].host_in_words,
         out_words=codes[-1].host_out_words, input_kind=input_kind, tap_layers=[t["node"] for t in taps],

@@ -10,7 +10,6 @@ Generation is deterministic: the same model gives byte-identical files.
 from __future__ import annotations
 
 import re
-import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -23,10 +22,12 @@ import snn2fpga
 from snn2fpga.codegen.names import SV_RESERVED, comment_text, identifier
 from snn2fpga.codegen.rtl_rom import conv_weight_rom, dense_weight_rom, threshold_rom
 from snn2fpga.errors import SNN2FPGAError
+from snn2fpga.io import atomic_copy, atomic_write_text
 from snn2fpga.ops.rtl import RTL_DOMAIN, RomFile, RomLayout, RtlStage
+from snn2fpga.resources import RTL_KERNEL_DIR as RTL_KERNELS
 
 TOP = "snn_top"
-RTL_KERNEL_DIR = Path(__file__).resolve().parents[2] / "rtl"
+RTL_KERNEL_DIR = RTL_KERNELS
 # Modules every top instantiates besides the stages (control, host stream adapters, FIFOs).
 INFRA_SOURCES = ("snn_fifo.sv", "snn_axis_in.sv", "snn_axis_out.sv", "snn_axilite_ctrl.sv")
 GENERATED = ("snn_top.v", "rtlsim_lib.cpp")
@@ -190,15 +191,15 @@ def generate_rtl_project(model: ModelWrapper, out_dir: Path, source: str = "mode
     ctx = _context(stages, nodes, source)
     for st in stages:
         for rom in st.roms:
-            (rtl_dir / rom.name).write_text("\n".join(rom_lines(rom, st.ident)) + "\n")
+            atomic_write_text(rtl_dir / rom.name, "\n".join(rom_lines(rom, st.ident)) + "\n")
     env = _env()
     for name in GENERATED:
-        (rtl_dir / name).write_text(env.get_template(f"{name}.j2").render(**ctx))
+        atomic_write_text(rtl_dir / name, env.get_template(f"{name}.j2").render(**ctx))
     kernels = kernel_closure([*INFRA_SOURCES, *(src for st in stages for src in st.sources)])
     for name in kernels:
-        shutil.copyfile(RTL_KERNEL_DIR / name, rtl_dir / name)
+        atomic_copy(RTL_KERNEL_DIR / name, rtl_dir / name)
     sources = [*kernels, f"{TOP}.v"]
-    (rtl_dir / SOURCES_FILE).write_text("\n".join(sources) + "\n")
+    atomic_write_text(rtl_dir / SOURCES_FILE, "\n".join(sources) + "\n")
     return RTLProject(
         rtl_dir=rtl_dir, top=TOP, sources=sources, stage_names=[s.ident for s in stages],
         in_words=stages[0].host_in_words, out_words=stages[-1].host_out_words, input_kind=ctx["input_kind"],

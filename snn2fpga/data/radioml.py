@@ -127,6 +127,10 @@ def split_radio(frames: RadioFrames, name: str, test_fraction: float = DEFAULT_T
         rng = np.random.default_rng(_split_seed(seed, (label, snr), 0))
         is_test[rng.choice(idx, n_test, replace=False)] = True
     tr, te = ~is_test, is_test
+    if not te.any() or not tr.any():
+        raise SNN2FPGAError(f"{name}: the selection ({frames.labels.shape[0]} frames, at most one per class and SNR) "
+                            f"leaves an empty {'test' if not te.any() else 'training'} split; select more frames "
+                            "(more SNRs or a larger max_per_class_snr)")
     return RadioData(name, frames.iq[tr], frames.labels[tr], frames.iq[te], frames.labels[te], list(frames.classes),
                      frames.snr[tr], frames.snr[te])
 
@@ -145,7 +149,7 @@ class _RestrictedUnpickler(pickle.Unpickler):
                 f"{self._path}: refused to unpickle {module}.{name}: RML2016 files hold only numpy arrays"
             )
         found = allowed[(module, name)]
-        return functools.partial(found, path=self._path) if found is _latin1_encode else found
+        return functools.partial(found, path=self._path) if found in (_latin1_encode, _empty_bytes) else found
 
 
 def _latin1_encode(text: str, encoding: str = "latin1", *, path: Path) -> bytes:
@@ -158,6 +162,13 @@ def _latin1_encode(text: str, encoding: str = "latin1", *, path: Path) -> bytes:
     return text.encode("latin1")
 
 
+def _empty_bytes(*args: Any, path: Path) -> bytes:
+    """What protocol-2 pickles call for an empty ``bytes`` (the data of an empty array): ``bytes()`` only."""
+    if args:
+        raise SNN2FPGAError(f"{path}: refused to unpickle bytes{args!r:.40}: RML2016 files hold only numpy arrays")
+    return b""
+
+
 @functools.cache
 def _allowed_globals() -> dict[tuple[str, str], Callable[..., Any] | type]:
     try:
@@ -168,6 +179,8 @@ def _allowed_globals() -> dict[tuple[str, str], Callable[..., Any] | type]:
         ("numpy", "ndarray"): np.ndarray,
         ("numpy", "dtype"): np.dtype,
         ("_codecs", "encode"): _latin1_encode,
+        ("__builtin__", "bytes"): _empty_bytes,
+        ("builtins", "bytes"): _empty_bytes,
     }
     for core in ("numpy.core", "numpy._core"):
         table[(f"{core}.multiarray", "_reconstruct")] = multiarray._reconstruct
@@ -279,6 +292,8 @@ def load_rml2018(path: str | Path, classes: Iterable[str] | None = None, snrs: I
             raise SNN2FPGAError(f"{p} lacks dataset(s) {', '.join(missing)}; expected {expected}")
         x, y, z = fh["X"], fh["Y"], fh["Z"]
         n = x.shape[0] if x.ndim else -1
+        if x.dtype.kind != "f":
+            raise SNN2FPGAError(f"{p}: X is {x.dtype}; RadioML 2018 frames are floating-point I/Q samples")
         bad = (x.ndim != 3 or x.shape[2] != 2 or y.shape != (n, len(RML2018_CLASSES))
                or z.shape not in ((n, 1), (n,)) or n < 1)
         if bad:
@@ -287,10 +302,18 @@ def load_rml2018(path: str | Path, classes: Iterable[str] | None = None, snrs: I
             labels = np.empty(n, dtype=np.int64)
             for i in range(0, n, 65536):  # Y is 24 x 8 bytes a row: read it in slices
                 chunk = np.asarray(y[i : i + 65536])
-                if np.any(chunk.max(axis=1) <= 0):
-                    raise SNN2FPGAError(f"{p}: Y rows {i}..{i + len(chunk) - 1} include a row without a 1")
+                one_hot = np.all((chunk == 0) | (chunk == 1), axis=1) & (chunk.sum(axis=1) == 1)
+                if not one_hot.all():
+                    row = i + int(np.flatnonzero(~one_hot)[0])
+                    raise SNN2FPGAError(f"{p}: Y row {row} is not one-hot (exactly one 1, the rest 0): "
+                                        f"{np.asarray(y[row]).tolist()}")
                 labels[i : i + len(chunk)] = np.argmax(chunk, axis=1)
-            snr_all = np.asarray(z[...]).reshape(n).astype(np.int64)
+            z_all = np.asarray(z[...]).reshape(n)
+            if z_all.dtype.kind not in "iuf" or not np.all(np.isfinite(z_all)) or np.any(z_all != np.round(z_all)):
+                bad_z = z_all[~(np.isfinite(z_all) & (z_all == np.round(z_all)))][:3] if z_all.dtype.kind in "iuf" \
+                    else z_all.dtype
+                raise SNN2FPGAError(f"{p}: Z must hold integer SNRs in dB, found {bad_z}")
+            snr_all = z_all.astype(np.int64)
             names = _resolve_classes(RML2018_CLASSES, classes, f"RadioML 2018 file {p}")
             wanted = np.array([RML2018_CLASSES.index(c) for c in names])
             in_class = np.isin(labels, wanted)
@@ -302,6 +325,8 @@ def load_rml2018(path: str | Path, classes: Iterable[str] | None = None, snrs: I
             if idx.size == 0:
                 raise SNN2FPGAError(f"{p}: no frames for classes {names} at SNRs {snr_list} dB")
             iq = _read_rows(x, idx)
+            if not np.all(np.isfinite(iq)):
+                raise SNN2FPGAError(f"{p}: X holds NaN or infinite samples in the selected frames")
         except (OSError, ValueError, TypeError) as exc:
             raise SNN2FPGAError(f"{p}: cannot read the RadioML 2018 data ({exc}); expected {expected}") from None
     remap = np.full(len(RML2018_CLASSES), -1, dtype=np.int64)

@@ -25,6 +25,7 @@ from snn2fpga.hwir.cost import Resources
 from snn2fpga.hwir.graph import stage_specs
 from snn2fpga.hwir.spec import HwKind, NodeCycles, StageSpec
 from snn2fpga.hwir.streams import check_specs
+from snn2fpga.io import atomic_write_text
 
 RESOURCE_KINDS = ("lut", "ff", "bram36", "dsp")
 LAYER_RESOURCES_FILE = "estimate_layer_resources.json"
@@ -210,8 +211,8 @@ def write_estimate_reports(estimate: Estimate, out_dir: str | Path) -> tuple[Pat
         },
     }
     res_path, perf_path = out / LAYER_RESOURCES_FILE, out / NETWORK_PERFORMANCE_FILE
-    res_path.write_text(json.dumps(resources, indent=2) + "\n")
-    perf_path.write_text(json.dumps(performance, indent=2) + "\n")
+    atomic_write_text(res_path, json.dumps(resources, indent=2) + "\n")
+    atomic_write_text(perf_path, json.dumps(performance, indent=2) + "\n")
     return res_path, perf_path
 
 

@@ -13,6 +13,7 @@ from snn2fpga.errors import SNN2FPGAError, VerificationError
 from snn2fpga.export.graph import GraphMeta, build_graph
 from snn2fpga.export.layers import collect_layers
 from snn2fpga.export.verify import VerifyReport, verify_graph
+from snn2fpga.io import atomic_save, check_writable_file
 from snn2fpga.nn.model import Readout, SNNClassifier
 
 
@@ -88,8 +89,10 @@ def export(
         allow_saturation: if False, state saturation seen during verification is an error.
 
     Raises:
-        VerificationError: mismatches between the stages, or saturation when not allowed. The file is
-            written before verification, so it can be inspected.
+        VerificationError: mismatches between the stages, or saturation when not allowed. The graph is
+            verified before it is published: a rejected graph never replaces ``path`` (a verified graph
+            from an earlier export stays); it is written beside it as ``<name>.rejected.onnx`` for
+            inspection.
     """
     module.eval()
     example = example_input.detach().cpu().numpy() if isinstance(example_input, torch.Tensor) else np.asarray(
@@ -99,29 +102,38 @@ def export(
     meta = _meta_for(module, example, layers[-1].out_shape[0], layers[-1].spiking)
     model = build_graph(layers, meta)
     out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    model.save(str(out))
+    check_writable_file(out, "export output")
     vin = example if verify_inputs is None else (
         verify_inputs.detach().cpu().numpy() if isinstance(verify_inputs, torch.Tensor) else np.asarray(verify_inputs)
     )
     report = verify_graph(model, module, layers, vin) if len(vin) else VerifyReport()
-    result = ExportResult(out, report)
+    rejected = rejected_path(out)
+    result = ExportResult(rejected, report)
     if report.mismatches:
+        atomic_save(rejected, lambda tmp: model.save(str(tmp)))
         raise VerificationError(
             f"export verification FAILED: {report.mismatches} of {report.samples} samples differ between "
             f"PyTorch and the QONNX execution (spikes: {report.spike_mismatches}, membranes: "
             f"{report.membrane_mismatches}, predictions: {report.prediction_mismatches}); first: "
-            f"{report.first_mismatch}. The graph was written to {out} for inspection",
+            f"{report.first_mismatch}. {out} was not written; the rejected graph is at {rejected} for inspection",
             result.summary(),
         )
     saturated = {k: v for k, v in report.saturations.items() if v}
     if saturated and not allow_saturation:
+        atomic_save(rejected, lambda tmp: model.save(str(tmp)))
         detail = ", ".join(f"{k} ({layers[int(k[5:])].source}): {v} clamps" for k, v in saturated.items())
         raise VerificationError(
             f"state saturation during export verification: {detail} over {report.samples} samples. Stages "
             "agree, but the membrane registers are too narrow for this data: raise state_bits (run "
             "`snn2fpga calibrate` to see the width each layer needs) or pass --allow-saturation to accept it. "
-            f"The graph was written to {out}",
+            f"{out} was not written; the rejected graph is at {rejected}",
             result.summary(),
         )
-    return result
+    atomic_save(out, lambda tmp: model.save(str(tmp)))
+    rejected.unlink(missing_ok=True)  # a rejected graph of an earlier attempt no longer describes this output
+    return ExportResult(out, report)
+
+
+def rejected_path(out: Path) -> Path:
+    """Where a graph that failed its verification goes instead of ``out``: ``<stem>.rejected.onnx``."""
+    return out.with_name(f"{out.stem}.rejected{out.suffix or '.onnx'}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,8 @@ class BuildConfig:
         backend: ``hls`` (HLS C++, C-simulated), ``rtl`` (SystemVerilog, Verilator-simulated and
             yosys-synthesized) or ``auto`` (rtl when every stage has an RTL implementation, else hls).
         force: rebuild every step even if a previous build can be resumed.
+        inputs: a .npy of the user's inputs to C-simulate (and keep as golden vectors) instead of the test
+            split or random inputs (format: flow.user_inputs); its contents are part of the fingerprint.
     """
 
     model: Path
@@ -42,6 +45,7 @@ class BuildConfig:
     verify_samples: int | None = 100
     backend: str = "hls"
     force: bool = False
+    inputs: Path | None = None
 
     @property
     def build_dir(self) -> Path:
@@ -52,5 +56,29 @@ class BuildConfig:
         d = asdict(self)
         for key in ("output_dir", "force"):
             d.pop(key)
-        d["model"] = str(self.model)
+        # contents, not places: the model's and folding file's bytes are hashed by the fingerprint, so a
+        # build folder (or its model) can move; the model's name stays (it names the Vivado project)
+        d["model"] = self.model.name
+        d["folding"] = AUTO_FOLDING if self.folding == AUTO_FOLDING else "file"
+        d["inputs"] = None if self.inputs is None else "file"
         return d
+
+    def validate(self) -> None:
+        """Refuse option values outside their ranges (SNN2FPGAError naming the option and the range)."""
+        from snn2fpga.errors import SNN2FPGAError
+
+        def positive(name: str, value: float | None, upper: float = math.inf) -> None:
+            if value is not None and not (math.isfinite(value) and 0 < value <= upper):
+                bound = "" if upper == math.inf else f" and <= {upper:g}"
+                raise SNN2FPGAError(f"{name} {value:g} is out of range: it must be > 0{bound}")
+
+        positive("--clock-mhz", self.clock_mhz, 1000)
+        positive("--target-fps", self.target_fps)
+        positive("--max-fraction", self.max_fraction, 1)
+        if self.csim_samples is not None and self.csim_samples < 1:
+            raise SNN2FPGAError(f"--csim-samples {self.csim_samples} is out of range: C-simulate at least 1 "
+                                "sample (leave it out for the whole test split)")
+        if self.verify_samples is not None and self.verify_samples < 0:
+            raise SNN2FPGAError(f"--verify {self.verify_samples} is out of range: 0 (skip), a count >= 1, or all")
+        if self.backend not in ("hls", "rtl", "auto"):
+            raise SNN2FPGAError(f"backend {self.backend!r} is unknown: use hls, rtl or auto")

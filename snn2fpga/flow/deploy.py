@@ -9,7 +9,6 @@ Layout (read by ``snn2fpga_board.deploy``, whose docstring is the reference)::
 from __future__ import annotations
 
 import hashlib
-import json
 import shutil
 from pathlib import Path
 from typing import Any
@@ -21,12 +20,12 @@ from qonnx.custom_op.registry import getCustomOp
 from snn2fpga.export.graph import PREDICTION, SCORES, read_meta
 from snn2fpga.export.verify import run_graph
 from snn2fpga.hwir.graph import hw_kind
+from snn2fpga.io import atomic_copy, atomic_copytree, atomic_save, atomic_write_json
+from snn2fpga.resources import NOTEBOOK, board_runtime_dir
 
 DEPLOY_FORMAT = "snn2fpga-deploy"
 DEPLOY_VERSION = 1
-REPO = Path(__file__).resolve().parents[2]
-RUNTIME_DIR = REPO / "board" / "snn2fpga_board"
-NOTEBOOK = REPO / "board" / "notebooks" / "snn2fpga_demo.ipynb"
+RUNTIME_DIR = board_runtime_dir()
 IP_INSTANCE = "snn_top_0"
 DMA_INSTANCE = "axi_dma_0"
 RTLSIM_LIBRARY = "libsnn_rtlsim.so"
@@ -94,7 +93,8 @@ def inputs_digest(exported_path: Path, inputs: np.ndarray) -> str:
 
 def save_reference(path: Path, digest: str, scores: np.ndarray, predictions: np.ndarray) -> None:
     """Store the QONNX scores / predictions the C-simulation step computed, for the deploy step."""
-    np.savez_compressed(path, digest=np.array(digest), scores=scores, predictions=predictions)
+    atomic_save(path, lambda tmp: np.savez_compressed(tmp, digest=np.array(digest), scores=scores,
+                                                     predictions=predictions))
 
 
 def load_reference(path: Path, digest: str) -> tuple[np.ndarray, np.ndarray] | None:
@@ -134,7 +134,7 @@ def golden_vectors(exported: ModelWrapper, inputs: np.ndarray, labels: np.ndarra
     }
     if labels is not None:
         arrays["labels"] = np.asarray(labels, dtype=np.int64)
-    np.savez_compressed(path, **arrays)
+    atomic_save(path, lambda tmp: np.savez_compressed(tmp, **arrays))
     return int(arrays["predictions"].shape[0])
 
 
@@ -144,19 +144,28 @@ def copy_runtime(deploy: Path, src_dir: Path, sim_lib: Path, rtl: bool = False) 
     and the RTL simulation library with its ROM files (``rtlsim/``: the library reads them from its folder)."""
     sources, sim_dir, lib_name = ("rtl", "rtlsim", RTLSIM_LIBRARY) if rtl else ("hls", "csim", "libsnn_csim.so")
     for sub, src in (("snn2fpga_board", RUNTIME_DIR), (sources, src_dir)):
-        if (deploy / sub).exists():
-            shutil.rmtree(deploy / sub)
-        shutil.copytree(src, deploy / sub, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        atomic_copytree(src, deploy / sub, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     for stale in ("csim", "rtlsim", "hls", "rtl"):  # what a build with the other backend left behind
         if stale not in (sim_dir, sources) and (deploy / stale).is_dir():
             shutil.rmtree(deploy / stale)
     (deploy / sim_dir).mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(sim_lib, deploy / sim_dir / lib_name)
+    atomic_copy(sim_lib, deploy / sim_dir / lib_name)
     if rtl:
         for mem in sorted(Path(sim_lib).parent.glob("*.mem")):
-            shutil.copyfile(mem, deploy / sim_dir / mem.name)
-    shutil.copyfile(NOTEBOOK, deploy / NOTEBOOK.name)
+            atomic_copy(mem, deploy / sim_dir / mem.name)
+    atomic_copy(NOTEBOOK, deploy / NOTEBOOK.name)
+
+
+def record_library_hash(deploy: Path, meta: dict[str, Any]) -> dict[str, Any]:
+    """``meta`` (model.json) with the sha256 of the emulated device's library in ``deploy``: the board
+    runtime loads that library only when its hash matches (a native library is code)."""
+    from snn2fpga_board.deploy import EMULATION_LIBRARIES
+    from snn2fpga_board.integrity import file_sha256
+
+    emulation = dict(meta.get("emulation") or {"kind": "csim", "library": EMULATION_LIBRARIES["csim"]})
+    emulation["sha256"] = file_sha256(deploy / EMULATION_LIBRARIES[str(emulation["kind"])])
+    return {**meta, "emulation": emulation}
 
 
 def write_json(path: Path, data: dict[str, Any]) -> None:
-    path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+    atomic_write_json(path, data)

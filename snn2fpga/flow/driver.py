@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -11,11 +9,19 @@ from typing import Any
 
 from qonnx.core.modelwrapper import ModelWrapper
 
-import snn2fpga
 from snn2fpga.boards import load_board
 from snn2fpga.errors import SNN2FPGAError, VerificationError
 from snn2fpga.flow.config import BuildConfig
 from snn2fpga.flow.rtl_steps import step_generate_rtl, step_rtlsim, step_synth
+from snn2fpga.flow.state import (
+    STATE_FILE,
+    build_lock,
+    changed_outputs,
+    file_hashes,
+    fingerprint,
+    load_state,
+    save_state,
+)
 from snn2fpga.flow.steps import (
     BuildContext,
     step_csim,
@@ -27,6 +33,7 @@ from snn2fpga.flow.steps import (
     step_specialize,
 )
 from snn2fpga.flow.synth_steps import step_deploy, step_hls_synth, step_vivado
+from snn2fpga.io import atomic_save
 
 STEPS: list[tuple[str, Callable[..., ModelWrapper]]] = [
     ("export", step_export),
@@ -44,39 +51,34 @@ STEPS: list[tuple[str, Callable[..., ModelWrapper]]] = [
     ("deploy", step_deploy),
 ]
 
-STATE_FILE = "build_state.json"
 LOG_FILE = "build.log"
 INTERMEDIATE = "intermediate"
+GENERATED_DIRS = {"generate_hls": "hls_dir", "generate_rtl": "rtl_dir"}  # steps whose files are hashed
 
 
-def fingerprint(cfg: BuildConfig) -> str:
-    """Hash of everything a build's results depend on: model bytes, settings, toolchain version."""
-    if not cfg.model.is_file():
-        raise SNN2FPGAError(f"model not found: {cfg.model}")
-    h = hashlib.sha256(cfg.model.read_bytes())
-    h.update(json.dumps(cfg.fingerprint_data(), sort_keys=True).encode())
-    h.update(snn2fpga.__version__.encode())
-    return h.hexdigest()
+def _first_stale(state: dict[str, Any], build_dir: Path, log: Callable[[str], None]) -> int | None:
+    """Index of the first step whose generated files were edited or removed since it ran (None: none)."""
+    changed = changed_outputs(state, build_dir)
+    names = [name for name, _ in STEPS]
+    for step, files in changed.items():
+        shown = ", ".join(files[:3]) + (f" and {len(files) - 3} more" if len(files) > 3 else "")
+        log(f"{shown} changed since step {step} generated it: regenerating from there (edits to generated "
+            "sources are not kept; change the model or the kernels instead)")
+    return min((names.index(s) for s in changed if s in names), default=None)
 
 
-def _load_state(path: Path, fp: str, force: bool) -> dict[str, Any]:
-    fresh: dict[str, Any] = {"fingerprint": fp, "done": [], "results": {}}
-    if force or not path.is_file():
-        return fresh
-    try:
-        state = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError):
-        return fresh
-    if state.get("fingerprint") != fp:
-        raise SNN2FPGAError(
-            f"{path.parent} holds a build of another model or configuration; rebuild it with --force "
-            "(only snn2fpga's own files there are overwritten) or choose another folder with -o"
-        )
-    return state
+def _record_outputs(state: dict[str, Any], name: str, results: dict[str, Any], build_dir: Path) -> None:
+    key = GENERATED_DIRS.get(name)
+    folder = results.get(name, {}).get(key) if key else None
+    if folder and Path(folder).is_dir():
+        state["outputs"][name] = file_hashes(Path(folder), build_dir)
+    else:
+        state["outputs"].pop(name, None)
 
 
 def run_build(cfg: BuildConfig, log: Callable[[str], None] = print) -> dict[str, Any]:
     """Run (or resume) every step; returns the results of all steps."""
+    cfg.validate()
     board = load_board(cfg.board)
     fp = fingerprint(cfg)
     build_dir = cfg.build_dir
@@ -84,8 +86,13 @@ def run_build(cfg: BuildConfig, log: Callable[[str], None] = print) -> dict[str,
         (build_dir / INTERMEDIATE).mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise SNN2FPGAError(f"cannot create build folder {build_dir}: {exc.strerror or exc}") from None
+    with build_lock(build_dir):
+        return _run_locked(cfg, board, fp, log)
+
+
+def _run_locked(cfg: BuildConfig, board: Any, fp: str, log: Callable[[str], None]) -> dict[str, Any]:
+    build_dir = cfg.build_dir
     state_path = build_dir / STATE_FILE
-    state = _load_state(state_path, fp, cfg.force)
     logfile = (build_dir / LOG_FILE).open("a")
 
     def both(msg: str) -> None:
@@ -93,19 +100,27 @@ def run_build(cfg: BuildConfig, log: Callable[[str], None] = print) -> dict[str,
         logfile.write(msg + "\n")
         logfile.flush()
 
+    state = load_state(state_path, fp, cfg.force, both)
+    stale = _first_stale(state, build_dir, both)
     ctx = BuildContext(cfg=cfg, board=board, log=both, results=dict(state["results"]))
     model: ModelWrapper | None = None
     rerun = False  # once a step runs, every later step runs too (its inputs may have changed)
     try:
         for i, (name, fn) in enumerate(STEPS):
             ckpt = build_dir / INTERMEDIATE / f"{i:02d}_{name}.onnx"
+            rerun = rerun or (stale is not None and i >= stale)
             if not rerun and name in state["done"] and ckpt.is_file():
-                model = ModelWrapper(str(ckpt))
-                both(f"[{i:02d} {name}] done in a previous run (resumed from {ckpt})")
-                continue
+                try:
+                    model = ModelWrapper(str(ckpt))
+                except Exception as exc:  # onnx raises several types for a truncated or damaged file
+                    both(f"[{i:02d} {name}] {ckpt} is unreadable ({type(exc).__name__}): running the step again")
+                else:
+                    both(f"[{i:02d} {name}] done in a previous run (resumed from {ckpt})")
+                    continue
             rerun = True
             t0 = time.perf_counter()
             both(f"[{i:02d} {name}] ...")
+            state["done"] = [d for d in state["done"] if d != name]
             try:
                 model = fn(model, ctx)
             except VerificationError as exc:
@@ -113,12 +128,12 @@ def run_build(cfg: BuildConfig, log: Callable[[str], None] = print) -> dict[str,
                 raise
             finally:
                 state["results"] = ctx.results
-                state_path.write_text(json.dumps(state, indent=1, sort_keys=True, default=str))
-            model.save(str(ckpt))
-            state["done"] = [d for d in state["done"] if d != name]
+                save_state(state_path, state)
+            atomic_save(ckpt, lambda tmp, m=model: m.save(str(tmp)))
+            _record_outputs(state, name, ctx.results, build_dir)
             if not ctx.results.get(name, {}).get("pending", False):  # skipped tool steps run again next time
                 state["done"].append(name)
-            state_path.write_text(json.dumps(state, indent=1, sort_keys=True, default=str))
+            save_state(state_path, state)
             both(f"[{i:02d} {name}] ok ({time.perf_counter() - t0:.1f}s) -> {ckpt}")
     finally:
         logfile.close()
@@ -137,7 +152,8 @@ def summary_of(results: dict[str, Any], cfg: BuildConfig, board: str) -> dict[st
         "build_dir": str(cfg.build_dir),
         "onnx": results.get("export", {}).get("onnx"),
         "folding": results.get("fold", {}).get("folding"),
-        "csim": None if "skipped" in csim else {k: csim.get(k) for k in ("samples", "mismatches", "accuracy")},
+        "csim": None if "skipped" in csim else {k: csim.get(k) for k in ("samples", "mismatches", "accuracy", "data",
+                                                                          "vacuous")},
         "estimate": {k: est.get(k) for k in ("lut", "ff", "bram36", "dsp", "latency_us", "fps", "fits")},
         "rtlsim": None if not rtlsim or "skipped" in rtlsim else {
             k: rtlsim.get(k) for k in ("samples", "mismatches", "accuracy", "latency_cycles", "interval_cycles",
@@ -151,4 +167,20 @@ def summary_of(results: dict[str, Any], cfg: BuildConfig, board: str) -> dict[st
         "bitstream": results.get("deploy", {}).get("bitstream"),
         "deploy": results.get("deploy", {}).get("deploy"),
         "pending_commands": pending,
+        "saturations": recorded_saturations(results),
     }
+
+
+def recorded_saturations(results: dict[str, Any]) -> dict[str, int]:
+    """Membrane clamps the build saw, per stage (C-simulation) and per layer (export verification of a .pt);
+    only the non-zero counts. A model that saturates is still exact across stages, but its accuracy is
+    that of clamped membranes: the summary says so."""
+    out: dict[str, int] = {}
+    verification = results.get("export", {}).get("verification") or {}
+    for layer, n in (verification.get("saturations") or {}).items():
+        if n:
+            out[f"export:{layer}"] = int(n)
+    for stage, n in (results.get("csim", {}).get("saturations") or {}).items():
+        if n:
+            out[f"csim:{stage}"] = int(n)
+    return out

@@ -9,13 +9,12 @@ yosys ``synth_xilinx`` cell counts (level ``synth``, before place and route). Bo
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from qonnx.core.modelwrapper import ModelWrapper
 
 from snn2fpga.errors import VerificationError
-from snn2fpga.flow.steps import CSIM_REFERENCE, BuildContext, _csim_inputs, _load_exported
+from snn2fpga.flow.steps import CSIM_REFERENCE, BuildContext, _csim_inputs, _load_exported, exported_onnx
 from snn2fpga.hwir.spec import Backend
 
 # Random back-pressure of the verification run: a fifth of the cycles without a new input word, a fifth
@@ -77,7 +76,7 @@ def step_rtlsim(model: ModelWrapper, ctx: BuildContext) -> ModelWrapper:
     from snn2fpga.codegen.verify_csim import verify_csim
     from snn2fpga.estimate.rtl_cycles import rtl_design_cycles
 
-    exported = _load_exported(Path(ctx.results["export"]["onnx"]))
+    exported = _load_exported(exported_onnx(ctx))
     project = RTLProject.from_dict(ctx.results["generate_rtl"])
     lib = RtlSimLibrary(compile_rtlsim(project))
     inputs, labels, what = _csim_inputs(exported, ctx)
@@ -96,7 +95,7 @@ def step_rtlsim(model: ModelWrapper, ctx: BuildContext) -> ModelWrapper:
     if report.reference_scores is not None and report.reference_predictions is not None:
         from snn2fpga.flow.deploy import inputs_digest, save_reference
 
-        digest = inputs_digest(Path(ctx.results["export"]["onnx"]), inputs)
+        digest = inputs_digest(exported_onnx(ctx), inputs)
         save_reference(ctx.build_dir / CSIM_REFERENCE, digest, report.reference_scores,
                        report.reference_predictions)
     ctx.log(f"RTL simulation on {report.samples} samples ({what}, random stalls): {report.mismatches} mismatches "

@@ -6,7 +6,6 @@ step learns besides the model (paths, reports) goes into ``ctx.results[<step>]``
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,10 +17,12 @@ from qonnx.core.modelwrapper import ModelWrapper
 from snn2fpga.boards import Board
 from snn2fpga.errors import SNN2FPGAError, VerificationError
 from snn2fpga.flow.config import AUTO_FOLDING, BuildConfig
+from snn2fpga.io import atomic_write_json
 
 CSIM_REFERENCE = "csim_reference.npz"  # QONNX scores/predictions of the C-simulated inputs (reused by deploy)
 
 CSIM_RANDOM_SAMPLES = 64
+EXPORTED = "model.onnx"  # a .pt model's export, in the build folder
 
 
 @dataclass
@@ -56,7 +57,16 @@ def _load_exported(path: Path) -> ModelWrapper:
             f"{path} is an ONNX file but not one exported by snn2fpga (metadata missing); export it with "
             "`snn2fpga export model.pt` or snn2fpga.export()"
         ) from None
+    from snn2fpga.ops.check import check_custom_op_attributes
+
+    check_custom_op_attributes(model, str(path))
     return model
+
+
+def exported_onnx(ctx: BuildContext) -> Path:
+    """The exported graph the build uses: its own export of a .pt (``model.onnx`` in the build folder), or
+    the .onnx it was given (found through the configuration, so a moved build folder still finds it)."""
+    return ctx.build_dir / EXPORTED if ctx.cfg.model.suffix == ".pt" else ctx.cfg.model
 
 
 def step_export(model: ModelWrapper | None, ctx: BuildContext) -> ModelWrapper:
@@ -65,7 +75,7 @@ def step_export(model: ModelWrapper | None, ctx: BuildContext) -> ModelWrapper:
     if src.suffix == ".pt":
         from snn2fpga.export.checkpoint_export import export_checkpoint
 
-        out = ctx.build_dir / "model.onnx"
+        out = ctx.build_dir / EXPORTED
         summary = export_checkpoint(src, out, ctx.cfg.verify_samples, ctx.cfg.data_dir, False, log=ctx.log)
         ctx.results["export"] = {"onnx": str(out), "verification": summary}
         return _load_exported(out)
@@ -97,7 +107,7 @@ def step_fold(model: ModelWrapper, ctx: BuildContext) -> ModelWrapper:
         model = model.transform(ApplyFoldingConfig(load_folding_config(Path(cfg.folding))))
     folding = folding_config(model)
     path = ctx.build_dir / "folding_config.json"
-    path.write_text(json.dumps(folding, indent=2, sort_keys=True) + "\n")
+    atomic_write_json(path, folding)
     ctx.results["fold"] = {"folding": folding, "folding_config": str(path)}
     return model
 
@@ -156,6 +166,16 @@ def _csim_inputs(exported: ModelWrapper, ctx: BuildContext) -> tuple[np.ndarray,
     dataset = ctx.cfg.dataset or meta.get("dataset") or ""
     limit = ctx.cfg.csim_samples
     iq = meta["encoder"] == "iq_plane"
+    if ctx.cfg.inputs is not None:
+        from snn2fpga.flow.user_inputs import load_user_inputs
+
+        if ctx.cfg.dataset:
+            raise SNN2FPGAError("give --inputs or --dataset for the C-simulation, not both")
+        x = load_user_inputs(Path(ctx.cfg.inputs), meta, limit)
+        return (x if meta["encoder"] == "none" else host_quantize(x, meta)), None, f"inputs of {ctx.cfg.inputs}"
+    if ctx.cfg.dataset and meta["encoder"] == "none":
+        raise SNN2FPGAError(f"--dataset {ctx.cfg.dataset} cannot feed this model: it takes spike trains, not "
+                            "features; give them with --inputs FILE.npy ([T, n, N] of 0/1)")
     if dataset and meta["encoder"] != "none":
         data = load_any_dataset(dataset, ctx.cfg.data_dir, meta.get("dataset_selection") or {})
         x, y = data.x_test, data.y_test
@@ -191,18 +211,25 @@ def step_csim(model: ModelWrapper, ctx: BuildContext) -> ModelWrapper:
     from snn2fpga.codegen.generate import HLSProject
     from snn2fpga.codegen.verify_csim import verify_csim
 
-    exported = _load_exported(Path(ctx.results["export"]["onnx"]))
+    exported = _load_exported(exported_onnx(ctx))
     gen = dict(ctx.results["generate_hls"])
     gen["hls_dir"] = Path(gen["hls_dir"])
     project = HLSProject(**gen)
     lib_path = compile_csim(project.hls_dir)
     inputs, labels, what = _csim_inputs(exported, ctx)
     report = verify_csim(exported, project, CSimLibrary(lib_path), inputs, labels)
-    ctx.results["csim"] = {**report.to_dict(), "data": what, "library": str(lib_path)}
+    from snn2fpga.flow.user_inputs import vacuous
+
+    empty = vacuous(report.reference_scores)
+    ctx.results["csim"] = {**report.to_dict(), "data": what, "library": str(lib_path), "vacuous": empty}
+    if empty:
+        ctx.log(f"WARNING: the C-simulation check is vacuous: every score of the {report.samples} samples "
+                f"({what}) is 0 (nothing fired), so its 0 mismatches show nothing; check with inputs that drive "
+                "the network (--inputs FILE.npy or --dataset)")
     if report.reference_scores is not None and report.reference_predictions is not None:
         from snn2fpga.flow.deploy import inputs_digest, save_reference
 
-        digest = inputs_digest(Path(ctx.results["export"]["onnx"]), inputs)
+        digest = inputs_digest(exported_onnx(ctx), inputs)
         save_reference(ctx.build_dir / CSIM_REFERENCE, digest, report.reference_scores,
                        report.reference_predictions)
     ctx.log(f"C-simulation on {report.samples} samples ({what}): {report.mismatches} mismatches vs QONNX"

@@ -12,7 +12,8 @@ from typing import Any
 
 from qonnx.core.modelwrapper import ModelWrapper
 
-from snn2fpga.flow.steps import CSIM_REFERENCE, BuildContext, _csim_inputs, _load_exported
+from snn2fpga.flow.steps import CSIM_REFERENCE, BuildContext, _csim_inputs, _load_exported, exported_onnx
+from snn2fpga.io import atomic_copy
 
 PROGRESS_MARKERS = ("Phase ", "ERROR", "CRITICAL WARNING", "Finished", "Starting", "Exporting")
 
@@ -97,7 +98,6 @@ def step_vivado(model: ModelWrapper, ctx: BuildContext) -> ModelWrapper:
 
 def step_deploy(model: ModelWrapper, ctx: BuildContext) -> ModelWrapper:
     """Write build/<board>/deploy/: model.json, golden vectors, runtime, notebook, csim library, bitstream."""
-    import shutil
 
     from snn2fpga.flow.deploy import (
         copy_runtime,
@@ -105,30 +105,34 @@ def step_deploy(model: ModelWrapper, ctx: BuildContext) -> ModelWrapper:
         inputs_digest,
         load_reference,
         model_json,
+        record_library_hash,
         write_json,
     )
 
     deploy = ctx.build_dir / "deploy"
     deploy.mkdir(parents=True, exist_ok=True)
-    exported = _load_exported(Path(ctx.results["export"]["onnx"]))
+    exported = _load_exported(exported_onnx(ctx))
     rtl = _rtl(ctx)
     project = ctx.results["generate_rtl" if rtl else "generate_hls"]
     viv = ctx.results.get("vivado", {})
     bitstream = None
     if not viv.get("pending", True):
         (deploy / "bitfile").mkdir(exist_ok=True)
-        shutil.copyfile(viv["bitstream"], deploy / "bitfile" / "snn2fpga.bit")
-        shutil.copyfile(viv["hwh"], deploy / "bitfile" / "snn2fpga.hwh")
+        atomic_copy(viv["bitstream"], deploy / "bitfile" / "snn2fpga.bit")
+        atomic_copy(viv["hwh"], deploy / "bitfile" / "snn2fpga.hwh")
         bitstream = "bitfile/snn2fpga.bit"
     if rtl:
         copy_runtime(deploy, Path(project["rtl_dir"]), Path(ctx.results["rtlsim"]["library"]), rtl=True)
     else:
-        copy_runtime(deploy, Path(project["hls_dir"]), Path(ctx.results["csim"]["library"]))
-    write_json(deploy / "model.json",
-               model_json(exported, model, project, ctx.results, ctx.board, ctx.clock_mhz, bitstream))
+        from snn2fpga.codegen.csim import compile_csim
+
+        lib = Path(ctx.results["csim"]["library"])  # a compile cache: absent on the machine a build moved to
+        copy_runtime(deploy, Path(project["hls_dir"]), lib if lib.is_file() else compile_csim(Path(project["hls_dir"])))
+    write_json(deploy / "model.json", record_library_hash(
+        deploy, model_json(exported, model, project, ctx.results, ctx.board, ctx.clock_mhz, bitstream)))
     inputs, labels, _ = _csim_inputs(exported, ctx)
     reference = load_reference(ctx.build_dir / CSIM_REFERENCE,
-                               inputs_digest(Path(ctx.results["export"]["onnx"]), inputs))
+                               inputs_digest(exported_onnx(ctx), inputs))
     n = golden_vectors(exported, inputs, labels, project["input_kind"], deploy / "golden.npz", reference)
     ctx.results["deploy"] = {"deploy": str(deploy), "bitstream": str(deploy / bitstream) if bitstream else None,
                              "golden_samples": n}

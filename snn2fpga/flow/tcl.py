@@ -30,8 +30,10 @@ import snn2fpga
 from snn2fpga.boards import Board, PsKind
 from snn2fpga.codegen.names import identifier
 from snn2fpga.errors import SNN2FPGAError
+from snn2fpga.io import atomic_write_text
+from snn2fpga.resources import TCL_TEMPLATES_DIR
 
-TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "build_flows" / "templates"
+TEMPLATES_DIR = TCL_TEMPLATES_DIR
 HLS_TEMPLATE = "hls_synth.tcl.j2"
 VIVADO_TEMPLATE = "vivado_bd.tcl.j2"
 HLS_SCRIPT = "hls_synth.tcl"
@@ -150,7 +152,9 @@ def synthesis_sources(hls_dir: Path) -> tuple[list[str], list[str]]:
 
 
 def _relative_or_absolute(target: Path, start: Path, root: Path) -> str:
-    """``target`` relative to ``start`` when it lies inside ``root`` (the copied build folder), else absolute."""
+    """``target`` relative to ``start`` when it lies inside ``root`` (the copied build folder), else absolute
+    (only for sources a caller of this API keeps elsewhere: a build's sources are always in its folder, and a
+    moved build folder's recorded paths are relative to it, see flow.state)."""
     target, start, root = target.resolve(), start.resolve(), root.resolve()
     if target == root or root in target.parents:
         return Path(os.path.relpath(target, start)).as_posix()
@@ -245,7 +249,7 @@ def render_flow_scripts(board: Board, hls_dir: Path, build_dir: Path, clock_mhz:
         todo.insert(0, (HLS_TEMPLATE, paths.hls_script))
     for template, path in todo:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(env.get_template(template).render(**ctx))
+        atomic_write_text(path, env.get_template(template).render(**ctx))
         written.append(path)
     return written
 

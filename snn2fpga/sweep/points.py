@@ -9,6 +9,8 @@ from typing import Any
 
 import numpy as np
 
+from snn2fpga.io import atomic_write_text
+
 RESULT_FILE = "result.json"
 
 
@@ -129,5 +131,5 @@ def run_point(point: SweepPoint) -> dict[str, Any]:
         **{k: build["estimate"][k] for k in ("lut", "ff", "bram36", "dsp", "latency_us", "fps", "fits")},
         "foldings": folding_estimates(pdir / "model.onnx", point.board, point.folding_budgets),
     }
-    point.result_path.write_text(json.dumps(out, indent=1, sort_keys=True))
+    atomic_write_text(point.result_path, json.dumps(out, indent=1, sort_keys=True))
     return out

@@ -4,9 +4,12 @@ accuracy vs SNR (radio data), and throughput vs resources over folding budgets."
 from __future__ import annotations
 
 import csv
+import io
 import json
 from pathlib import Path
 from typing import Any
+
+from snn2fpga.io import atomic_save, atomic_write_text
 
 COLUMNS = ("name", "weight_bits", "state_bits", "timesteps", "quant", "top1", "top5", "saturations", "lut", "ff",
            "bram36", "dsp", "latency_us", "fps", "fits", "csim_samples", "csim_mismatches", "train_seconds")
@@ -107,24 +110,25 @@ def _folding_plot(frows: list[dict[str, Any]], out: Path) -> Path:
     ax.grid(alpha=0.3)
     fig.tight_layout()
     path = out / "throughput_vs_resources.png"
-    fig.savefig(path, dpi=100)
+    atomic_save(path, lambda tmp: fig.savefig(tmp, dpi=100))
     plt.close(fig)
     return path
 
 
 def _write_csv(path: Path, columns: tuple[str, ...], rows: list[dict[str, Any]]) -> None:
-    with path.open("w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=columns, extrasaction="ignore")
-        writer.writeheader()
-        writer.writerows(rows)
+    buf = io.StringIO(newline="")
+    writer = csv.DictWriter(buf, fieldnames=columns, extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(rows)
+    atomic_write_text(path, buf.getvalue())
 
 
 def write_reports(rows: list[dict[str, Any]], out: Path) -> dict[str, Path]:
     """results.csv / results.json / results.md and the PNG plots in ``out``."""
     files = {"csv": out / "results.csv", "json": out / "results.json", "markdown": out / "results.md"}
     _write_csv(files["csv"], COLUMNS, rows)
-    files["json"].write_text(json.dumps(rows, indent=1, sort_keys=True))
-    files["markdown"].write_text(markdown(rows))
+    atomic_write_text(files["json"], json.dumps(rows, indent=1, sort_keys=True))
+    atomic_write_text(files["markdown"], markdown(rows))
     if rows:
         files.update(_plots(rows, out))
     frows = folding_rows(rows)
@@ -132,6 +136,6 @@ def write_reports(rows: list[dict[str, Any]], out: Path) -> dict[str, Path]:
         files["folding_csv"] = out / "foldings.csv"
         _write_csv(files["folding_csv"], FOLDING_COLUMNS, frows)
         files["folding_markdown"] = out / "foldings.md"
-        files["folding_markdown"].write_text(markdown(frows, FOLDING_COLUMNS))
+        atomic_write_text(files["folding_markdown"], markdown(frows, FOLDING_COLUMNS))
         files["plot_folding"] = _folding_plot(frows, out)
     return files

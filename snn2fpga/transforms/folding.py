@@ -148,8 +148,12 @@ def load_folding_config(path: str | Path) -> FoldingConfig:
         raise SNN2FPGAError(f"folding config {p} does not exist")
     try:
         data = json.loads(p.read_text())
-    except json.JSONDecodeError as exc:
-        raise SNN2FPGAError(f"folding config {p} is not valid JSON: {exc}") from exc
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise SNN2FPGAError(f"folding config {p} is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise SNN2FPGAError(f"folding config {p} is nested too deeply to be a folding config") from None
+    except OSError as exc:
+        raise SNN2FPGAError(f"folding config {p} cannot be read: {exc.strerror or exc}") from None
     return _check_structure(data, f"folding config {p}")
 
 

@@ -28,7 +28,7 @@ from snn2fpga.codegen.generate import generate_project
 from snn2fpga.export import read_meta
 from snn2fpga.export.graph import PREDICTION, SCORES
 from snn2fpga.export.verify import run_graph
-from snn2fpga.flow.deploy import copy_runtime, golden_vectors, model_json, write_json
+from snn2fpga.flow.deploy import copy_runtime, golden_vectors, model_json, record_library_hash, write_json
 from snn2fpga.nn import LIF, QuantLinear, SNNClassifier, lif_mlp_spec
 from snn2fpga.nn.archs import dcll_radioml_spec
 from snn2fpga.transforms.folding import ApplyFoldingConfig
@@ -106,7 +106,7 @@ def build_deploy(root: Path, module: torch.nn.Module, x: np.ndarray, graph_input
     shutil.copyfile(NOTEBOOK, deploy / NOTEBOOK.name)
     shape = [int(graph_input.shape[-1])] if kind == "spikes" else [int(s) for s in meta["input_shape"]]
     info = _model_json(meta, project, folding, shape)
-    (deploy / "model.json").write_text(json.dumps(info, indent=2))
+    (deploy / "model.json").write_text(json.dumps(record_library_hash(deploy, info), indent=2))
     golden: dict[str, np.ndarray] = {
         "inputs": graph_input.astype(np.uint8), "words": pack_inputs(graph_input.astype(np.uint8), kind),
         "scores": np.asarray(ctx[SCORES]).astype(np.int32), "predictions": np.asarray(ctx[PREDICTION]).astype(np.int64),
@@ -189,8 +189,8 @@ def iq_deploy(tmp_path_factory) -> Built:
     deploy = root / "deploy"
     deploy.mkdir()
     copy_runtime(deploy, project.hls_dir, lib)
-    write_json(deploy / "model.json", model_json(exported, hw, project.to_dict(), {}, load_board("pynq-z2"), 100.0,
-                                                 None))
+    write_json(deploy / "model.json", record_library_hash(deploy, model_json(
+        exported, hw, project.to_dict(), {}, load_board("pynq-z2"), 100.0, None)))
     codes = model.quantize(x)
     golden_vectors(exported, codes, labels, "iq", deploy / "golden.npz")
     ref = np.asarray(run_graph(exported, codes.astype(np.float32))[PREDICTION]).astype(np.int64)

@@ -113,10 +113,17 @@ def test_missing_library_says_how_to_rebuild_it(deploy):
 
 
 def test_broken_or_foreign_library(deploy, spike_deploy):
-    (deploy / "csim" / "libsnn_csim.so").write_bytes(b"\x7fELF garbage")
+    from snn2fpga_board.integrity import file_sha256
+
+    lib = deploy / "csim" / "libsnn_csim.so"
+    lib.write_bytes(b"\x7fELF garbage")
+    with pytest.raises(DeployError, match="is not the library this package was built with"):
+        SNNOverlay(deploy)
+    _edit_meta(deploy, lambda m: m["emulation"].update(sha256=file_sha256(lib)))  # the user vouches for it
     with pytest.raises(DeployError, match="cannot load C-simulation library .* another machine"):
         SNNOverlay(deploy)
-    shutil.copyfile(spike_deploy.deploy / "csim" / "libsnn_csim.so", deploy / "csim" / "libsnn_csim.so")
+    shutil.copyfile(spike_deploy.deploy / "csim" / "libsnn_csim.so", lib)
+    _edit_meta(deploy, lambda m: m["emulation"].update(sha256=file_sha256(lib)))
     with pytest.raises(DeployError, match="belongs to another design"):
         SNNOverlay(deploy)
 
