@@ -140,10 +140,12 @@ def test_killed_ray_worker_is_rerun_and_nothing_is_lost(tmp_path, ray_head):
         while not killed and time.time() < deadline:
             for pid, cmd in _descendants(head_pid).items():
                 if cmd.startswith("ray::_ray_point"):
-                    time.sleep(3)  # mid-point: the worker is training
-                    os.kill(pid, signal.SIGKILL)
-                    killed.append(pid)
-                    return
+                    time.sleep(3)  # into the point: the worker is training
+                    # still running a point (an idle worker is titled ray::IDLE): its task must be run again
+                    if _descendants(head_pid).get(pid, "").startswith("ray::_ray_point"):
+                        os.kill(pid, signal.SIGKILL)
+                        killed.append(pid)
+                        return
             time.sleep(0.5)
 
     killer = threading.Thread(target=kill_one_point_worker)
