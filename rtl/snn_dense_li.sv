@@ -20,7 +20,8 @@
 //
 // Parameters (int unless noted): IN, OUT, SIMD, PE, T, WEIGHT_BITS, STATE_BITS, LEAK, LEAK_SHIFT, BETA_Q,
 // BETA_FRAC_BITS as snn_dense_lif (RESET and OUT_SIMD of the HLS config do not exist here: nothing fires
-// and the output words are 32-bit scores); OUT_BANKS score banks (>= 1, default 2); WEIGHTS_FILE (string).
+// and the output words are 32-bit scores); OUT_BANKS score banks (>= 1, default 2); OUT_RAM (1, default:
+// the banks are LUT RAM; 0: flip-flops; same cycles); WEIGHTS_FILE (string).
 //
 // Cycle behaviour. P = NF*SF = (OUT/PE)*(IN/SIMD). Number the timesteps of the stream n = 0, 1, ...
 // (sample k = timesteps kT .. kT+T-1) and the samples' score banks u = k. With the input always valid
@@ -49,6 +50,7 @@ module snn_dense_li #(
     parameter int BETA_Q = 0,
     parameter int BETA_FRAC_BITS = 1,
     parameter int OUT_BANKS = 2,
+    parameter int OUT_RAM = 1,
     parameter string WEIGHTS_FILE = ""
 ) (
     input  logic            clk,
@@ -118,7 +120,7 @@ module snn_dense_li #(
     assign unused_rd = ^{rd_rep, rd_last};
 
     snn_bank_buffer #(
-        .VB(SB), .WR_LANES(PE), .WR_WORDS(NF), .RD_LANES(1), .RD_WORDS(OUT), .REPEAT(1), .BANKS(OUT_BANKS)
+        .VB(SB), .WR_LANES(PE), .WR_WORDS(NF), .RD_LANES(1), .RD_WORDS(OUT), .REPEAT(1), .BANKS(OUT_BANKS), .RAM(OUT_RAM)
     ) u_out (
         .clk(clk), .rst_n(rst_n), .rsv(step_start && step_last), .can_rsv(can_rsv),
         .wr_en(res_valid && res_last), .wr_idx(res_nf), .wr_data(v_new), .wr_last(res_last_fold),

@@ -28,7 +28,7 @@
 // (divides OUT); OUT_SIMD (divides OUT); T (>= 1); WEIGHT_BITS (2..16); STATE_BITS (2..32); LEAK
 // (0 none, 1 shift, 2 mult); LEAK_SHIFT (1..STATE_BITS, shift only); BETA_Q, BETA_FRAC_BITS (mult only,
 // 0 <= BETA_Q < 2^F, F in 1..16); RESET (0 subtract, 1 zero); OUT_BANKS output spike banks (>= 1,
-// default 2); WEIGHTS_FILE, THRESHOLDS_FILE (string). ACC_BITS = max(STATE_BITS, WEIGHT_BITS +
+// default 2); OUT_RAM (1, default: the banks are LUT RAM; 0: flip-flops; same cycles); WEIGHTS_FILE, THRESHOLDS_FILE (string). ACC_BITS = max(STATE_BITS, WEIGHT_BITS +
 // clog2(IN)) + 2 as snn_dense_traits.
 //
 // Cycle behaviour. P = NF*SF = (OUT/PE)*(IN/SIMD), OF = OUT/OUT_SIMD. Number the timesteps of the stream
@@ -61,6 +61,7 @@ module snn_dense_lif #(
     parameter int BETA_FRAC_BITS = 1,
     parameter int RESET = 0,
     parameter int OUT_BANKS = 2,
+    parameter int OUT_RAM = 1,
     parameter string WEIGHTS_FILE = "",
     parameter string THRESHOLDS_FILE = ""
 ) (
@@ -138,7 +139,7 @@ module snn_dense_lif #(
 
     snn_bank_buffer #(
         .VB(1), .WR_LANES(PE), .WR_WORDS(NF), .RD_LANES(OUT_SIMD), .RD_WORDS(OUT / OUT_SIMD), .REPEAT(1),
-        .BANKS(OUT_BANKS)
+        .BANKS(OUT_BANKS), .RAM(OUT_RAM)
     ) u_out (
         .clk(clk), .rst_n(rst_n), .rsv(step_start), .can_rsv(can_rsv),
         .wr_en(res_valid), .wr_idx(res_nf), .wr_data(spikes), .wr_last(res_last_fold),

@@ -13,7 +13,7 @@ import torch
 from snn2fpga.checkpoint import load_checkpoint, save_checkpoint
 from snn2fpga.data import Dataset, load_any_dataset
 from snn2fpga.errors import SNN2FPGAError
-from snn2fpga.export import export
+from snn2fpga.export.checkpoint_export import export_checkpoint
 from snn2fpga.nn import EncoderConfig, ModelSpec, SNNClassifier, lif_mlp_spec
 from snn2fpga.semantics import EncoderKind
 from snn2fpga.train import TrainConfig, calibrate_state, evaluate, quantize_post_training, train_bptt
@@ -175,35 +175,13 @@ def run_train(opt: TrainOptions, log: Any = print) -> dict[str, Any]:
     return {"checkpoint": str(opt.output), "test_accuracy": test_acc, "train_seconds": round(train_seconds, 2)}
 
 
-def _verify_inputs(meta: dict[str, Any], count: int | None, data_dir: str | None,
-                   selection: dict[str, Any]) -> np.ndarray:
-    dataset = meta.get("training", {}).get("dataset")
-    if not dataset:
-        raise SNN2FPGAError("the checkpoint does not name its dataset; export with --verify 0 to skip verification")
-    data = load_any_dataset(dataset, data_dir or meta["training"].get("data_dir"), selection)
-    return data.x_test if count is None else data.x_test[:count]
-
-
 def run_export(
     checkpoint: Path, output: Path | None, verify: int | None, data_dir: str | None, allow_saturation: bool,
     log: Any = print,
 ) -> dict[str, Any]:
-    """Export a checkpoint to QONNX beside it (or at ``output``) and verify ``verify`` test samples."""
-    model, meta = load_checkpoint(checkpoint)
-    out = output or checkpoint.with_suffix(".onnx")
-    selection = model.spec.extra.get("dataset_selection", {})
-    inputs = (_verify_inputs(meta, verify, data_dir, selection) if verify != 0
-              else np.zeros((0, *model.spec.input_shape)))
-    t0 = time.perf_counter()
-    result = export(model, inputs[:1] if len(inputs) else np.zeros((1, *model.spec.input_shape)), out,
-                    verify_inputs=inputs, allow_saturation=allow_saturation)
-    summary = result.summary()
-    log(f"wrote {out}; verified {summary['verified_samples']} samples against PyTorch: "
-        f"{summary['mismatches']} mismatches [{time.perf_counter() - t0:.1f}s]")
-    saturated = {k: v for k, v in result.report.saturations.items() if v}
-    if saturated:
-        log(f"WARNING: state saturation (allowed): {saturated}")
-    return summary
+    """`snn2fpga export`: export a checkpoint to QONNX beside it (or at ``output``) and verify ``verify``
+    test samples (:func:`snn2fpga.export.checkpoint_export.export_checkpoint`)."""
+    return export_checkpoint(checkpoint, output, verify, data_dir, allow_saturation, log=log)
 
 
 def run_calibrate(checkpoint: Path, margin: float, split: str, data_dir: str | None) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from qonnx.custom_op.registry import getCustomOp
 
 from snn2fpga.export.graph import PREDICTION, SCORES, read_meta
 from snn2fpga.export.verify import run_graph
+from snn2fpga.hwir.graph import hw_kind
 
 DEPLOY_FORMAT = "snn2fpga-deploy"
 DEPLOY_VERSION = 1
@@ -41,9 +42,10 @@ def layer_quantization(hw_model: ModelWrapper) -> list[dict[str, Any]]:
     shape_keys = {"SpikingConv": ("H", "W", "CIN", "COUT", "K", "STRIDE", "PAD", "event"),
                   "SpikingDense": ("IN", "OUT"), "DenseReadout": ("IN", "OUT")}
     for node in hw_model.graph.node:
-        base = node.op_type.removesuffix("_hls").removesuffix("_rtl")
-        if base not in shape_keys:
+        kind = hw_kind(node)  # the op_type without its backend suffix (_hls, _rtl)
+        if kind is None or kind.value not in shape_keys:
             continue
+        base = kind.value
         op = getCustomOp(node)
         keys = (*shape_keys[base], *common, *neuron_keys[str(op.get_nodeattr("neuron"))])
         out.append({"name": node.name, "type": base, **{k: op.get_nodeattr(k) for k in keys}})

@@ -12,8 +12,8 @@ from typing import Any
 from qonnx.core.modelwrapper import ModelWrapper
 
 import snn2fpga
+from snn2fpga.boards import load_board
 from snn2fpga.errors import SNN2FPGAError, VerificationError
-from snn2fpga.flow.boards import load_board
 from snn2fpga.flow.config import BuildConfig
 from snn2fpga.flow.rtl_steps import step_generate_rtl, step_rtlsim, step_synth
 from snn2fpga.flow.steps import (
@@ -31,8 +31,8 @@ from snn2fpga.flow.synth_steps import step_deploy, step_hls_synth, step_vivado
 STEPS: list[tuple[str, Callable[..., ModelWrapper]]] = [
     ("export", step_export),
     ("lower", step_lower),
+    ("specialize", step_specialize),  # before folding, as in FINN: folding and estimates see the backend's facts
     ("fold", step_fold),
-    ("specialize", step_specialize),
     ("estimate", step_estimate),
     ("generate_hls", step_generate_hls),
     ("csim", step_csim),

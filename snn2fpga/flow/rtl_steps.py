@@ -16,7 +16,7 @@ from qonnx.core.modelwrapper import ModelWrapper
 
 from snn2fpga.errors import VerificationError
 from snn2fpga.flow.steps import CSIM_REFERENCE, BuildContext, _csim_inputs, _load_exported
-from snn2fpga.transforms.specialize import Backend
+from snn2fpga.hwir.spec import Backend
 
 # Random back-pressure of the verification run: a fifth of the cycles without a new input word, a fifth
 # with the output not ready (seeded). The timing run has none, so its cycles are the design's own.

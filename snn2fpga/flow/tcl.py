@@ -27,9 +27,9 @@ from pathlib import Path
 import jinja2
 
 import snn2fpga
+from snn2fpga.boards import Board, PsKind
 from snn2fpga.codegen.names import identifier
 from snn2fpga.errors import SNN2FPGAError
-from snn2fpga.flow.boards import Board, PsKind
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "build_flows" / "templates"
 HLS_TEMPLATE = "hls_synth.tcl.j2"

@@ -15,16 +15,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
+from snn2fpga.hwir.facts import StageFacts
+from snn2fpga.hwir.rtl_facts import (
+    DenseReadoutRtlFacts,
+    SpikeCounterRtlFacts,
+    SpikeInputRtlFacts,
+    SpikingDenseRtlFacts,
+)
+from snn2fpga.hwir.spec import Backend
 from snn2fpga.ops.hls import HOST_WORD_BITS, nhwc_order
 from snn2fpga.ops.hw import DenseReadout, SpikeCounter, SpikeInput, SpikingDense
 from snn2fpga.ops.hw_maps import SpikePool, SpikingConv
 
-RTL_DOMAIN = "snn2fpga.ops.rtl"
-RTL_SUFFIX = "_rtl"
+RTL_DOMAIN = Backend.RTL.domain
+RTL_SUFFIX = Backend.RTL.suffix
 LEAK_CODES = {"none": 0, "shift": 1, "mult": 2}  # the LEAK parameter of the neuron modules (rtl/)
 RESET_CODES = {"subtract": 0, "zero": 1}  # the RESET parameter
 
@@ -87,6 +95,8 @@ def _attr(op: Any, name: str) -> int:
 
 class SpikeInput_rtl(SpikeInput):  # noqa: N801  (FINN naming: <op>_rtl)
     """snn_rate_encoder / snn_latency_encoder / snn_spike_unpack (rtl/)."""
+
+    hw_facts: ClassVar[type[StageFacts]] = SpikeInputRtlFacts
 
     def rtl_unsupported(self) -> str | None:
         if self.get_nodeattr("kind") == "iq":
@@ -173,6 +183,8 @@ def _dense_stage(op: Any, ident: str, out_simd: int, weight: np.ndarray, module:
 class SpikingDense_rtl(SpikingDense):  # noqa: N801
     """snn_dense_lif (rtl/): PE x SIMD folded synapses with the LIF/IF update."""
 
+    hw_facts: ClassVar[type[StageFacts]] = SpikingDenseRtlFacts
+
     def rtl_unsupported(self) -> str | None:
         if self.get_nodeattr("neuron") == "dcll":
             return "dense DCLL layers have no RTL implementation yet"
@@ -194,6 +206,8 @@ class SpikingDense_rtl(SpikingDense):  # noqa: N801
 class DenseReadout_rtl(DenseReadout):  # noqa: N801
     """snn_dense_li (rtl/): the leaky-integrator readout, OUT final membranes per sample."""
 
+    hw_facts: ClassVar[type[StageFacts]] = DenseReadoutRtlFacts
+
     def rtl_unsupported(self) -> str | None:
         return None
 
@@ -211,6 +225,8 @@ class DenseReadout_rtl(DenseReadout):  # noqa: N801
 
 class SpikeCounter_rtl(SpikeCounter):  # noqa: N801
     """snn_spike_counter (rtl/): C spike counts per sample."""
+
+    hw_facts: ClassVar[type[StageFacts]] = SpikeCounterRtlFacts
 
     def rtl_unsupported(self) -> str | None:
         return None

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from snn2fpga.flow.boards import list_boards, load_board
+from snn2fpga.boards import list_boards, load_board
 from snn2fpga.flow.tcl import commands_to_run_elsewhere, flow_paths, render_flow_scripts
 from tests.flow.test_tcl import needs_tclsh, run_stubbed
 

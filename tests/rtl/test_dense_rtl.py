@@ -41,6 +41,7 @@ class Dense:
     beta_frac_bits: int = 0
     reset: ResetMode = ResetMode.SUBTRACT
     banks: int = 2
+    out_ram: int = 1
     expect_saturation: bool = False
 
     def neuron(self, spiking: bool) -> NeuronParams:
@@ -52,7 +53,8 @@ class Dense:
         p = {"IN": self.n_in, "OUT": self.n_out, "SIMD": self.simd, "PE": self.pe, "T": self.steps,
              "WEIGHT_BITS": self.weight_bits, "STATE_BITS": self.state_bits, "LEAK": _LEAK[self.leak],
              "LEAK_SHIFT": max(self.leak_shift, 1), "BETA_Q": self.beta_q,
-             "BETA_FRAC_BITS": max(self.beta_frac_bits, 1), "OUT_BANKS": self.banks}
+             "BETA_FRAC_BITS": max(self.beta_frac_bits, 1), "OUT_BANKS": self.banks,
+             "OUT_RAM": self.out_ram}
         if spiking:
             p |= {"OUT_SIMD": self.out_simd, "RESET": _RESET[self.reset]}
         return p
@@ -142,8 +144,8 @@ LIF_CASES = [
           expect_saturation=True),
     # fully parallel (NF = SF = 1: the membrane bypass every cycle), output-bound (OF = 4 > P = 1), IF
     Dense(16, 8, 16, 8, 2, 4, 6, 12, LeakMode.NONE),
-    # extremes: 16-bit weights, 32-bit state, beta_q = 2^16 - 1, three output banks
-    Dense(6, 9, 3, 3, 9, 2, 16, 32, LeakMode.MULT, beta_q=65535, beta_frac_bits=16, banks=3),
+    # extremes: 16-bit weights, 32-bit state, beta_q = 2^16 - 1, three output banks in flip-flops
+    Dense(6, 9, 3, 3, 9, 2, 16, 32, LeakMode.MULT, beta_q=65535, beta_frac_bits=16, banks=3, out_ram=0),
     # shift by the full state width, zero reset, saturation
     Dense(10, 4, 5, 2, 1, 3, 4, 4, LeakMode.SHIFT, leak_shift=4, reset=ResetMode.ZERO, expect_saturation=True),
 ]
@@ -157,7 +159,7 @@ def test_dense_lif_matches_reference(cfg):
 LI_CASES = [
     Dense(12, 4, 3, 2, 1, 3, 4, 6, LeakMode.SHIFT, leak_shift=6, expect_saturation=True),
     Dense(8, 3, 8, 3, 1, 2, 5, 32, LeakMode.MULT, beta_q=3, beta_frac_bits=2),
-    Dense(10, 10, 1, 1, 1, 2, 4, 10, LeakMode.NONE, banks=1),
+    Dense(10, 10, 1, 1, 1, 2, 4, 10, LeakMode.NONE, banks=1, out_ram=0),
 ]
 
 
@@ -181,7 +183,8 @@ def random_dense(seed: int) -> Dense:
     return Dense(n_in, n_out, simd, pe, int(rng.choice(_divisors(n_out))), int(rng.integers(2, 5)),
                  int(rng.integers(2, 17)), state_bits, leak, leak_shift=int(rng.integers(1, state_bits + 1)),
                  beta_q=int(rng.integers(0, 1 << frac)), beta_frac_bits=frac,
-                 reset=[ResetMode.SUBTRACT, ResetMode.ZERO][seed % 2], banks=int(rng.integers(1, 4)))
+                 reset=[ResetMode.SUBTRACT, ResetMode.ZERO][seed % 2], banks=int(rng.integers(1, 4)),
+                 out_ram=int(rng.integers(0, 2)))
 
 
 @pytest.mark.slow
