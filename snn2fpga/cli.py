@@ -137,7 +137,9 @@ def _parser() -> argparse.ArgumentParser:
     w.add_argument("--weight-bits", type=int, nargs="+", default=[2, 4, 8], help="weight bits to try (2..16)")
     w.add_argument("--state-bits", type=int, nargs="+", default=[8, 16, 24], help="state bits to try (8..32)")
     w.add_argument("--timesteps", type=int, nargs="+", default=[16])
-    w.add_argument("--hidden", type=int, nargs="+", default=[128])
+    w.add_argument("--hidden", type=int, nargs="+", default=[128], help="hidden layer widths (default: 128)")
+    w.add_argument("--hidden-options", nargs="+",
+                   help="make the hidden shape an axis: shapes as widths joined by 'x', e.g. 16 32 32x16")
     w.add_argument("--quant", choices=["qat", "ptq"], default="qat")
     w.add_argument("--epochs", type=int, default=5)
     w.add_argument("--seed", type=int, default=0)
@@ -227,6 +229,7 @@ def _dispatch(args: argparse.Namespace) -> dict[str, Any]:
     if args.command == "sweep":
         from snn2fpga.boards import load_board
         from snn2fpga.sweep import SweepConfig, run_sweep
+        from snn2fpga.sweep.runner import parse_hidden
 
         load_board(args.board)  # an unknown board fails before any training
         cfg = SweepConfig(
@@ -235,6 +238,7 @@ def _dispatch(args: argparse.Namespace) -> dict[str, Any]:
             hidden=tuple(args.hidden), seed=args.seed, board=args.board, csim_samples=args.csim_samples,
             workers=args.workers, data_dir=args.data_dir, folding_budgets=tuple(args.folding_budgets),
             target_fps=args.target_fps, **_sweep_engine_options(args),
+            hidden_options=[parse_hidden(h) for h in args.hidden_options or []],
         )
         if args.search == "optuna":
             from snn2fpga.sweep.search import Objective, SearchConfig, run_search

@@ -20,8 +20,9 @@ from snn2fpga.sweep.store import SweepStore, default_url, public_url
 
 @dataclass
 class SweepConfig:
-    """The grid of a sweep (weight bits x state bits x timesteps; each point also estimated at every folding
-    budget) and how to run it."""
+    """The grid of a sweep (weight bits x state bits x timesteps x hidden shapes; each point also estimated at
+    every folding budget) and how to run it. ``hidden_options`` makes the hidden layer widths an axis (default:
+    the one shape ``hidden``)."""
 
     dataset: str
     arch: str
@@ -45,6 +46,11 @@ class SweepConfig:
     ray_resources: RayResources = field(default_factory=RayResources)
     db_url: str | None = None
     study: str | None = None
+    hidden_options: list[tuple[int, ...]] = field(default_factory=list)
+
+    def hiddens(self) -> list[tuple[int, ...]]:
+        """The hidden shapes of the grid."""
+        return [tuple(h) for h in self.hidden_options] or [tuple(self.hidden)]
 
     def validate(self) -> None:
         """Refuse settings outside their ranges, before anything runs."""
@@ -57,25 +63,48 @@ class SweepConfig:
         for t in self.timesteps:
             if t < 1:
                 raise SNN2FPGAError(f"timesteps {t} must be >= 1")
+        for h in self.hiddens():
+            if not h or min(h) < 1:
+                raise SNN2FPGAError(f"hidden shape {h} needs at least one layer, each >= 1 neuron wide")
         if self.target_fps is not None and not self.target_fps > 0:
             raise SNN2FPGAError(f"target fps must be positive, got {self.target_fps}")
         for b in self.folding_budgets:
             if not 0 < b <= 1:
                 raise SNN2FPGAError(f"folding budget {b} outside (0, 1]: it is a share of every resource")
 
-    def point(self, wb: int, sb: int, t: int) -> SweepPoint:
-        """The point of one grid cell (weight bits, state bits, timesteps)."""
-        return SweepPoint(name=f"w{wb}_s{sb}_t{t}", out_dir=str(self.out_dir), dataset=self.dataset, arch=self.arch,
+    def point(self, wb: int, sb: int, t: int, hidden: tuple[int, ...] | None = None) -> SweepPoint:
+        """The point of one grid cell (weight bits, state bits, timesteps, hidden shape: default the first); the
+        hidden shape is in the name only when it is an axis."""
+        hidden = tuple(hidden or self.hiddens()[0])
+        name = f"w{wb}_s{sb}_t{t}" + (f"_h{hidden_key(hidden)}" if len(self.hiddens()) > 1 else "")
+        return SweepPoint(name=name, out_dir=str(self.out_dir), dataset=self.dataset, arch=self.arch,
                           weight_bits=wb, state_bits=sb, timesteps=t, quant=self.quant, epochs=self.epochs,
-                          hidden=self.hidden, seed=self.seed, board=self.board, csim_samples=self.csim_samples,
+                          hidden=hidden, seed=self.seed, board=self.board, csim_samples=self.csim_samples,
                           data_dir=self.data_dir, train_extra=self.train_extra,
                           folding_budgets=tuple(self.folding_budgets), target_fps=self.target_fps)
 
     def points(self) -> list[SweepPoint]:
         """Every cell of the grid, in table order."""
         self.validate()
-        return [self.point(wb, sb, t)
-                for wb, sb, t in itertools.product(self.weight_bits, self.state_bits, self.timesteps)]
+        return [self.point(wb, sb, t, h)
+                for wb, sb, t, h in itertools.product(self.weight_bits, self.state_bits, self.timesteps,
+                                                      self.hiddens())]
+
+
+def hidden_key(hidden: tuple[int, ...]) -> str:
+    """A hidden shape as text: (32, 16) -> "32x16" (the CLI's --hidden-options syntax)."""
+    return "x".join(str(w) for w in hidden)
+
+
+def parse_hidden(text: str) -> tuple[int, ...]:
+    """"32x16" -> (32, 16); a clear error for anything else."""
+    try:
+        shape = tuple(int(w) for w in text.lower().split("x"))
+    except ValueError:
+        raise SNN2FPGAError(f"hidden shape {text!r}: expected layer widths joined by 'x', e.g. 16 or 32x16") from None
+    if min(shape) < 1:
+        raise SNN2FPGAError(f"hidden shape {text!r}: every layer needs >= 1 neuron")
+    return shape
 
 
 def open_store(cfg: SweepConfig) -> SweepStore:

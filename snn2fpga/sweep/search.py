@@ -1,11 +1,12 @@
 """Multi-objective search over the sweep's axes (Optuna's NSGA-II) where the full grid is too big.
 
-Each trial picks one value per axis (weight bits, state bits, timesteps), the point is evaluated like a
-grid point (run on the sweep's engine, stored in the study's database; a point evaluated before, by the
-grid or an earlier trial, is read back instead of run again), and the trial is told (top-1 accuracy,
-cost), maximising accuracy and minimising the cost (LUT estimate or latency). The Optuna study lives in
-the same database as the points, so a killed search resumes: its finished trials are kept, and the
-trials a dead driver on this host left running are marked failed and asked again.
+Each trial picks one value per axis (weight bits, state bits, timesteps, and the hidden shape when it is
+an axis), the point is evaluated like a grid point (run on the sweep's engine, stored in the study's
+database; a point evaluated before, by the grid or an earlier trial, is read back instead of run again),
+and the trial is told (top-1 accuracy, cost), maximising accuracy and minimising the cost (LUT estimate
+or latency). The Optuna study lives in the same database as the points, so a killed search resumes: its
+finished trials are kept, and the trials a dead driver on this host left running are marked failed and
+asked again.
 """
 
 from __future__ import annotations
@@ -23,10 +24,11 @@ from tqdm import tqdm
 from snn2fpga.errors import SNN2FPGAError
 from snn2fpga.sweep.points import SweepPoint
 from snn2fpga.sweep.report import markdown, pareto, write_reports
-from snn2fpga.sweep.runner import SweepConfig, evaluate, open_engine, open_store
+from snn2fpga.sweep.runner import SweepConfig, evaluate, hidden_key, open_engine, open_store
 from snn2fpga.sweep.store import owner_alive, public_url, this_owner
 
-TRIAL_COLUMNS = ("trial", "name", "weight_bits", "state_bits", "timesteps", "top1", "lut", "latency_us", "state")
+TRIAL_COLUMNS = ("trial", "name", "weight_bits", "state_bits", "timesteps", "hidden", "top1", "lut", "latency_us",
+                 "state")
 WAIT_ELSEWHERE_S = 10.0
 FRONT_COLUMNS = ("name", "weight_bits", "state_bits", "timesteps", "top1", "lut", "latency_us")
 
@@ -112,9 +114,12 @@ def run_search(cfg: SweepConfig, search: SearchConfig, log: Callable[[str], None
             for _ in range(min(max(1, cfg.workers), search.trials - done)):
                 trial = study.ask()
                 trial.set_user_attr("owner", this_owner())
+                hiddens = {hidden_key(h): h for h in cfg.hiddens()}
+                # an axis with one value is no choice: it stays out of the sampler (and of the trial's params)
+                hidden = hiddens[trial.suggest_categorical("hidden", list(hiddens))] if len(hiddens) > 1 else None
                 point = cfg.point(trial.suggest_categorical("weight_bits", cfg.weight_bits),
                                   trial.suggest_categorical("state_bits", cfg.state_bits),
-                                  trial.suggest_categorical("timesteps", cfg.timesteps))
+                                  trial.suggest_categorical("timesteps", cfg.timesteps), hidden)
                 trial.set_user_attr("point", point.name)
                 batch.append((trial, point))
             unique = list({p.name: p for _, p in batch}.values())
@@ -166,7 +171,7 @@ def _trial_rows(optuna: Any, study: Any, store: Any) -> list[dict[str, Any]]:
         name = t.user_attrs.get("point", "")
         complete = t.state == optuna.trial.TrialState.COMPLETE
         result = stored.get(name) if complete else None
-        rows.append({"trial": t.number, "name": name, **{k: t.params.get(k) for k in TRIAL_COLUMNS[2:5]},
+        rows.append({"trial": t.number, "name": name, **{k: t.params.get(k) for k in TRIAL_COLUMNS[2:6]},
                      "top1": result["top1"] if result else None, "lut": result["lut"] if result else None,
                      "latency_us": result["latency_us"] if result else None, "state": t.state.name,
                      "result": result})

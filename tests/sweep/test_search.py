@@ -109,3 +109,23 @@ def test_search_on_the_real_4x4_digits_grid_finds_what_the_readme_states(tmp_pat
     assert s["trials"] == 16 and s["distinct_points"] == 12 and s["failed"] == {}
     assert s["true_front"] == ["w2_s8_t8", "w3_s8_t8", "w4_s8_t8"]
     assert s["found_true_front"] == ["w2_s8_t8", "w4_s8_t8"] and s["missed_true_front"] == ["w3_s8_t8"]
+
+
+def test_hidden_shapes_are_an_axis_of_the_grid_and_the_search(tmp_path, capsys):
+    pytest.importorskip("optuna")
+    cfg = SweepConfig("digits", "lif-mlp", tmp_path, [2, 4], [8], [8], hidden_options=[(16,), (32, 16)])
+    assert [p.name for p in cfg.points()] == ["w2_s8_t8_h16", "w2_s8_t8_h32x16", "w4_s8_t8_h16", "w4_s8_t8_h32x16"]
+    assert [p.hidden for p in cfg.points()] == [(16,), (32, 16), (16,), (32, 16)]
+    store = SweepStore(default_url(tmp_path), tmp_path.name)
+    for p in cfg.points():  # wider is more accurate and larger
+        store.finish(p, {**p.to_dict(), "top1": 0.1 * p.weight_bits + 0.001 * sum(p.hidden),
+                         "lut": 100 * p.weight_bits + sum(p.hidden), "latency_us": 1.0})
+    s = run_search(cfg, SearchConfig(trials=6, compare_grid=True), log=lambda _m: None, progress=False)
+    assert s["true_front"] == [p.name for p in cfg.points()]  # every point trades accuracy for LUT here
+    trials = json.loads((tmp_path / "search_trials.json").read_text())
+    assert {t["hidden"] for t in trials} <= {"16", "32x16"} and all(t["name"].endswith(
+        "_h" + t["hidden"]) for t in trials)
+    assert main(["sweep", "--hidden-options", "16", "8xa", "-o", str(tmp_path / "bad")]) == 2
+    assert "hidden shape '8xa': expected layer widths joined by 'x'" in capsys.readouterr().err
+    with pytest.raises(SNN2FPGAError, match=r"hidden shape \(16, 0\)"):
+        SweepConfig("digits", "lif-mlp", tmp_path, [2], [8], hidden_options=[(16, 0)]).points()
