@@ -17,7 +17,7 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e ".[test,hls,rtl,nir]"
+	$(BIN)/pip install --quiet -e ".[test,hls,rtl,nir,ray,search]"
 	# Norse (NIR import tests/fidelity): its declared torchvision dependency would pull another torch
 	$(BIN)/pip install --quiet --no-deps norse==1.1.0
 	touch $@

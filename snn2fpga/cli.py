@@ -139,7 +139,9 @@ def _parser() -> argparse.ArgumentParser:
     w.add_argument("--weight-bits", type=int, nargs="+", default=[2, 4, 8], help="weight bits to try (2..16)")
     w.add_argument("--state-bits", type=int, nargs="+", default=[8, 16, 24], help="state bits to try (8..32)")
     w.add_argument("--timesteps", type=int, nargs="+", default=[16])
-    w.add_argument("--hidden", type=int, nargs="+", default=[128])
+    w.add_argument("--hidden", type=int, nargs="+", default=[128], help="hidden layer widths (default: 128)")
+    w.add_argument("--hidden-options", nargs="+",
+                   help="make the hidden shape an axis: shapes as widths joined by 'x', e.g. 16 32 32x16")
     w.add_argument("--quant", choices=["qat", "ptq"], default="qat")
     w.add_argument("--epochs", type=int, default=5)
     w.add_argument("--seed", type=int, default=0)
@@ -150,7 +152,27 @@ def _parser() -> argparse.ArgumentParser:
                         "default: AutoFolding within half the board")
     w.add_argument("--folding-budgets", type=float, nargs="+", default=[],
                    help="also estimate each point folded within these shares of the board (e.g. 0.15 0.3 0.5)")
-    w.add_argument("--workers", type=int, default=2, help="points run in parallel (processes)")
+    w.add_argument("--workers", type=int, default=2,
+                   help="points run at once (pool: processes; local Ray: its CPUs; search: trials per batch)")
+    w.add_argument("--device", help="where each point trains: cpu, cuda, cuda:N (default: cpu)")
+    w.add_argument("--engine", choices=["pool", "ray"], default="pool",
+                   help="pool: local processes (default); ray: Ray tasks (pip install 'snn2fpga[ray]')")
+    w.add_argument("--address", help="Ray cluster to use, e.g. 10.0.0.5:6379 or auto (default: start Ray here)")
+    w.add_argument("--ray-cpus", type=float, default=1.0, help="CPUs each point's Ray task asks for (default: 1)")
+    w.add_argument("--ray-gpus", type=float, default=0.0, help="GPUs each point's Ray task asks for (default: 0)")
+    w.add_argument("--ray-retries", type=int, default=3, help="runs again a point whose Ray worker died (default: 3)")
+    w.add_argument("--db", help="SQLAlchemy URL of the results database (default: sqlite in the sweep folder, "
+                                "sweep.db); e.g. postgresql+psycopg://user@host/dbname to share a study")
+    w.add_argument("--study", help="study name in the database (default: the sweep folder's name)")
+    w.add_argument("--search", choices=["grid", "optuna"], default="grid",
+                   help="grid: every point (default); optuna: multi-objective NSGA-II (pip install 'snn2fpga[search]')")
+    w.add_argument("--trials", type=int, default=16, help="optuna: complete trials to reach (default: 16)")
+    w.add_argument("--objective", choices=["lut", "latency"], default="lut",
+                   help="optuna: the cost minimised beside accuracy (default: lut)")
+    w.add_argument("--population", type=int, default=8, help="optuna: NSGA-II population per generation (default: 8)")
+    w.add_argument("--sampler-seed", type=int, default=0, help="optuna: sampler seed")
+    w.add_argument("--compare-grid", action="store_true",
+                   help="optuna: also evaluate the whole grid and report which true-front points were found")
     w.add_argument("-o", "--output", type=Path, default=Path("sweep"))
     w.add_argument("--no-progress", action="store_true")
     w.add_argument("--json", action="store_true")
@@ -162,6 +184,15 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--data-dir")
     c.add_argument("--json", action="store_true")
     return p
+
+
+def _sweep_engine_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The sweep's engine, database and training-device settings, as SweepConfig fields."""
+    from snn2fpga.sweep.engines import EngineKind, RayResources
+
+    return {"engine": EngineKind(args.engine), "address": args.address, "db_url": args.db, "study": args.study,
+            "ray_resources": RayResources(args.ray_cpus, args.ray_gpus, args.ray_retries),
+            "train_extra": {"device": args.device} if args.device else {}}
 
 
 def _dispatch(args: argparse.Namespace) -> dict[str, Any]:
@@ -200,6 +231,7 @@ def _dispatch(args: argparse.Namespace) -> dict[str, Any]:
     if args.command == "sweep":
         from snn2fpga.boards import load_board
         from snn2fpga.sweep import SweepConfig, run_sweep
+        from snn2fpga.sweep.runner import parse_hidden
 
         load_board(args.board)  # an unknown board fails before any training
         from snn2fpga.validate import check_int, check_ints
@@ -216,8 +248,18 @@ def _dispatch(args: argparse.Namespace) -> dict[str, Any]:
             state_bits=args.state_bits, timesteps=args.timesteps, quant=args.quant, epochs=args.epochs,
             hidden=tuple(args.hidden), seed=args.seed, board=args.board, csim_samples=args.csim_samples,
             workers=args.workers, data_dir=args.data_dir, folding_budgets=tuple(args.folding_budgets),
-            target_fps=args.target_fps,
+            target_fps=args.target_fps, **_sweep_engine_options(args),
+            hidden_options=[parse_hidden(h) for h in args.hidden_options or []],
         )
+        if args.search == "optuna":
+            from snn2fpga.sweep.search import Objective, SearchConfig, run_search
+
+            search = SearchConfig(trials=args.trials, objective=Objective[args.objective.upper()],
+                                  population=args.population, sampler_seed=args.sampler_seed,
+                                  compare_grid=args.compare_grid)
+            summary = run_search(cfg, search, progress=not args.no_progress)
+            print(Path(summary["search_front_markdown"]).read_text())
+            return summary
         summary = run_sweep(cfg, progress=not args.no_progress)
         print(Path(summary["markdown"]).read_text())
         return summary

@@ -25,11 +25,11 @@ def folding_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{**{k: r[k] for k in keep}, **f} for r in rows for f in r.get("foldings", [])]
 
 
-def pareto(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Points no other point beats on both accuracy (higher) and LUT (lower)."""
-    front = [r for r in rows if not any(o["top1"] >= r["top1"] and o["lut"] <= r["lut"] and
-                                        (o["top1"] > r["top1"] or o["lut"] < r["lut"]) for o in rows)]
-    return sorted(front, key=lambda r: r["lut"])
+def pareto(rows: list[dict[str, Any]], cost: str = "lut") -> list[dict[str, Any]]:
+    """Points no other point beats on both accuracy (``top1``, higher) and ``cost`` (lower), by ``cost``."""
+    front = [r for r in rows if not any(o["top1"] >= r["top1"] and o[cost] <= r[cost] and
+                                        (o["top1"] > r["top1"] or o[cost] < r[cost]) for o in rows)]
+    return sorted(front, key=lambda r: (r[cost], str(r.get("name", ""))))
 
 
 def markdown(rows: list[dict[str, Any]], columns: tuple[str, ...] = COLUMNS) -> str:
