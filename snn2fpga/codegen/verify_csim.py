@@ -10,8 +10,8 @@ from qonnx.core.modelwrapper import ModelWrapper
 
 from snn2fpga.codegen.csim import CSimLibrary
 from snn2fpga.codegen.generate import HLSProject, pack_inputs
+from snn2fpga.export.execute import run_graph
 from snn2fpga.export.graph import PREDICTION, SCORES
-from snn2fpga.export.verify import run_graph
 
 
 @dataclass

@@ -8,11 +8,10 @@ from typing import Any
 import numpy as np
 import torch
 from qonnx.core.modelwrapper import ModelWrapper
-from qonnx.core.onnx_exec import execute_onnx
 from torch import nn
 
-import snn2fpga.ops  # noqa: F401  (registers the custom ops)
-from snn2fpga.export.graph import GRAPH_INPUT, PREDICTION, SCORES, input_batch, set_batch
+from snn2fpga.export.execute import run_graph
+from snn2fpga.export.graph import PREDICTION, SCORES
 from snn2fpga.export.layers import ExportLayer
 from snn2fpga.nn.model import SNNClassifier
 
@@ -31,12 +30,6 @@ class VerifyReport:
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
-
-
-def run_graph(model: ModelWrapper, graph_input: np.ndarray) -> dict[str, np.ndarray]:
-    """Execute an exported graph (batch taken from the input) with qonnx; full context returned."""
-    batched = set_batch(model, input_batch(model, graph_input))
-    return execute_onnx(batched, {GRAPH_INPUT: graph_input.astype(np.float32)}, return_full_exec_context=True)
 
 
 def _torch_forward(module: nn.Module, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

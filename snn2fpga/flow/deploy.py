@@ -18,8 +18,8 @@ import numpy as np
 from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.custom_op.registry import getCustomOp
 
+from snn2fpga.export.execute import run_graph
 from snn2fpga.export.graph import PREDICTION, SCORES, read_meta
-from snn2fpga.export.verify import run_graph
 
 DEPLOY_FORMAT = "snn2fpga-deploy"
 DEPLOY_VERSION = 1
