@@ -24,6 +24,16 @@ def _verify_count(text: str) -> int | None:
     return value
 
 
+def _jobs(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of processes, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"--jobs must be >= 1, got {value}")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="snn2fpga", description="Quantized SNNs from PyTorch to FPGA.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -86,6 +96,7 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--data-dir")
     b.add_argument("--verify", type=_verify_count, default=100, help="export verification samples for a .pt")
     b.add_argument("--force", action="store_true", help="rebuild every step instead of resuming")
+    b.add_argument("--jobs", type=_jobs, help="C-simulation processes (default: the available cores)")
     b.add_argument("--json", action="store_true")
 
     r = sub.add_parser("run", help="run a deploy package through the board runtime (board or emulated)")
@@ -174,7 +185,7 @@ def _dispatch(args: argparse.Namespace) -> dict[str, Any]:
             model=args.model or commands.find_model(Path.cwd()), board=args.board, output_dir=args.output,
             folding=args.folding, target_fps=args.target_fps, max_fraction=args.max_fraction,
             clock_mhz=args.clock_mhz, csim_samples=args.csim_samples, dataset=args.dataset, data_dir=args.data_dir,
-            verify_samples=args.verify, force=args.force,
+            verify_samples=args.verify, force=args.force, jobs=args.jobs,
         )
         return commands.run_build_command(cfg)
     summary = commands.run_calibrate(args.checkpoint, args.margin, args.split, args.data_dir)

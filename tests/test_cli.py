@@ -94,3 +94,10 @@ def test_bad_verify_count(capsys):
     with pytest.raises(SystemExit) as ei:
         main(["export", "m.pt", "--verify", "lots"])
     assert ei.value.code == 2
+
+
+@pytest.mark.parametrize(("value", "match"), [("0", "--jobs must be >= 1, got 0"), ("two", "number of processes")])
+def test_bad_jobs(value, match, capsys):
+    with pytest.raises(SystemExit) as ei:
+        main(["build", "--jobs", value])
+    assert ei.value.code == 2 and match in capsys.readouterr().err

@@ -12,6 +12,7 @@ from torch import nn
 from snn2fpga.errors import SNN2FPGAError, VerificationError
 from snn2fpga.export.graph import GraphMeta, build_graph
 from snn2fpga.export.layers import collect_layers
+from snn2fpga.export.reference import InputsKey, save_reference
 from snn2fpga.export.verify import VerifyReport, verify_graph
 from snn2fpga.nn.model import Readout, SNNClassifier
 
@@ -104,7 +105,14 @@ def export(
     vin = example if verify_inputs is None else (
         verify_inputs.detach().cpu().numpy() if isinstance(verify_inputs, torch.Tensor) else np.asarray(verify_inputs)
     )
-    report = verify_graph(model, module, layers, vin) if len(vin) else VerifyReport()
+    # the QONNX results of an SNNClassifier's inputs are stored for the build's C-simulation to reuse
+    key = InputsKey(out) if isinstance(module, SNNClassifier) and len(vin) else None
+    report = verify_graph(model, module, layers, vin, key=key) if len(vin) else VerifyReport()
+    if key is not None and report.reference is not None and not report.mismatches:
+        try:
+            save_reference(key.hexdigest(), report.reference)
+        except OSError:  # a cache: the C-simulation recomputes what it cannot find
+            pass
     result = ExportResult(out, report)
     if report.mismatches:
         raise VerificationError(

@@ -25,6 +25,7 @@ class BuildConfig:
         dataset / data_dir: data for the C-simulation (default: the dataset the model was trained on).
         verify_samples: export verification samples when the model is a .pt.
         force: rebuild every step even if a previous build can be resumed.
+        jobs: C-simulation processes (None: the available cores); results do not depend on it.
     """
 
     model: Path
@@ -39,6 +40,7 @@ class BuildConfig:
     data_dir: str | None = None
     verify_samples: int | None = 100
     force: bool = False
+    jobs: int | None = None
 
     @property
     def build_dir(self) -> Path:
@@ -47,7 +49,7 @@ class BuildConfig:
     def fingerprint_data(self) -> dict[str, Any]:
         """The settings that change the build's results (not where or whether to force)."""
         d = asdict(self)
-        for key in ("output_dir", "force"):
+        for key in ("output_dir", "force", "jobs"):
             d.pop(key)
         d["model"] = str(self.model)
         return d

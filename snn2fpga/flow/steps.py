@@ -169,26 +169,36 @@ def host_quantize(x: np.ndarray, meta: dict[str, object]) -> np.ndarray:
 
 
 def step_csim(model: ModelWrapper, ctx: BuildContext) -> ModelWrapper:
-    """Compile the generated top with g++ and compare it with the QONNX execution, exactly."""
+    """Compile the generated top with g++ and compare it with the QONNX execution, exactly.
+
+    The QONNX side is taken from the reference that export verification stored for the same graph
+    file and inputs (:mod:`snn2fpga.export.reference`) when there is one; otherwise QONNX runs here.
+    """
     from snn2fpga.codegen.csim import CSimLibrary, compile_csim
     from snn2fpga.codegen.generate import HLSProject
     from snn2fpga.codegen.verify_csim import verify_csim
+    from snn2fpga.export.reference import inputs_key, load_reference
 
-    exported = _load_exported(Path(ctx.results["export"]["onnx"]))
+    onnx_path = Path(ctx.results["export"]["onnx"])
+    exported = _load_exported(onnx_path)
     gen = dict(ctx.results["generate_hls"])
     gen["hls_dir"] = Path(gen["hls_dir"])
     project = HLSProject(**gen)
     lib_path = compile_csim(project.hls_dir)
     inputs, labels, what = _csim_inputs(exported, ctx)
-    report = verify_csim(exported, project, CSimLibrary(lib_path), inputs, labels)
-    ctx.results["csim"] = {**report.to_dict(), "data": what, "library": str(lib_path)}
+    reference = None if project.input_kind == "spikes" else load_reference(inputs_key(onnx_path, inputs))
+    report = verify_csim(exported, project, CSimLibrary(lib_path), inputs, labels, jobs=ctx.cfg.jobs,
+                         reference=reference)
+    ctx.results["csim"] = {**report.to_dict(), "data": what, "library": str(lib_path),
+                           "qonnx_reference": "stored by export verification" if reference is not None else "computed"}
     if report.reference_scores is not None and report.reference_predictions is not None:
         from snn2fpga.flow.deploy import inputs_digest, save_reference
 
-        digest = inputs_digest(Path(ctx.results["export"]["onnx"]), inputs)
+        digest = inputs_digest(onnx_path, inputs)
         save_reference(ctx.build_dir / CSIM_REFERENCE, digest, report.reference_scores,
                        report.reference_predictions)
     ctx.log(f"C-simulation on {report.samples} samples ({what}): {report.mismatches} mismatches vs QONNX"
+            + (" (reference stored by export verification)" if reference is not None else "")
             + (f", accuracy {report.accuracy:.4f}" if report.accuracy is not None else ""))
     if report.mismatches:
         raise VerificationError(
@@ -197,5 +207,3 @@ def step_csim(model: ModelWrapper, ctx: BuildContext) -> ModelWrapper:
             f"counts: {report.spike_count_mismatches}); first: {report.first_mismatch}"
         )
     return model
-
-

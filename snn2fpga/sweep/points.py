@@ -112,7 +112,8 @@ def run_point(point: SweepPoint) -> dict[str, Any]:
     # narrow states saturate by design in a sweep: the export is verified, and saturation is reported
     export = run_export(pdir / "model.pt", pdir / "model.onnx", point.csim_samples, point.data_dir, True, log=_quiet)
     cfg = BuildConfig(model=pdir / "model.onnx", board=point.board, output_dir=pdir / "build",
-                      csim_samples=point.csim_samples, target_fps=point.target_fps)
+                      csim_samples=point.csim_samples, target_fps=point.target_fps,
+                      jobs=1)  # points already run in parallel processes
     build = summary_of(run_build(cfg, _quiet), cfg, point.board)
     out = {
         **point.to_dict(),
