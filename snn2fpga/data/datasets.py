@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
+import importlib.metadata
+import importlib.util
+import os
+import tempfile
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
 
 import numpy as np
 
+from snn2fpga.cache import cache_root
 from snn2fpga.data.idx import find_idx, read_idx
 from snn2fpga.errors import SNN2FPGAError
 
@@ -115,8 +121,8 @@ def parse_dataset_name(name: str) -> DatasetName:
         raise SNN2FPGAError(f"unknown dataset {name!r}; known datasets: {known}") from None
 
 
-def load_digits_dataset() -> Dataset:
-    """scikit-learn's bundled 8x8 digits, fixed stratified 80/20 split (1437 train / 360 test)."""
+def _digits_split() -> tuple[np.ndarray, ...]:
+    """(x_train, y_train, x_test, y_test) of the digits split, computed by scikit-learn."""
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
 
@@ -126,6 +132,58 @@ def load_digits_dataset() -> Dataset:
     x_tr, x_te, y_tr, y_te = train_test_split(
         x, y, test_size=DIGITS_TEST_FRACTION, random_state=DIGITS_SPLIT_SEED, stratify=y
     )
+    return x_tr, y_tr, x_te, y_te
+
+
+def _digits_cache_file() -> Path | None:
+    """Where the digits split is cached: keyed by scikit-learn's version and the bytes of its bundled
+    digits file, both found without importing scikit-learn (its import takes seconds); None when the
+    file is not where scikit-learn keeps it."""
+    spec = importlib.util.find_spec("sklearn")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    csv = Path(next(iter(spec.submodule_search_locations))) / "datasets" / "data" / "digits.csv.gz"
+    if not csv.is_file():
+        return None
+    h = hashlib.sha256(csv.read_bytes())
+    h.update(f"{importlib.metadata.version('scikit-learn')} {DIGITS_TEST_FRACTION} {DIGITS_SPLIT_SEED}".encode())
+    return cache_root() / "datasets" / f"digits-{h.hexdigest()[:24]}.npz"
+
+
+def _save_atomically(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    """Write an .npz cache entry via a temporary file; a cache that cannot be written is skipped."""
+    tmp: str | None = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz.tmp")
+        with os.fdopen(fd, "wb") as fh:
+            np.savez(fh, **arrays)
+        os.replace(tmp, path)
+        tmp = None
+    except OSError:
+        pass
+    finally:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+
+
+def load_digits_dataset() -> Dataset:
+    """scikit-learn's bundled 8x8 digits, fixed stratified 80/20 split (1437 train / 360 test).
+
+    The split scikit-learn computes is cached (see :func:`_digits_cache_file`), so that commands on
+    digits do not pay scikit-learn's import every time."""
+    path = _digits_cache_file()
+    names = ("x_train", "y_train", "x_test", "y_test")
+    if path is not None and path.is_file():
+        try:
+            with np.load(path) as f:
+                x_tr, y_tr, x_te, y_te = (f[k] for k in names)
+            return Dataset("digits", x_tr, y_tr, x_te, y_te, [str(i) for i in range(10)])
+        except (OSError, KeyError, ValueError):
+            pass  # unreadable: computed again and rewritten below
+    x_tr, y_tr, x_te, y_te = _digits_split()
+    if path is not None:
+        _save_atomically(path, dict(zip(names, (x_tr, y_tr, x_te, y_te), strict=True)))
     return Dataset("digits", x_tr, y_tr, x_te, y_te, [str(i) for i in range(10)])
 
 

@@ -104,3 +104,22 @@ def test_uint8_features_equal_the_float64_route():
     assert got.dtype == np.float32
     assert np.array_equal(got.view(np.uint32), (u / 255.0).astype(np.float32).view(np.uint32))
     assert np.array_equal(quantize_input(got), u)  # the host's 8-bit codes come back unchanged
+
+
+def test_digits_split_cache_equals_scikit_learn(tmp_path, monkeypatch):
+    from snn2fpga.data import datasets
+
+    monkeypatch.setenv("SNN2FPGA_CACHE", str(tmp_path))
+    path = datasets._digits_cache_file()
+    assert path is not None and not path.exists()
+    first = load_dataset("digits")  # computed by scikit-learn, then cached
+    assert path.is_file()
+    second = load_dataset("digits")  # from the cache
+    fresh = datasets._digits_split()
+    for got in (first, second):
+        for arr, want in zip((got.x_train, got.y_train, got.x_test, got.y_test), fresh, strict=True):
+            assert arr.dtype == want.dtype and np.array_equal(arr, want)
+    path.write_bytes(b"not an npz")  # a broken entry is recomputed and rewritten
+    assert np.array_equal(load_dataset("digits").x_test, fresh[2])
+    with np.load(path) as f:
+        assert np.array_equal(f["y_test"], fresh[3])
