@@ -24,14 +24,22 @@ def _verify_count(text: str) -> int | None:
     return value
 
 
-def _jobs(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of processes, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"--jobs must be >= 1, got {value}")
-    return value
+def _positive(option: str, what: str) -> Any:
+    """An argparse type: an integer >= 1 for ``option``."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number of {what}, got {text!r}") from None
+        if value < 1:
+            raise argparse.ArgumentTypeError(f"{option} must be >= 1, got {value}")
+        return value
+
+    return parse
+
+
+THREADS_HELP = "torch CPU threads (default: 1; SNN steps are small ops, and extra threads stall when cores are shared)"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -69,6 +77,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="training images only: random +-2 px shifts, plus horizontal flips (default: none)")
     t.add_argument("--device", default="cpu",
                    help="where to train: cpu, cuda, cuda:N or auto (default: cpu)")
+    t.add_argument("--threads", type=_positive("--threads", "threads"), default=1, help=THREADS_HELP)
     t.add_argument("--calib-margin", type=float, default=0.1, help="state calibration margin (default: 0.1)")
     t.add_argument("-o", "--output", type=Path, default=Path("model.pt"))
     t.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -81,6 +90,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="test samples to verify (a count, or 'all'; 0 skips; default: 100)")
     e.add_argument("--data-dir", help="folder with the dataset's IDX files, if not where training found them")
     e.add_argument("--allow-saturation", action="store_true", help="accept state saturation (still reported)")
+    e.add_argument("--threads", type=_positive("--threads", "threads"), default=1, help=THREADS_HELP)
     e.add_argument("--json", action="store_true")
 
     b = sub.add_parser("build", help="lower, fold, estimate, generate HLS and C-simulate for a board")
@@ -96,7 +106,8 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--data-dir")
     b.add_argument("--verify", type=_verify_count, default=100, help="export verification samples for a .pt")
     b.add_argument("--force", action="store_true", help="rebuild every step instead of resuming")
-    b.add_argument("--jobs", type=_jobs, help="C-simulation processes (default: the available cores)")
+    b.add_argument("--jobs", type=_positive("--jobs", "processes"),
+                   help="C-simulation processes (default: the available cores)")
     b.add_argument("--json", action="store_true")
 
     r = sub.add_parser("run", help="run a deploy package through the board runtime (board or emulated)")
@@ -135,6 +146,7 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--margin", type=float, default=0.1, help="headroom added to the measured range")
     c.add_argument("--split", choices=["test", "train"], default="test")
     c.add_argument("--data-dir")
+    c.add_argument("--threads", type=_positive("--threads", "threads"), default=1, help=THREADS_HELP)
     c.add_argument("--json", action="store_true")
     return p
 
@@ -150,14 +162,15 @@ def _dispatch(args: argparse.Namespace) -> dict[str, Any]:
             threshold=args.threshold, reset=args.reset, per_channel=args.per_channel, quant=args.quant,
             clip_percentile=args.clip_percentile, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
             seed=args.seed, calib_margin=args.calib_margin, progress=not args.no_progress, device=args.device,
-            augment=args.augment,
+            augment=args.augment, threads=args.threads,
             channels=tuple(args.channels) if args.channels else None, kernel=args.kernel, grid=args.grid,
             frame_length=args.frame_length, synth_frames=args.synth_frames,
             snrs=tuple(args.snrs) if args.snrs else None,
         )
         return commands.run_train(opts)
     if args.command == "export":
-        return commands.run_export(args.checkpoint, args.output, args.verify, args.data_dir, args.allow_saturation)
+        return commands.run_export(args.checkpoint, args.output, args.verify, args.data_dir, args.allow_saturation,
+                                   threads=args.threads)
     if args.command == "sweep":
         from snn2fpga.flow.boards import load_board
         from snn2fpga.sweep import SweepConfig, run_sweep
@@ -188,7 +201,7 @@ def _dispatch(args: argparse.Namespace) -> dict[str, Any]:
             verify_samples=args.verify, force=args.force, jobs=args.jobs,
         )
         return commands.run_build_command(cfg)
-    summary = commands.run_calibrate(args.checkpoint, args.margin, args.split, args.data_dir)
+    summary = commands.run_calibrate(args.checkpoint, args.margin, args.split, args.data_dir, args.threads)
     for layer in summary["layers"]:
         print(f"layer {layer['layer']} ({layer['name']}): max |V| {layer['max_abs']}, "
               f"{layer['saturations']} saturations at {layer['state_bits']} bits, needs {layer['required_bits']} bits")

@@ -22,6 +22,10 @@ if TYPE_CHECKING:
     from snn2fpga.nn import ModelSpec, SNNClassifier
 
 ARCHS = ("lif-mlp", "lif-cnn", "dcll-radioml")
+# torch's CPU threads for training and evaluation. SNN batches are many small ops: one thread is as fast
+# as two on an idle 2-core host, and 10x faster when other processes share the cores (digits epoch:
+# 0.7 s vs 8.7-16 s; bench/README.md), because every op's threads wait for the slowest one.
+TORCH_THREADS = 1
 DCLL_THRESHOLD = 0.1  # default firing threshold of DCLL layers (real units; LIF layers default to 1.0)
 
 
@@ -58,6 +62,7 @@ class TrainOptions:
     progress: bool = True
     device: str = "cpu"
     augment: str = "none"
+    threads: int = TORCH_THREADS
 
 
 def _selection(opt: TrainOptions) -> dict[str, Any]:
@@ -108,6 +113,15 @@ def _spec_for(opt: TrainOptions, data: Dataset) -> ModelSpec:
     )
 
 
+def set_torch_threads(threads: int) -> None:
+    """Use ``threads`` CPU threads for torch's ops in this process (see :data:`TORCH_THREADS`)."""
+    import torch
+
+    if threads < 1:
+        raise SNN2FPGAError(f"--threads must be >= 1, got {threads}")
+    torch.set_num_threads(threads)
+
+
 def training_device(name: str) -> torch.device:
     """The torch device for ``--device`` (cpu, cuda, cuda:N or auto = cuda when available)."""
     import torch
@@ -146,6 +160,7 @@ def run_train(opt: TrainOptions, log: Any = print) -> dict[str, Any]:
 
     if opt.arch not in ARCHS:
         raise SNN2FPGAError(f"unknown architecture {opt.arch!r}; available: {', '.join(ARCHS)}")
+    set_torch_threads(opt.threads)
     device = training_device(opt.device)
     augment = parse_augment(opt.augment)
     selection = _selection(opt)
@@ -199,12 +214,13 @@ def _verify_inputs(meta: dict[str, Any], count: int | None, data_dir: str | None
 
 def run_export(
     checkpoint: Path, output: Path | None, verify: int | None, data_dir: str | None, allow_saturation: bool,
-    log: Any = print,
+    log: Any = print, threads: int = TORCH_THREADS,
 ) -> dict[str, Any]:
     """Export a checkpoint to QONNX beside it (or at ``output``) and verify ``verify`` test samples."""
     from snn2fpga.checkpoint import load_checkpoint
     from snn2fpga.export.api import export
 
+    set_torch_threads(threads)
     model, meta = load_checkpoint(checkpoint)
     out = output or checkpoint.with_suffix(".onnx")
     selection = model.spec.extra.get("dataset_selection", {})
@@ -222,11 +238,13 @@ def run_export(
     return summary
 
 
-def run_calibrate(checkpoint: Path, margin: float, split: str, data_dir: str | None) -> dict[str, Any]:
+def run_calibrate(checkpoint: Path, margin: float, split: str, data_dir: str | None,
+                  threads: int = TORCH_THREADS) -> dict[str, Any]:
     """Measure each layer's membrane range on a split of the checkpoint's dataset."""
     from snn2fpga.checkpoint import load_checkpoint
     from snn2fpga.train import calibrate_state
 
+    set_torch_threads(threads)
     model, meta = load_checkpoint(checkpoint)
     dataset = meta.get("training", {}).get("dataset")
     if not dataset:
