@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 from qonnx.core.modelwrapper import ModelWrapper
@@ -118,3 +120,25 @@ def test_build_reuses_the_reference_of_export_verification(small_trained, digits
     cfg = BuildConfig(model=onnx, output_dir=tmp_path / "c", csim_samples=30, dataset="digits", jobs=1)
     csim = run_build(cfg, lambda _: None)["csim"]
     assert csim["qonnx_reference"] == "computed" and csim["mismatches"] == 0 and csim["samples"] == 30
+
+
+def test_reference_store_keeps_the_newest_within_its_limits(tmp_path, monkeypatch):
+    from snn2fpga.export import reference as store
+
+    monkeypatch.setenv("SNN2FPGA_CACHE", str(tmp_path))
+    monkeypatch.setattr(store, "MAX_ENTRIES", 3)
+    ref = GraphReference(np.arange(20).reshape(10, 2), np.zeros(10, dtype=np.int64),
+                         {"layer0": np.ones((10, 4), dtype=np.uint8)})
+    keys = [f"{i}" * 64 for i in range(5)]
+    paths = []
+    for i, key in enumerate(keys):
+        paths.append(store.save_reference(key, ref))
+        os.utime(paths[-1], ns=(i * 10**9, i * 10**9))  # distinct ages, oldest first
+    assert [p.is_file() for p in paths] == [False, False, True, True, True]
+    got = store.load_reference(keys[-1])
+    assert got is not None and np.array_equal(got.scores, ref.scores)
+    assert np.array_equal(got.spike_counts["layer0"], ref.spike_counts["layer0"])
+    assert store.load_reference(keys[0]) is None
+    monkeypatch.setattr(store, "MAX_BYTES", paths[-1].stat().st_size + 1)  # room for one entry only
+    store.save_reference("9" * 64, ref)
+    assert sorted(p.name for p in paths[0].parent.glob("*.npz")) == ["9" * 40 + ".npz"]
