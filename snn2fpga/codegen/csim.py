@@ -108,11 +108,13 @@ def run_chunks(lib: CSimLibrary, chunks: list[np.ndarray], jobs: int) -> Iterato
 
     The top keeps its state in static arrays, so parallel runs need separate processes (each loads
     the library once), not threads. Every chunk is submitted at once, so the caller can work on
-    chunk i's results while later chunks are simulated.
+    chunk i's results while later chunks are simulated. Only a plain :class:`CSimLibrary` is spread
+    over processes: a subclass may hold per-process settings (the RTL simulation's stall
+    configuration) that a fresh load in a worker would not have, so it runs here, in order.
     """
     if jobs < 1:
         raise SNN2FPGAError(f"--jobs must be >= 1, got {jobs}")
-    if jobs == 1 or len(chunks) < 2:
+    if jobs == 1 or len(chunks) < 2 or type(lib) is not CSimLibrary:
         for words in chunks:
             yield lib.run(words)
         return

@@ -142,3 +142,24 @@ def test_reference_store_keeps_the_newest_within_its_limits(tmp_path, monkeypatc
     monkeypatch.setattr(store, "MAX_BYTES", paths[-1].stat().st_size + 1)  # room for one entry only
     store.save_reference("9" * 64, ref)
     assert sorted(p.name for p in paths[0].parent.glob("*.npz")) == ["9" * 40 + ".npz"]
+
+
+def test_library_subclasses_run_in_process(digits_csim, digits, monkeypatch):
+    """A subclass (e.g. the RTL simulation, configured per process) is never re-opened in workers."""
+    project, lib = digits_csim
+
+    class Configured(CSimLibrary):
+        pass
+
+    sub = Configured(lib.path)
+    import snn2fpga.codegen.csim as csim_mod
+
+    def no_pool(*_a, **_k):
+        raise AssertionError("a process pool was started for a library subclass")
+
+    monkeypatch.setattr(csim_mod, "ProcessPoolExecutor", no_pool)
+    words = np.array_split(pack_inputs(_features(digits, 40), project.input_kind), 4)
+    got = list(run_chunks(sub, words, jobs=2))
+    assert np.array_equal(np.concatenate([r.outputs for r in got]), lib.run(np.concatenate(words)).outputs)
+    with pytest.raises(AssertionError, match="process pool"):
+        list(run_chunks(lib, words, jobs=2))
