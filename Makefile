@@ -17,7 +17,9 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e ".[test,hls]"
+	$(BIN)/pip install --quiet -e ".[test,hls,rtl,nir]"
+	# Norse (NIR import tests/fidelity): its declared torchvision dependency would pull another torch
+	$(BIN)/pip install --quiet --no-deps norse==1.1.0
 	touch $@
 
 # Fashion-MNIST (Debian package dataset-fashion-mnist, IDX files in /usr/share/datasets/fashion-mnist)

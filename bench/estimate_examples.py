@@ -13,8 +13,8 @@ import argparse
 import json
 from pathlib import Path
 
+from snn2fpga.boards import load_board
 from snn2fpga.checkpoint import load_checkpoint
-from snn2fpga.flow.boards import load_board
 from snn2fpga.sweep.points import folding_estimates
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"

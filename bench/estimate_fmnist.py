@@ -16,8 +16,8 @@ import numpy as np
 from onnx import TensorProto, helper, numpy_helper
 from qonnx.core.modelwrapper import ModelWrapper
 
+from snn2fpga.boards import load_board
 from snn2fpga.estimate.report import estimate_markdown, estimate_model
-from snn2fpga.flow.boards import load_board
 from snn2fpga.transforms.folding import AutoFolding, folding_config
 
 HW = "snn2fpga.ops.hw"

@@ -25,10 +25,11 @@ import numpy as np
 from onnx import TensorProto, helper, numpy_helper
 from qonnx.core.modelwrapper import ModelWrapper
 
-from snn2fpga.estimate.cycles import HwKind, stage_specs
+from snn2fpga.boards import Board, load_board
 from snn2fpga.estimate.report import Estimate, estimate_markdown, estimate_model
-from snn2fpga.estimate.resources import memory
-from snn2fpga.flow.boards import Board, load_board
+from snn2fpga.hwir.cost import memory
+from snn2fpga.hwir.graph import stage_specs
+from snn2fpga.hwir.spec import HwKind
 from snn2fpga.transforms.folding import AutoFolding, FoldingConfig, folding_config
 
 HW = "snn2fpga.ops.hw"

@@ -166,7 +166,7 @@ def hw_estimate(channels: tuple[int, ...], grid: int, kernel: int, state_bits: i
     sys.modules["estimate_radioml"] = mod  # dataclasses look their module up while the file runs
     spec.loader.exec_module(mod)
     mod.N_CLASSES = classes
-    from snn2fpga.flow.boards import load_board
+    from snn2fpga.boards import load_board
 
     board = load_board("pynq-z2")
     cfg = mod.RadiomlConfig(channels[0], grid, state_bits, timesteps)

@@ -42,6 +42,29 @@ def _positive(option: str, what: str) -> Any:
 THREADS_HELP = "torch CPU threads (default: 1; SNN steps are small ops, and extra threads stall when cores are shared)"
 
 
+def _nir_import_args(p: argparse.ArgumentParser, data_dir: bool = True) -> None:
+    """The options of a NIR import (`import-nir`, and `export` of a .nir file)."""
+    p.add_argument("--dataset", help="classes, test accuracy and calibration data (default: digits, or none "
+                   "with --calibration)")
+    p.add_argument("--calibration", type=Path, help="calibrate on this .npy of features [N, ...] in [0, 1] instead")
+    if data_dir:
+        p.add_argument("--data-dir")
+    p.add_argument("--weight-bits", type=int, default=8, help="weight bits, 2..16 (default: 8)")
+    p.add_argument("--state-bits", type=int, default=16, help="membrane bits, 2..32, or 0 = what calibration needs")
+    p.add_argument("--per-channel", action="store_true", help="one weight scale per neuron")
+    p.add_argument("--clip-percentile", type=float, default=99.9, help="PTQ weight clipping percentile")
+    p.add_argument("--timesteps", type=int, default=16, help="timesteps T per sample (default: 16)")
+    p.add_argument("--encoder", choices=["rate", "latency"], default="rate", help="spike encoder (default: rate)")
+    p.add_argument("--seed", type=int, default=0, help="rate encoder seed")
+    p.add_argument("--preset", default="snntorch", help="exporter convention: snntorch | norse | sinabs | nir")
+    p.add_argument("--dt", type=float, help="time step in seconds (default: the preset's)")
+    p.add_argument("--discretisation", choices=["euler", "exp"], help="default: the preset's")
+    p.add_argument("--reset", choices=["zero", "subtract"], help="reset of spiking nodes (default: node metadata, "
+                   "else the preset's)")
+    p.add_argument("--beta-frac-bits", type=int, default=8, help="F of a multiplicative leak (default: 8)")
+    p.add_argument("--calib-margin", type=float, default=0.1, help="state calibration margin (default: 0.1)")
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="snn2fpga", description="Quantized SNNs from PyTorch to FPGA.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -91,7 +114,15 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--data-dir", help="folder with the dataset's IDX files, if not where training found them")
     e.add_argument("--allow-saturation", action="store_true", help="accept state saturation (still reported)")
     e.add_argument("--threads", type=_positive("--threads", "threads"), default=1, help=THREADS_HELP)
+    e.add_argument("--nir", action="store_true", help="write a NIR graph (.nir) of the checkpoint instead of QONNX")
     e.add_argument("--json", action="store_true")
+    _nir_import_args(e.add_argument_group("for a .nir input (imported first) and --nir (--preset)"), data_dir=False)
+
+    n = sub.add_parser("import-nir", help="map a NIR graph (snnTorch, Norse, Sinabs, ...) onto a quantized checkpoint")
+    n.add_argument("model", type=Path, help="the .nir file")
+    n.add_argument("-o", "--output", type=Path, help="checkpoint to write (default: beside the .nir, .pt)")
+    n.add_argument("--json", action="store_true")
+    _nir_import_args(n)
 
     b = sub.add_parser("build", help="lower, fold, estimate, generate HLS and C-simulate for a board")
     b.add_argument("--board", default="pynq-z2", help="target board (default: pynq-z2)")
@@ -105,6 +136,9 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--dataset", help="dataset for the C-simulation (default: the model's)")
     b.add_argument("--data-dir")
     b.add_argument("--verify", type=_verify_count, default=100, help="export verification samples for a .pt")
+    b.add_argument("--backend", choices=["hls", "rtl", "auto"], default="hls",
+                   help="hls: HLS C++ (C-simulated); rtl: SystemVerilog (Verilator-simulated, yosys-synthesized); "
+                        "auto: rtl when every stage has an RTL implementation (default: hls)")
     b.add_argument("--force", action="store_true", help="rebuild every step instead of resuming")
     b.add_argument("--jobs", type=_positive("--jobs", "processes"),
                    help="C-simulation processes (default: the available cores)")
@@ -168,11 +202,26 @@ def _dispatch(args: argparse.Namespace) -> dict[str, Any]:
             snrs=tuple(args.snrs) if args.snrs else None,
         )
         return commands.run_train(opts)
+    if args.command == "import-nir":
+        from snn2fpga.nir.command import options_from_args, run_import_nir
+
+        return run_import_nir(args.model, args.output, options_from_args(args))
+    if args.command == "export" and args.nir:
+        from snn2fpga.nir.command import run_export_nir
+
+        return run_export_nir(args.checkpoint, args.output, args.preset)
+    if args.command == "export" and args.checkpoint.suffix == ".nir":
+        from snn2fpga.nir.command import options_from_args, run_import_nir
+
+        ckpt = args.checkpoint.with_suffix(".pt")
+        run_import_nir(args.checkpoint, ckpt, options_from_args(args))
+        return commands.run_export(ckpt, args.output, args.verify, args.data_dir, args.allow_saturation,
+                                   threads=args.threads)
     if args.command == "export":
         return commands.run_export(args.checkpoint, args.output, args.verify, args.data_dir, args.allow_saturation,
                                    threads=args.threads)
     if args.command == "sweep":
-        from snn2fpga.flow.boards import load_board
+        from snn2fpga.boards import load_board
         from snn2fpga.sweep import SweepConfig, run_sweep
 
         load_board(args.board)  # an unknown board fails before any training
@@ -198,7 +247,7 @@ def _dispatch(args: argparse.Namespace) -> dict[str, Any]:
             model=args.model or commands.find_model(Path.cwd()), board=args.board, output_dir=args.output,
             folding=args.folding, target_fps=args.target_fps, max_fraction=args.max_fraction,
             clock_mhz=args.clock_mhz, csim_samples=args.csim_samples, dataset=args.dataset, data_dir=args.data_dir,
-            verify_samples=args.verify, force=args.force, jobs=args.jobs,
+            verify_samples=args.verify, backend=args.backend, force=args.force, jobs=args.jobs,
         )
         return commands.run_build_command(cfg)
     summary = commands.run_calibrate(args.checkpoint, args.margin, args.split, args.data_dir, args.threads)

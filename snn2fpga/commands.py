@@ -203,39 +203,16 @@ def run_train(opt: TrainOptions, log: Any = print) -> dict[str, Any]:
     return {"checkpoint": str(opt.output), "test_accuracy": test_acc, "train_seconds": round(train_seconds, 2)}
 
 
-def _verify_inputs(meta: dict[str, Any], count: int | None, data_dir: str | None,
-                   selection: dict[str, Any]) -> np.ndarray:
-    dataset = meta.get("training", {}).get("dataset")
-    if not dataset:
-        raise SNN2FPGAError("the checkpoint does not name its dataset; export with --verify 0 to skip verification")
-    data = load_any_dataset(dataset, data_dir or meta["training"].get("data_dir"), selection)
-    return data.x_test if count is None else data.x_test[:count]
-
-
 def run_export(
     checkpoint: Path, output: Path | None, verify: int | None, data_dir: str | None, allow_saturation: bool,
     log: Any = print, threads: int = TORCH_THREADS,
 ) -> dict[str, Any]:
-    """Export a checkpoint to QONNX beside it (or at ``output``) and verify ``verify`` test samples."""
-    from snn2fpga.checkpoint import load_checkpoint
-    from snn2fpga.export.api import export
+    """`snn2fpga export`: export a checkpoint to QONNX beside it (or at ``output``) and verify ``verify``
+    test samples (:func:`snn2fpga.export.checkpoint_export.export_checkpoint`) with ``threads`` torch threads."""
+    from snn2fpga.export.checkpoint_export import export_checkpoint
 
     set_torch_threads(threads)
-    model, meta = load_checkpoint(checkpoint)
-    out = output or checkpoint.with_suffix(".onnx")
-    selection = model.spec.extra.get("dataset_selection", {})
-    inputs = (_verify_inputs(meta, verify, data_dir, selection) if verify != 0
-              else np.zeros((0, *model.spec.input_shape)))
-    t0 = time.perf_counter()
-    result = export(model, inputs[:1] if len(inputs) else np.zeros((1, *model.spec.input_shape)), out,
-                    verify_inputs=inputs, allow_saturation=allow_saturation)
-    summary = result.summary()
-    log(f"wrote {out}; verified {summary['verified_samples']} samples against PyTorch: "
-        f"{summary['mismatches']} mismatches [{time.perf_counter() - t0:.1f}s]")
-    saturated = {k: v for k, v in result.report.saturations.items() if v}
-    if saturated:
-        log(f"WARNING: state saturation (allowed): {saturated}")
-    return summary
+    return export_checkpoint(checkpoint, output, verify, data_dir, allow_saturation, log=log)
 
 
 def run_calibrate(checkpoint: Path, margin: float, split: str, data_dir: str | None,
@@ -281,12 +258,28 @@ def run_build_command(cfg: Any, log: Any = print) -> dict[str, Any]:
 
         missing = sorted({results[s]["missing"] for s in ("hls_synth", "vivado") if results[s].get("pending")}
                          - {"HLS synthesis"})
-        generated = [summary["hls_dir"], *results["hls_synth"]["scripts"], summary["deploy"]]
+        generated = [summary["hls_dir"] or summary["rtl_dir"], *results["hls_synth"]["scripts"], summary["deploy"]]
         summary["tools_missing"] = str(ToolsMissing(missing, generated, summary["pending_commands"]))
     est = summary["estimate"]
     log(f"estimate on {cfg.board}: {est['lut']} LUT, {est['ff']} FF, {est['bram36']} BRAM36, {est['dsp']} DSP; "
         f"{est['latency_us']:.2f} us/sample, {est['fps']:.0f} samples/s")
+    for line in measured_lines(summary):
+        log(line)
     return summary
+
+
+def measured_lines(summary: dict[str, Any]) -> list[str]:
+    """The RTL backend's measured figures beside the modelled ones (level named on every line)."""
+    lines = []
+    sim, syn = summary.get("rtlsim"), summary.get("synth")
+    if sim:
+        model = sim.get("model") or {}
+        lines.append(f"cycles per sample: latency {sim['latency_cycles']} (rtlsim) vs {model.get('latency')} (model), "
+                     f"interval {sim['interval_cycles']} (rtlsim) vs {model.get('interval')} (model)")
+    if syn:
+        lines.append(f"resources: {syn['lut']} LUT + {syn['lutram']} LUTRAM, {syn['ff']} FF, {syn['bram36']} BRAM36, "
+                     f"{syn['dsp']} DSP (synth: {syn['tool']})")
+    return lines
 
 
 def run_deploy(deploy_dir: Path, emulate: bool, dataset: str | None, data_dir: str | None,

@@ -3,6 +3,10 @@
 The library (``libsnn_csim.so``) is ``hls/csim_lib.cpp`` compiled with g++: the same top function as
 synthesis behind a C ABI (see ``snn2fpga/codegen/templates/csim_lib.cpp.j2``). snn2fpga uses it for the
 C-simulation check of a build; the board runtime uses it as the emulated device.
+
+The RTL simulation library (``libsnn_rtlsim.so``, the Verilator model of the SystemVerilog top, see
+``rtlsim_lib.cpp.j2``) has the same ABI plus ``snn_rtlsim_*`` entry points: :attr:`CSimLibrary.kind` says
+which of the two was loaded, and the ``rtl`` methods set its random stalls and read its measured cycles.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ RUN_ERRORS = {
     1: "produced too few output words",
     2: "left input words unread",
     3: "produced extra words or a misplaced TLAST",
+    4: "did not answer on AXI-Lite or never reported ap_done",
 }
 
 
@@ -66,6 +71,41 @@ class CSimLibrary:
         self.out_words: int = lib.snn_out_words_per_sample()
         self.num_stages: int = lib.snn_num_stages()
         self.tap_channels: list[int] = [lib.snn_tap_channels(t) for t in range(lib.snn_num_taps())]
+        self.is_rtl: bool = hasattr(lib, "snn_rtlsim")
+        if self.is_rtl:
+            lib.snn_rtlsim_configure.argtypes = [ctypes.c_uint, ctypes.c_uint, ctypes.c_uint, ctypes.c_ulonglong]
+            lib.snn_rtlsim_configure.restype = None
+            lib.snn_rtlsim_cycles.restype = ctypes.c_ulonglong
+            lib.snn_rtlsim_timestamps.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_uint]
+            lib.snn_rtlsim_timestamps.restype = ctypes.c_uint
+
+    @property
+    def kind(self) -> str:
+        """``rtlsim`` (Verilator model of the RTL top) or ``csim`` (C-simulation of the HLS top)."""
+        return "rtlsim" if self.is_rtl else "csim"
+
+    def _need_rtl(self) -> None:
+        if not self.is_rtl:
+            raise DeployError(f"{self.path} is a C-simulation library: it has no RTL cycle measurements")
+
+    def configure_stalls(self, seed: int, in_gap_pct: int, out_stall_pct: int, max_idle_cycles: int) -> None:
+        """RTL simulation only: random input gaps and output stalls (percent of cycles) of the next runs."""
+        self._need_rtl()
+        self._lib.snn_rtlsim_configure(seed & 0xFFFFFFFF, in_gap_pct, out_stall_pct, max_idle_cycles)
+
+    def last_cycles(self) -> int:
+        """RTL simulation only: clock cycles of the last run, from ap_start to its last output word."""
+        self._need_rtl()
+        return int(self._lib.snn_rtlsim_cycles())
+
+    def timestamps(self, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """RTL simulation only: per sample of the last run, the cycle its first input word and its last
+        output word were accepted."""
+        self._need_rtl()
+        first = np.zeros(n, dtype=np.uint64)
+        last = np.zeros(n, dtype=np.uint64)
+        k = self._lib.snn_rtlsim_timestamps(first.ctypes.data, last.ctypes.data, n)
+        return first[:k].astype(np.int64), last[:k].astype(np.int64)
 
     def run(self, words: np.ndarray, with_taps: bool = True) -> CSimResult:
         """Run the top over host words [n, in_words] (uint32)."""
@@ -77,7 +117,8 @@ class CSimLibrary:
         taps = np.zeros(n * sum(self.tap_channels), dtype=np.int32) if with_taps else None
         rc = self._lib.snn_run(w.ctypes.data, n, out.ctypes.data, taps.ctypes.data if taps is not None else None)
         if rc != 0:
-            raise DeployError(f"C-simulation of the top failed: it {RUN_ERRORS.get(rc, f'returned {rc}')}")
+            what = "RTL simulation" if self.is_rtl else "C-simulation"
+            raise DeployError(f"{what} of the top failed: it {RUN_ERRORS.get(rc, f'returned {rc}')}")
         tap_list: list[np.ndarray] = []
         offset = 0
         for ch in self.tap_channels if taps is not None else []:

@@ -75,6 +75,8 @@ VERSION = 1
 MODEL_JSON = "model.json"
 GOLDEN_NPZ = "golden.npz"
 LIBRARY = "csim/libsnn_csim.so"
+RTL_LIBRARY = "rtlsim/libsnn_rtlsim.so"  # RTL backend: the Verilator model of the RTL top (ROM .mem files beside it)
+EMULATION_LIBRARIES = {"csim": LIBRARY, "rtlsim": RTL_LIBRARY}  # model.json "emulation.kind" -> library
 HLS_DIR = "hls"
 OUTPUT_KINDS = ("membrane", "spike_count")
 
@@ -207,9 +209,16 @@ class DeployInfo:
     golden_vectors: GoldenVectors = field(repr=False)
 
     @property
+    def emulation_kind(self) -> str:
+        """What the emulated device runs: ``csim`` (C-simulation of the HLS top) or ``rtlsim`` (Verilator model
+        of the RTL top), from model.json's ``emulation.kind`` (packages without it are HLS builds: csim)."""
+        emulation = self.meta.get("emulation")
+        return str(emulation["kind"]) if isinstance(emulation, dict) else "csim"
+
+    @property
     def library_path(self) -> Path:
-        """The C-simulation library of the emulated device."""
-        return self.root / LIBRARY
+        """The library of the emulated device (a fixed path inside the package for each kind)."""
+        return self.root / EMULATION_LIBRARIES[self.emulation_kind]
 
     @property
     def hls_dir(self) -> Path:
@@ -392,6 +401,10 @@ def load_deploy(deploy_dir: str | Path) -> DeployInfo:
     _get(ip, "num_samples_offset", int, "ip.")
     clock = _get(meta, "clock_mhz", (int, float, type(None)), "")
     bit = _get(meta, "bitstream", (str, type(None)), "")
+    if "emulation" in meta:
+        kind = _get(_get(meta, "emulation", dict, ""), "kind", str, "emulation.")
+        if kind not in EMULATION_LIBRARIES:
+            raise DeployError(f"{meta_path}: emulation.kind {kind!r} is not one of {sorted(EMULATION_LIBRARIES)}")
     golden = load_golden(root / GOLDEN_NPZ, inp, out)
     return DeployInfo(
         root=root, top=top, input=inp, output=out, board=board, ip=ip,

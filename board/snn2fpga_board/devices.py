@@ -50,6 +50,9 @@ def _check_words(words: np.ndarray, in_words: int) -> np.ndarray:
 def rebuild_hint(deploy: DeployInfo) -> str:
     """How to (re)build the C-simulation library of a deploy folder on this machine."""
     rel = deploy.library_path.relative_to(deploy.root)
+    if deploy.emulation_kind == "rtlsim":
+        return (f"rebuild it with `snn2fpga build --backend rtl` on a machine with Verilator and g++ (it is the "
+                f"Verilator model of the RTL in {deploy.root / 'rtl'}, with its ROM .mem files beside {rel})")
     return (
         f"rebuild it with `snn2fpga build` on a machine with g++, or compile it here from the HLS sources: "
         f"`cd {deploy.root} && mkdir -p csim && g++ -std=c++14 -O1 -shared -fPIC -I hls -isystem <ap_types> "
@@ -59,7 +62,8 @@ def rebuild_hint(deploy: DeployInfo) -> str:
 
 
 class EmulatedDevice:
-    """The C-simulation of the generated top (``csim/libsnn_csim.so``): bit-exact, not cycle-timed."""
+    """The C-simulation of the generated HLS top (``csim/libsnn_csim.so``), or the Verilator model of the generated
+    RTL top (``rtlsim/libsnn_rtlsim.so``, cycle-accurate): bit-exact either way; its name says which one runs."""
 
     kind = "emulated"
 
@@ -81,7 +85,8 @@ class EmulatedDevice:
             )
         self.in_words = lib.in_words
         self.out_words = lib.out_words
-        self.name = f"emulated (C-simulation of {deploy.top}, {path.relative_to(deploy.root)})"
+        what = "RTL simulation (Verilator)" if lib.is_rtl else "C-simulation"
+        self.name = f"emulated ({what} of {deploy.top}, {path.relative_to(deploy.root)})"
 
     def run(self, words: np.ndarray) -> np.ndarray:
         if self._lib is None:

@@ -17,10 +17,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from snn2fpga.boards import Board, Capacity, load_board
 from snn2fpga.errors import SNN2FPGAError
-from snn2fpga.estimate.cycles import HwKind, NodeCycles, StageSpec, check_specs, stage_cycles, stage_specs
-from snn2fpga.estimate.resources import Resources, design_overhead, stage_resources
-from snn2fpga.flow.boards import Board, Capacity, load_board
+from snn2fpga.estimate.cycles import stage_cycles
+from snn2fpga.estimate.resources import design_overhead, stage_resources
+from snn2fpga.hwir.cost import Resources
+from snn2fpga.hwir.graph import stage_specs
+from snn2fpga.hwir.spec import HwKind, NodeCycles, StageSpec
+from snn2fpga.hwir.streams import check_specs
 
 RESOURCE_KINDS = ("lut", "ff", "bram36", "dsp")
 LAYER_RESOURCES_FILE = "estimate_layer_resources.json"
@@ -155,7 +159,7 @@ def _resolve_board(board: Board | str) -> Board:
 
 
 def estimate_specs(specs: list[StageSpec], board: Board | str, clock_mhz: float | None = None) -> Estimate:
-    """Estimate a design given as stages (see :func:`snn2fpga.estimate.cycles.stage_specs`)."""
+    """Estimate a design given as stages (see :func:`snn2fpga.hwir.graph.stage_specs`)."""
     if not specs:
         raise SNN2FPGAError(f"the model has no hardware nodes ({', '.join(k.value for k in HwKind)})")
     check_specs(specs)

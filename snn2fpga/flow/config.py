@@ -24,6 +24,8 @@ class BuildConfig:
         csim_samples: samples to C-simulate (None: the whole test split, or 64 random inputs).
         dataset / data_dir: data for the C-simulation (default: the dataset the model was trained on).
         verify_samples: export verification samples when the model is a .pt.
+        backend: ``hls`` (HLS C++, C-simulated), ``rtl`` (SystemVerilog, Verilator-simulated and
+            yosys-synthesized) or ``auto`` (rtl when every stage has an RTL implementation, else hls).
         force: rebuild every step even if a previous build can be resumed.
         jobs: C-simulation processes (None: the available cores); results do not depend on it.
     """
@@ -39,6 +41,7 @@ class BuildConfig:
     dataset: str | None = None
     data_dir: str | None = None
     verify_samples: int | None = 100
+    backend: str = "hls"
     force: bool = False
     jobs: int | None = None
 

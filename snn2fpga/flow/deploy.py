@@ -20,6 +20,7 @@ from qonnx.custom_op.registry import getCustomOp
 
 from snn2fpga.export.execute import run_graph
 from snn2fpga.export.graph import PREDICTION, SCORES, read_meta
+from snn2fpga.hwir.graph import hw_kind
 
 DEPLOY_FORMAT = "snn2fpga-deploy"
 DEPLOY_VERSION = 1
@@ -28,6 +29,7 @@ RUNTIME_DIR = REPO / "board" / "snn2fpga_board"
 NOTEBOOK = REPO / "board" / "notebooks" / "snn2fpga_demo.ipynb"
 IP_INSTANCE = "snn_top_0"
 DMA_INSTANCE = "axi_dma_0"
+RTLSIM_LIBRARY = "libsnn_rtlsim.so"
 NUM_SAMPLES_OFFSET = 0x10  # first scalar argument of an HLS s_axilite bundle, after ap_ctrl/GIE/IER/ISR
 
 
@@ -40,9 +42,10 @@ def layer_quantization(hw_model: ModelWrapper) -> list[dict[str, Any]]:
     shape_keys = {"SpikingConv": ("H", "W", "CIN", "COUT", "K", "STRIDE", "PAD", "event"),
                   "SpikingDense": ("IN", "OUT"), "DenseReadout": ("IN", "OUT")}
     for node in hw_model.graph.node:
-        base = node.op_type.removesuffix("_hls")
-        if base not in shape_keys:
+        kind = hw_kind(node)  # the op_type without its backend suffix (_hls, _rtl)
+        if kind is None or kind.value not in shape_keys:
             continue
+        base = kind.value
         op = getCustomOp(node)
         keys = (*shape_keys[base], *common, *neuron_keys[str(op.get_nodeattr("neuron"))])
         out.append({"name": node.name, "type": base, **{k: op.get_nodeattr(k) for k in keys}})
@@ -72,6 +75,8 @@ def model_json(exported: ModelWrapper, hw_model: ModelWrapper, project: dict[str
         "clock_mhz": clock_mhz,
         "ip": {"name": IP_INSTANCE, "dma": DMA_INSTANCE, "num_samples_offset": NUM_SAMPLES_OFFSET},
         "bitstream": bitstream,
+        "emulation": {"kind": "rtlsim", "library": f"rtlsim/{RTLSIM_LIBRARY}"} if "rtl_dir" in project
+        else {"kind": "csim", "library": "csim/libsnn_csim.so"},
     }
 
 
@@ -133,14 +138,23 @@ def golden_vectors(exported: ModelWrapper, inputs: np.ndarray, labels: np.ndarra
     return int(arrays["predictions"].shape[0])
 
 
-def copy_runtime(deploy: Path, hls_dir: Path, csim_lib: Path) -> None:
-    """Copy the board runtime, notebook, HLS sources and C-simulation library into the deploy folder."""
-    for sub, src in (("snn2fpga_board", RUNTIME_DIR), ("hls", hls_dir)):
+def copy_runtime(deploy: Path, src_dir: Path, sim_lib: Path, rtl: bool = False) -> None:
+    """Copy the board runtime, notebook, generated sources and the emulated device's library into the deploy
+    folder: the HLS sources and the C-simulation library (``csim/``), or for the RTL backend the RTL sources
+    and the RTL simulation library with its ROM files (``rtlsim/``: the library reads them from its folder)."""
+    sources, sim_dir, lib_name = ("rtl", "rtlsim", RTLSIM_LIBRARY) if rtl else ("hls", "csim", "libsnn_csim.so")
+    for sub, src in (("snn2fpga_board", RUNTIME_DIR), (sources, src_dir)):
         if (deploy / sub).exists():
             shutil.rmtree(deploy / sub)
         shutil.copytree(src, deploy / sub, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    (deploy / "csim").mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(csim_lib, deploy / "csim" / "libsnn_csim.so")
+    for stale in ("csim", "rtlsim", "hls", "rtl"):  # what a build with the other backend left behind
+        if stale not in (sim_dir, sources) and (deploy / stale).is_dir():
+            shutil.rmtree(deploy / stale)
+    (deploy / sim_dir).mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(sim_lib, deploy / sim_dir / lib_name)
+    if rtl:
+        for mem in sorted(Path(sim_lib).parent.glob("*.mem")):
+            shutil.copyfile(mem, deploy / sim_dir / mem.name)
     shutil.copyfile(NOTEBOOK, deploy / NOTEBOOK.name)
 
 

@@ -12,9 +12,10 @@ from typing import Any
 from qonnx.core.modelwrapper import ModelWrapper
 
 import snn2fpga
+from snn2fpga.boards import load_board
 from snn2fpga.errors import SNN2FPGAError, VerificationError
-from snn2fpga.flow.boards import load_board
 from snn2fpga.flow.config import BuildConfig
+from snn2fpga.flow.rtl_steps import step_generate_rtl, step_rtlsim, step_synth
 from snn2fpga.flow.steps import (
     BuildContext,
     step_csim,
@@ -30,11 +31,14 @@ from snn2fpga.flow.synth_steps import step_deploy, step_hls_synth, step_vivado
 STEPS: list[tuple[str, Callable[..., ModelWrapper]]] = [
     ("export", step_export),
     ("lower", step_lower),
+    ("specialize", step_specialize),  # before folding, as in FINN: folding and estimates see the backend's facts
     ("fold", step_fold),
-    ("specialize", step_specialize),
     ("estimate", step_estimate),
     ("generate_hls", step_generate_hls),
     ("csim", step_csim),
+    ("generate_rtl", step_generate_rtl),
+    ("rtlsim", step_rtlsim),
+    ("synth", step_synth),
     ("hls_synth", step_hls_synth),
     ("vivado", step_vivado),
     ("deploy", step_deploy),
@@ -126,14 +130,22 @@ def summary_of(results: dict[str, Any], cfg: BuildConfig, board: str) -> dict[st
     est = results.get("estimate", {})
     csim = results.get("csim", {})
     pending = [results[s]["command"] for s in ("hls_synth", "vivado") if results.get(s, {}).get("pending")]
+    rtlsim, synth = results.get("rtlsim", {}), results.get("synth", {})
     return {
         "board": board,
+        "backend": results.get("specialize", {}).get("backend"),
         "build_dir": str(cfg.build_dir),
         "onnx": results.get("export", {}).get("onnx"),
         "folding": results.get("fold", {}).get("folding"),
-        "csim": {k: csim.get(k) for k in ("samples", "mismatches", "accuracy")},
+        "csim": None if "skipped" in csim else {k: csim.get(k) for k in ("samples", "mismatches", "accuracy")},
         "estimate": {k: est.get(k) for k in ("lut", "ff", "bram36", "dsp", "latency_us", "fps", "fits")},
+        "rtlsim": None if not rtlsim or "skipped" in rtlsim else {
+            k: rtlsim.get(k) for k in ("samples", "mismatches", "accuracy", "latency_cycles", "interval_cycles",
+                                       "model", "level")},
+        "synth": None if not synth or "skipped" in synth else {
+            k: synth.get(k) for k in ("lut", "ff", "carry4", "lutram", "bram36", "dsp", "tool", "level", "fits")},
         "hls_dir": results.get("generate_hls", {}).get("hls_dir"),
+        "rtl_dir": results.get("generate_rtl", {}).get("rtl_dir"),
         "hls_synth": results.get("hls_synth", {}).get("report"),
         "vivado": {k: results.get("vivado", {}).get(k) for k in ("utilization", "timing")},
         "bitstream": results.get("deploy", {}).get("bitstream"),

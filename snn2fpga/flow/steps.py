@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 from qonnx.core.modelwrapper import ModelWrapper
 
+from snn2fpga.boards import Board
 from snn2fpga.errors import SNN2FPGAError, VerificationError
-from snn2fpga.flow.boards import Board
 from snn2fpga.flow.config import AUTO_FOLDING, BuildConfig
 
 CSIM_REFERENCE = "csim_reference.npz"  # QONNX scores/predictions of the C-simulated inputs (reused by deploy)
@@ -63,10 +63,10 @@ def step_export(model: ModelWrapper | None, ctx: BuildContext) -> ModelWrapper:
     """Load the exported graph, or export (and verify) a .pt checkpoint into the build folder."""
     src = ctx.cfg.model
     if src.suffix == ".pt":
-        from snn2fpga.commands import run_export
+        from snn2fpga.export.checkpoint_export import export_checkpoint
 
         out = ctx.build_dir / "model.onnx"
-        summary = run_export(src, out, ctx.cfg.verify_samples, ctx.cfg.data_dir, False, log=ctx.log)
+        summary = export_checkpoint(src, out, ctx.cfg.verify_samples, ctx.cfg.data_dir, False, log=ctx.log)
         ctx.results["export"] = {"onnx": str(out), "verification": summary}
         return _load_exported(out)
     ctx.results["export"] = {"onnx": str(src)}
@@ -103,10 +103,23 @@ def step_fold(model: ModelWrapper, ctx: BuildContext) -> ModelWrapper:
 
 
 def step_specialize(model: ModelWrapper, ctx: BuildContext) -> ModelWrapper:
-    """Pick the HLS backend of every hardware op."""
-    from snn2fpga.transforms.specialize import SpecializeLayers
+    """Pick the backend of every hardware op (``--backend``: hls, rtl, or auto = rtl when every stage has
+    one); runs before folding, so that the folding search and the estimates use the chosen backend's
+    facts (cycles, resources, legal foldings)."""
+    from snn2fpga.transforms.specialize import SpecializeLayers, resolve_backend
 
-    return model.transform(SpecializeLayers())
+    chosen = resolve_backend(model, ctx.cfg.backend)
+    ctx.results["specialize"] = {"backend": chosen.value, "requested": ctx.cfg.backend}
+    ctx.log(f"backend: {chosen.value}" + (f" (requested {ctx.cfg.backend})" if ctx.cfg.backend != chosen.value else ""))
+    return model.transform(SpecializeLayers(chosen))
+
+
+def _rtl_build(ctx: BuildContext, step: str) -> bool:
+    """True (and ``step`` recorded as skipped) when the build uses the RTL backend."""
+    from snn2fpga.flow.rtl_steps import skip_unless
+    from snn2fpga.hwir.spec import Backend
+
+    return skip_unless(ctx, step, Backend.HLS)
 
 
 def step_estimate(model: ModelWrapper, ctx: BuildContext) -> ModelWrapper:
@@ -124,6 +137,8 @@ def step_estimate(model: ModelWrapper, ctx: BuildContext) -> ModelWrapper:
 
 def step_generate_hls(model: ModelWrapper, ctx: BuildContext) -> ModelWrapper:
     """Generate the HLS project (top, configs, weights, C-simulation library source)."""
+    if _rtl_build(ctx, "generate_hls"):
+        return model
     from snn2fpga.codegen.generate import generate_project
 
     project = generate_project(model, ctx.build_dir, source=str(ctx.cfg.model.name))
@@ -174,6 +189,8 @@ def step_csim(model: ModelWrapper, ctx: BuildContext) -> ModelWrapper:
     The QONNX side is taken from the reference that export verification stored for the same graph
     file and inputs (:mod:`snn2fpga.export.reference`) when there is one; otherwise QONNX runs here.
     """
+    if _rtl_build(ctx, "csim"):
+        return model
     from snn2fpga.codegen.csim import CSimLibrary, compile_csim
     from snn2fpga.codegen.generate import HLSProject
     from snn2fpga.codegen.verify_csim import verify_csim

@@ -29,12 +29,23 @@ def _project_name(ctx: BuildContext) -> str:
     return ctx.cfg.model.stem
 
 
+def _rtl(ctx: BuildContext) -> bool:
+    """Whether the build uses the RTL backend (chosen by the specialize step)."""
+    return ctx.results.get("specialize", {}).get("backend") == "rtl"
+
+
 def step_hls_synth(model: ModelWrapper, ctx: BuildContext) -> ModelWrapper:
     """Write the Vitis HLS and Vivado TCL; run `csynth_design` + `export_design` when Vitis HLS is installed."""
     from snn2fpga.flow.reports import find_hls_report, parse_hls_report
     from snn2fpga.flow.tcl import commands_to_run_elsewhere, flow_paths, render_flow_scripts
     from snn2fpga.flow.tools import hls_command, run_tool
 
+    if _rtl(ctx):  # no HLS: the Vivado script adds the generated RTL to the block design itself
+        rtl = ctx.results["generate_rtl"]
+        scripts = render_flow_scripts(ctx.board, Path(rtl["rtl_dir"]), ctx.build_dir, ctx.clock_mhz,
+                                      _project_name(ctx), rtl=(Path(rtl["rtl_dir"]), list(rtl["sources"])))
+        ctx.results["hls_synth"] = {"skipped": "backend rtl", "scripts": [str(s) for s in scripts], "pending": False}
+        return model
     hls_dir = Path(ctx.results["generate_hls"]["hls_dir"])
     scripts = render_flow_scripts(ctx.board, hls_dir, ctx.build_dir, ctx.clock_mhz, _project_name(ctx))
     paths = flow_paths(ctx.build_dir, _project_name(ctx))
@@ -71,7 +82,7 @@ def step_vivado(model: ModelWrapper, ctx: BuildContext) -> ModelWrapper:
                    if paths.utilization_rpt.is_file() else None,
                    timing=parse_timing_summary(paths.timing_rpt).to_dict() if paths.timing_rpt.is_file() else None)
     elif vivado is None or ctx.results.get("hls_synth", {}).get("pending", True):
-        res.update(pending=True, command=commands_to_run_elsewhere(ctx.build_dir)[1],
+        res.update(pending=True, command=commands_to_run_elsewhere(ctx.build_dir, rtl=_rtl(ctx))[-1],
                    missing="vivado" if vivado is None else "HLS synthesis")
         ctx.log("Vivado not run: the bitstream is left for a machine with the tools")
     else:
@@ -100,7 +111,8 @@ def step_deploy(model: ModelWrapper, ctx: BuildContext) -> ModelWrapper:
     deploy = ctx.build_dir / "deploy"
     deploy.mkdir(parents=True, exist_ok=True)
     exported = _load_exported(Path(ctx.results["export"]["onnx"]))
-    project = ctx.results["generate_hls"]
+    rtl = _rtl(ctx)
+    project = ctx.results["generate_rtl" if rtl else "generate_hls"]
     viv = ctx.results.get("vivado", {})
     bitstream = None
     if not viv.get("pending", True):
@@ -108,7 +120,10 @@ def step_deploy(model: ModelWrapper, ctx: BuildContext) -> ModelWrapper:
         shutil.copyfile(viv["bitstream"], deploy / "bitfile" / "snn2fpga.bit")
         shutil.copyfile(viv["hwh"], deploy / "bitfile" / "snn2fpga.hwh")
         bitstream = "bitfile/snn2fpga.bit"
-    copy_runtime(deploy, Path(project["hls_dir"]), Path(ctx.results["csim"]["library"]))
+    if rtl:
+        copy_runtime(deploy, Path(project["rtl_dir"]), Path(ctx.results["rtlsim"]["library"]), rtl=True)
+    else:
+        copy_runtime(deploy, Path(project["hls_dir"]), Path(ctx.results["csim"]["library"]))
     write_json(deploy / "model.json",
                model_json(exported, model, project, ctx.results, ctx.board, ctx.clock_mhz, bitstream))
     inputs, labels, _ = _csim_inputs(exported, ctx)

@@ -27,9 +27,9 @@ from pathlib import Path
 import jinja2
 
 import snn2fpga
+from snn2fpga.boards import Board, PsKind
 from snn2fpga.codegen.names import identifier
 from snn2fpga.errors import SNN2FPGAError
-from snn2fpga.flow.boards import Board, PsKind
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "build_flows" / "templates"
 HLS_TEMPLATE = "hls_synth.tcl.j2"
@@ -167,7 +167,8 @@ def _env() -> jinja2.Environment:
 
 
 def render_flow_scripts(board: Board, hls_dir: Path, build_dir: Path, clock_mhz: float, project_name: str,
-                        jobs: int | None = None, ports: IPPorts | None = None) -> list[Path]:
+                        jobs: int | None = None, ports: IPPorts | None = None,
+                        rtl: tuple[Path, list[str]] | None = None) -> list[Path]:
     """Write ``hls_synth.tcl`` and ``vivado_bd.tcl`` for ``board`` into the build folder.
 
     Args:
@@ -178,9 +179,12 @@ def render_flow_scripts(board: Board, hls_dir: Path, build_dir: Path, clock_mhz:
         project_name: a name for the projects (sanitised; may come from the model file name).
         jobs: Vivado parallel jobs; None lets the script use the machine's core count (at most 8).
         ports: IP port and instance names (defaults: Vitis HLS' names for ``snn_top``).
+        rtl: for the RTL backend, (the generated RTL folder, its sources in compile order): then only
+            ``vivado_bd.tcl`` is written, adding those sources and the ROM files to the project and the top
+            to the block design as a module reference (``hls_dir`` is ignored).
 
     Returns:
-        [path of hls_synth.tcl, path of vivado_bd.tcl].
+        [path of hls_synth.tcl, path of vivado_bd.tcl], or [path of vivado_bd.tcl] for the RTL backend.
     """
     ports = ports or IPPorts()
     if jobs is not None and jobs < 1:
@@ -188,10 +192,21 @@ def render_flow_scripts(board: Board, hls_dir: Path, build_dir: Path, clock_mhz:
     if board.ps not in SUPPORTED_PS:
         raise SNN2FPGAError(f"board {board.name}: no block-design template for PS {board.ps.value!r}")
     paths = flow_paths(build_dir, project_name)
-    hls_dir = Path(hls_dir)
-    cpps, headers = synthesis_sources(hls_dir)
     hls_work = paths.hls_script.parent
+    if rtl is not None:
+        rtl_dir, rtl_sources = Path(rtl[0]), list(rtl[1])
+        if not (rtl_dir / f"{TOP}.v").is_file():
+            raise SNN2FPGAError(f"{rtl_dir} holds no {TOP}.v: generate the RTL project (step generate_rtl) first")
+        cpps, headers, hls_rel = [], [], ""
+        rtl_ctx = {"rtl": True, "rtl_sources": rtl_sources, "rtl_mems": sorted(p.name for p in rtl_dir.glob("*.mem")),
+                   "rtl_dir_rel": _relative_or_absolute(rtl_dir, paths.vivado_script.parent, paths.build_dir)}
+    else:
+        hls_dir = Path(hls_dir)
+        cpps, headers = synthesis_sources(hls_dir)
+        hls_rel = _relative_or_absolute(hls_dir, hls_work, paths.build_dir)
+        rtl_ctx = {"rtl": False, "rtl_sources": [], "rtl_mems": [], "rtl_dir_rel": ""}
     ctx = {
+        **rtl_ctx,
         "version": snn2fpga.__version__,
         "project": project_identifier(project_name),
         "board_name": identifier(board.name),
@@ -200,7 +215,7 @@ def render_flow_scripts(board: Board, hls_dir: Path, build_dir: Path, clock_mhz:
         "ps": board.ps.value,
         "clock_mhz": _mhz_text(clock_mhz),
         "period_ns": clock_period_ns(clock_mhz),
-        "hls_dir_rel": _relative_or_absolute(hls_dir, hls_work, paths.build_dir),
+        "hls_dir_rel": hls_rel,
         "cpp_sources": cpps,
         "headers": headers,
         "top": TOP,
@@ -225,21 +240,25 @@ def render_flow_scripts(board: Board, hls_dir: Path, build_dir: Path, clock_mhz:
             raise SNN2FPGAError(f"IP port/instance name {name}={value!r} is not a plain identifier")
     env = _env()
     written = []
-    for template, path in ((HLS_TEMPLATE, paths.hls_script), (VIVADO_TEMPLATE, paths.vivado_script)):
+    todo = [(VIVADO_TEMPLATE, paths.vivado_script)]
+    if rtl is None:
+        todo.insert(0, (HLS_TEMPLATE, paths.hls_script))
+    for template, path in todo:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(env.get_template(template).render(**ctx))
         written.append(path)
     return written
 
 
-def commands_to_run_elsewhere(build_dir: Path) -> list[str]:
-    """The shell commands that finish a build on a machine with Vitis HLS and Vivado, in order.
+def commands_to_run_elsewhere(build_dir: Path, rtl: bool = False) -> list[str]:
+    """The shell commands that finish a build on a machine with Vitis HLS and Vivado, in order (RTL backend:
+    only the Vivado command).
 
     ``build_dir`` is used as given (relative stays relative): the scripts locate everything relative
     to themselves, so the build folder can be copied anywhere and the commands run from its parent.
     """
     base = Path(build_dir).as_posix()
-    return [
-        f"cd {shlex.quote(f'{base}/{HLS_WORK_DIR}')} && vitis_hls -f {HLS_SCRIPT}",
-        f"cd {shlex.quote(f'{base}/{VIVADO_WORK_DIR}')} && vivado -mode batch -source {VIVADO_SCRIPT}",
-    ]
+    vivado = f"cd {shlex.quote(f'{base}/{VIVADO_WORK_DIR}')} && vivado -mode batch -source {VIVADO_SCRIPT}"
+    if rtl:
+        return [vivado]
+    return [f"cd {shlex.quote(f'{base}/{HLS_WORK_DIR}')} && vitis_hls -f {HLS_SCRIPT}", vivado]

@@ -44,7 +44,8 @@ class ToolsMissing(SNN2FPGAError):
         self.commands = list(commands)
         lines = [
             f"{' and '.join(self.missing)} not found (looked on PATH and in $XILINX_HLS/bin, $XILINX_VITIS/bin, "
-            "$XILINX_VIVADO/bin): the build stopped before HLS synthesis and the bitstream.",
+            f"$XILINX_VIVADO/bin): the build stopped before "
+            f"{'the bitstream' if self.missing == ['vivado'] else 'HLS synthesis and the bitstream'}.",
             "Generated:",
             *(f"  {p}" for p in self.generated),
             "To finish, copy the build folder to a machine with Vitis HLS and Vivado (or use docker/, see "

@@ -11,11 +11,13 @@ from snn2fpga.ops.hls import HLS_DOMAIN, HLS_OPS
 from snn2fpga.ops.hw import HW_DOMAIN, HW_OPS
 from snn2fpga.ops.hw_maps import HW_MAP_OPS
 from snn2fpga.ops.neuron_ops import DCLL, LIF, LeakyIntegrator
+from snn2fpga.ops.rtl import RTL_DOMAIN, RTL_OPS
 
 DOMAIN = "snn2fpga.ops"
 
 __all__ = [
-    "DCLL", "DOMAIN", "HLS_DOMAIN", "HW_DOMAIN", "IQPlaneEncoder", "LIF", "LeakyIntegrator", "SpikeEncoder",
+    "DCLL", "DOMAIN", "HLS_DOMAIN", "HW_DOMAIN", "RTL_DOMAIN", "IQPlaneEncoder", "LIF", "LeakyIntegrator",
+    "SpikeEncoder",
 ]
 
 for _op in (SpikeEncoder, IQPlaneEncoder, LIF, LeakyIntegrator, DCLL):
@@ -24,3 +26,5 @@ for _op in (*HW_OPS, *HW_MAP_OPS):
     add_op_to_domain(HW_DOMAIN, _op)
 for _op in HLS_OPS:
     add_op_to_domain(HLS_DOMAIN, _op)
+for _op in RTL_OPS:
+    add_op_to_domain(RTL_DOMAIN, _op)

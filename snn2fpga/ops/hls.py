@@ -1,6 +1,7 @@
 """HLS backends ("how") of the hardware ops: what each contributes to the generated C++.
 
 A backend node has the op_type of its abstract op plus ``_hls`` (domain ``snn2fpga.ops.hls``) and
+inherits its abstract op's ``hw_facts`` (the HLS cycle and resource formulas, :mod:`snn2fpga.hwir`); it
 describes its layer config struct, its kernel call and its constant arrays as plain data; the Jinja
 templates in :mod:`snn2fpga.codegen` turn that into C++. ``out_simd`` is the width of the stream the
 node writes (its consumer's SIMD); the host-facing streams are 32-bit words.
@@ -21,10 +22,11 @@ from typing import Any
 import numpy as np
 
 from snn2fpga.errors import SNN2FPGAError
+from snn2fpga.hwir.spec import Backend
 from snn2fpga.ops.hw import DenseReadout, SpikeCounter, SpikeInput, SpikingDense
 from snn2fpga.ops.hw_maps import SpikePool, SpikingConv
 
-HLS_DOMAIN = "snn2fpga.ops.hls"
+HLS_DOMAIN = Backend.HLS.domain
 HOST_WORD_BITS = 32
 _LEAK_ENUM = {"none": "::LEAK_NONE", "shift": "::LEAK_SHIFT", "mult": "::LEAK_MULT"}
 _RESET_ENUM = {"subtract": "::RESET_SUBTRACT", "zero": "::RESET_ZERO"}

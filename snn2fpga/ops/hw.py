@@ -2,6 +2,9 @@
 
 Each op says what a stage computes (shapes, folding attributes, numpy execution = the reference);
 its HLS backend in :mod:`snn2fpga.ops.hls` says how (code generation). Domain ``snn2fpga.ops.hw``.
+Each op class names in ``hw_facts`` what is true of its hardware (cycles, resources, legal foldings:
+:mod:`snn2fpga.hwir.facts`); the abstract op's facts are its HLS backend's, which inherits them, and
+a backend that differs names its own.
 
 Stages and their folding:
 
@@ -16,7 +19,7 @@ Stages and their folding:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from onnx import NodeProto
@@ -24,6 +27,10 @@ from qonnx.core.datatype import DataType
 from qonnx.custom_op.base import CustomOp
 
 from snn2fpga.errors import SNN2FPGAError
+from snn2fpga.hwir.facts import StageFacts
+from snn2fpga.hwir.hls_dense import DenseReadoutFacts, SpikingDenseFacts
+from snn2fpga.hwir.hls_io import SpikeCounterFacts, SpikeInputFacts
+from snn2fpga.hwir.spec import Backend
 from snn2fpga.ops.base import SpikeOutputOp
 from snn2fpga.ops.neuron_ops import _NeuronOp
 from snn2fpga.semantics.dcll import DCLLParams, run_dcll
@@ -31,7 +38,7 @@ from snn2fpga.semantics.encoders import EncoderKind, encode
 from snn2fpga.semantics.iq import iq_plane_encode
 from snn2fpga.semantics.neuron import dense_currents
 
-HW_DOMAIN = "snn2fpga.ops.hw"
+HW_DOMAIN = Backend.HW.domain
 INPUT_KINDS = {"rate", "latency", "spikes", "iq"}
 HW_NEURON_ATTRS: dict[str, Any] = {
     "neuron": ("s", False, "lif", {"lif", "dcll"}),  # LIF/IF (leak attrs) or DCLL (kq, kp, kr, rho)
@@ -56,6 +63,8 @@ def run_hw_neurons(op: _NeuronOp, current: np.ndarray) -> Any:
 
 class SpikeInput(SpikeOutputOp):
     """Input stage: on-chip encoder (rate/latency) or unpacking of host-encoded spikes."""
+
+    hw_facts: ClassVar[type[StageFacts]] = SpikeInputFacts
 
     def get_nodeattr_types(self) -> dict[str, Any]:
         return {
@@ -148,11 +157,15 @@ class _DenseBase(_NeuronOp):
 class SpikingDense(_DenseBase):
     """Spiking fully connected layer with the fused LIF/IF update."""
 
+    hw_facts: ClassVar[type[StageFacts]] = SpikingDenseFacts
+
     spiking = True
 
 
 class DenseReadout(_DenseBase):
     """Fully connected synapse feeding the non-spiking leaky-integrator readout."""
+
+    hw_facts: ClassVar[type[StageFacts]] = DenseReadoutFacts
 
     spiking = False
 
@@ -163,6 +176,8 @@ class DenseReadout(_DenseBase):
 
 class SpikeCounter(CustomOp):
     """Spike counts over the T timesteps of a sample: [T, B, C] -> [B, C]."""
+
+    hw_facts: ClassVar[type[StageFacts]] = SpikeCounterFacts
 
     def get_nodeattr_types(self) -> dict[str, Any]:
         return {"C": ("i", True, 1), "T": ("i", True, 1), "SIMD": ("i", False, 1)}

@@ -7,11 +7,13 @@ reference; in hardware they are streamed per timestep in raster order with chann
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from qonnx.custom_op.base import CustomOp
 
+from snn2fpga.hwir.facts import StageFacts
+from snn2fpga.hwir.hls_maps import SpikePoolFacts, SpikingConvFacts
 from snn2fpga.ops.base import SpikeOutputOp, StoredShapeOp
 from snn2fpga.ops.hw import HW_NEURON_ATTRS, run_hw_neurons
 from snn2fpga.ops.neuron_ops import _NeuronOp
@@ -25,6 +27,7 @@ class SpikingConv(StoredShapeOp, _NeuronOp):
     """
 
     spiking = True
+    hw_facts: ClassVar[type[StageFacts]] = SpikingConvFacts
 
     def get_nodeattr_types(self) -> dict[str, Any]:
         attrs = dict(super().get_nodeattr_types())
@@ -74,6 +77,8 @@ class SpikingConv(StoredShapeOp, _NeuronOp):
 
 class SpikePool(SpikeOutputOp):
     """OR pooling of spike maps over K x K windows with stride K. Folding: SIMD channels per word."""
+
+    hw_facts: ClassVar[type[StageFacts]] = SpikePoolFacts
 
     def get_nodeattr_types(self) -> dict[str, Any]:
         return {"H": ("i", True, 1), "W": ("i", True, 1), "C": ("i", True, 1), "K": ("i", True, 2),

@@ -66,8 +66,8 @@ def folding_estimates(onnx_path: Path, board: str, budgets: tuple[float, ...]) -
     """Estimates of one exported model folded by AutoFolding within each budget (share of every resource)."""
     from qonnx.core.modelwrapper import ModelWrapper
 
+    from snn2fpga.boards import load_board
     from snn2fpga.estimate.report import estimate_model
-    from snn2fpga.flow.boards import load_board
     from snn2fpga.transforms.folding import AutoFolding, folding_config
     from snn2fpga.transforms.lower import lower_to_hw
 
@@ -89,8 +89,9 @@ def run_point(point: SweepPoint) -> dict[str, Any]:
     import torch
 
     from snn2fpga.checkpoint import load_checkpoint
-    from snn2fpga.commands import TrainOptions, run_export, run_train
+    from snn2fpga.commands import TrainOptions, run_train
     from snn2fpga.data import load_any_dataset
+    from snn2fpga.export.checkpoint_export import export_checkpoint
     from snn2fpga.flow.config import BuildConfig
     from snn2fpga.flow.driver import run_build, summary_of
 
@@ -110,7 +111,8 @@ def run_point(point: SweepPoint) -> dict[str, Any]:
                                  for i in range(0, len(data.x_test), 200)])
     saturations = sum(c["saturations"] for c in meta["metrics"].get("calibration", []))
     # narrow states saturate by design in a sweep: the export is verified, and saturation is reported
-    export = run_export(pdir / "model.pt", pdir / "model.onnx", point.csim_samples, point.data_dir, True, log=_quiet)
+    export = export_checkpoint(pdir / "model.pt", pdir / "model.onnx", point.csim_samples, point.data_dir, True,
+                               log=_quiet)
     cfg = BuildConfig(model=pdir / "model.onnx", board=point.board, output_dir=pdir / "build",
                       csim_samples=point.csim_samples, target_fps=point.target_fps,
                       jobs=1)  # points already run in parallel processes

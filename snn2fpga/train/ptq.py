@@ -8,6 +8,7 @@ import torch
 
 from snn2fpga.errors import SNN2FPGAError
 from snn2fpga.nn import QuantLinear, SNNClassifier
+from snn2fpga.nn.conv import QuantConv2d
 
 
 def clip_percentile(w: torch.Tensor, percentile: float, per_channel: bool) -> torch.Tensor:
@@ -30,13 +31,14 @@ def quantize_post_training(
     """A quantized copy of a (float or quantized) SNNClassifier: same layers, ``weight_bits`` weights."""
     spec = copy.deepcopy(model.spec)
     for layer in spec.layers:
-        if layer["type"] == "linear":
+        if layer["type"] in ("linear", "conv"):
             layer["weight_bits"] = weight_bits
             layer["per_channel"] = per_channel
     spec.extra["ptq"] = {"weight_bits": weight_bits, "percentile": percentile, "per_channel": per_channel}
     out = SNNClassifier(spec)
     with torch.no_grad():
         for src, dst in zip(model.layers, out.layers, strict=True):
-            if isinstance(src, QuantLinear) and isinstance(dst, QuantLinear):
-                dst.weight.copy_(clip_percentile(src.weight.detach(), percentile, per_channel))
+            if isinstance(src, (QuantLinear, QuantConv2d)) and isinstance(dst, (QuantLinear, QuantConv2d)):
+                w = src.weight.detach()  # conv: one row per output channel
+                dst.weight.copy_(clip_percentile(w.reshape(w.shape[0], -1), percentile, per_channel).reshape(w.shape))
     return out.eval()

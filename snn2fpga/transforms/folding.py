@@ -37,49 +37,28 @@ from onnx import NodeProto, helper
 from qonnx.transformation.base import Transformation
 from qonnx.util.basic import get_by_name
 
+from snn2fpga.boards import Board, load_board
 from snn2fpga.errors import SNN2FPGAError
-from snn2fpga.estimate.cycles import (
-    PE_KINDS,
-    SPIKING_KINDS,
-    HwKind,
-    StageSpec,
-    check_specs,
-    derive_stream_widths,
-    divisors,
-    event_simd_error,
-    hw_nodes,
-    out_dims,
-    simd_dims,
-    stage_cycles,
-    stage_specs,
-)
+from snn2fpga.estimate.cycles import stage_cycles
 from snn2fpga.estimate.report import RESOURCE_KINDS
-from snn2fpga.estimate.resources import Resources, total_resources
-from snn2fpga.flow.boards import Board, load_board
+from snn2fpga.estimate.resources import total_resources
+from snn2fpga.hwir.cost import Resources
+from snn2fpga.hwir.facts import not_dividing
+from snn2fpga.hwir.graph import hw_nodes, stage_specs
+from snn2fpga.hwir.spec import StageSpec, divisors
+from snn2fpga.hwir.streams import check_specs, derive_stream_widths
 
 FoldingConfig = dict[str, dict[str, int]]
 
-FOLDING_ATTRS: dict[HwKind, tuple[str, ...]] = {
-    HwKind.SPIKE_INPUT: ("SIMD",),
-    HwKind.SPIKING_DENSE: ("PE", "SIMD"),
-    HwKind.DENSE_READOUT: ("PE", "SIMD"),
-    HwKind.SPIKE_COUNTER: ("SIMD",),
-    HwKind.SPIKING_CONV: ("PE", "SIMD"),
-    HwKind.SPIKE_POOL: ("SIMD",),
-}
 DEFAULT_MAX_FRACTION = 0.5  # AutoFolding's resource budget when neither a target nor a fraction is given
 
 
 def _pe_dimension(spec: StageSpec) -> tuple[int, str]:
-    """The size PE must divide, and its name."""
-    return spec.n_out, "COUT" if spec.kind is HwKind.SPIKING_CONV else "OUT"
-
-
-def _not_dividing(name: str, attr: str, value: int, size: int, size_name: str) -> SNN2FPGAError:
-    return SNN2FPGAError(
-        f"node {name}: {attr}={value} does not divide {size_name}={size}; "
-        f"legal values: {', '.join(map(str, divisors(size)))}"
-    )
+    """The size PE must divide, and its name (only asked of stages with a PE)."""
+    dim = spec.facts.pe_dim(spec)
+    if dim is None:
+        raise SNN2FPGAError(f"node {spec.name} ({spec.kind.value}) has no PE")
+    return dim
 
 
 def simd_groups(specs: list[StageSpec]) -> list[list[int]]:
@@ -95,11 +74,11 @@ def simd_groups(specs: list[StageSpec]) -> list[list[int]]:
 
     index = {s.name: i for i, s in enumerate(specs)}
     for i, spec in enumerate(specs):
-        if spec.kind is HwKind.SPIKE_POOL and spec.consumer in index:
+        if spec.facts.joins_consumer_group and spec.consumer in index:
             parent[root(i)] = root(index[spec.consumer])
     groups: dict[int, list[int]] = {}
     for i, spec in enumerate(specs):
-        if spec.kind is not HwKind.SPIKE_INPUT:
+        if not spec.facts.simd_from_consumer:
             groups.setdefault(root(i), []).append(i)
     return list(groups.values())
 
@@ -114,13 +93,13 @@ def _group_constraints(specs: list[StageSpec], group: list[int]) -> list[tuple[s
     names = {specs[i].name for i in group}
     out = []
     for i in group:
-        out += [(specs[i].name, "SIMD", size, size_name) for size, size_name in simd_dims(specs[i])]
-        if specs[i].kind is HwKind.SPIKING_CONV and specs[i].event:
-            out.append((specs[i].name, "SIMD", 1, "1 (event-driven convolution)"))
+        member = specs[i]
+        out += [(member.name, "SIMD", size, size_name) for size, size_name in member.facts.group_simd_dims(member)]
     for producer in specs:
         if producer.consumer in names and producer.name not in names:
-            label = "SIMD" if producer.kind is HwKind.SPIKE_INPUT else "OUT_SIMD"
-            out += [(producer.name, label, size, size_name) for size, size_name in out_dims(producer)]
+            facts = producer.facts
+            label = facts.out_width_label or "OUT_SIMD"
+            out += [(producer.name, label, size, size_name) for size, size_name in facts.out_dims(producer)]
     return out
 
 
@@ -143,7 +122,7 @@ def set_node_attr(node: NodeProto, name: str, value: int) -> bool:
 def folding_config(model: Any) -> FoldingConfig:
     """The current folding of every hardware node, in the JSON config format (stream widths derived)."""
     return {
-        spec.name: {attr: (spec.pe if attr == "PE" else spec.simd) for attr in FOLDING_ATTRS[spec.kind]}
+        spec.name: {attr: (spec.pe if attr == "PE" else spec.simd) for attr in spec.facts.folding_attrs}
         for spec in stage_specs(model)
     }
 
@@ -180,7 +159,7 @@ def _write_folding(model: Any, specs: list[StageSpec]) -> bool:
     changed = False
     for node in hw_nodes(model):
         spec = by_name[node.name]
-        for attr in FOLDING_ATTRS[spec.kind]:
+        for attr in spec.facts.folding_attrs:
             changed |= set_node_attr(node, attr, spec.pe if attr == "PE" else spec.simd)
     return changed
 
@@ -226,7 +205,8 @@ class ApplyFoldingConfig(Transformation):
         for name, entry in self.config.items():
             i = index[name]
             spec = specs[i]
-            allowed = FOLDING_ATTRS[spec.kind]
+            facts = spec.facts
+            allowed = facts.folding_attrs
             for attr, value in entry.items():
                 if attr not in allowed:
                     raise SNN2FPGAError(
@@ -235,15 +215,14 @@ class ApplyFoldingConfig(Transformation):
                 if attr == "PE":
                     size, size_name = _pe_dimension(spec)
                     if value < 1 or size % value:
-                        raise _not_dividing(name, attr, value, size, size_name)
+                        raise not_dividing(name, attr, value, size, size_name)
                     specs[i] = replace(specs[i], pe=value)
                     continue
-                if spec.kind is HwKind.SPIKING_CONV and spec.event and value != 1:
-                    raise SNN2FPGAError(event_simd_error(name, value))
-                for size, size_name in simd_dims(spec):
+                facts.check_simd(spec, value)
+                for size, size_name in facts.simd_dims(spec):
                     if value < 1 or size % value:
-                        raise _not_dividing(name, attr, value, size, size_name)
-                if spec.kind is HwKind.SPIKE_INPUT:
+                        raise not_dividing(name, attr, value, size, size_name)
+                if facts.simd_from_consumer:
                     continue  # derived: checked against its consumer below
                 group = _group_of(specs, i)
                 previous = group_simd.get(group[0])
@@ -259,13 +238,13 @@ class ApplyFoldingConfig(Transformation):
             for node, label, size, size_name in _group_constraints(specs, group):
                 if size % value:
                     shared = "" if len(group) == 1 else f" (the SIMD of {', '.join(specs[j].name for j in group)})"
-                    raise _not_dividing(node, label + shared, value, size, size_name)
+                    raise not_dividing(node, label + shared, value, size, size_name)
             for j in group:
                 specs[j] = replace(specs[j], simd=value)
         folded = derive_stream_widths(specs)
         for spec in folded:
             wanted = self.config.get(spec.name, {}).get("SIMD")
-            if spec.kind is HwKind.SPIKE_INPUT and wanted is not None and wanted != spec.simd:
+            if spec.facts.simd_from_consumer and wanted is not None and wanted != spec.simd:
                 raise SNN2FPGAError(
                     f"node {spec.name}: SIMD={wanted} but a SpikeInput's SIMD is its consumer "
                     f"{spec.consumer}'s SIMD ({spec.simd}); set the consumer's SIMD instead"
@@ -283,13 +262,16 @@ def _moves(specs: list[StageSpec], index: int) -> list[list[StageSpec]]:
     """Designs one step faster for stage ``index``: its SIMD (its whole SIMD group), its PE, then its
     output stream width (its consumer's SIMD group), each raised to the next larger legal value."""
     spec = specs[index]
+    facts = spec.facts
     by_name = {s.name: i for i, s in enumerate(specs)}
     knobs: list[tuple[int, str]] = []
-    if spec.kind is not HwKind.SPIKE_INPUT:
+    if not facts.simd_from_consumer:
         knobs.append((index, "SIMD"))
-    if spec.kind in PE_KINDS:
+    if "PE" in facts.folding_attrs:
         knobs.append((index, "PE"))
-    if spec.kind in (HwKind.SPIKE_INPUT, *SPIKING_KINDS) and spec.consumer in by_name:
+    # a stage whose output width is its consumer's SIMD but not its own (a pool's is its own SIMD)
+    writes_stream = facts.out_width_label is not None and not facts.joins_consumer_group
+    if writes_stream and spec.consumer in by_name:
         knobs.append((by_name[spec.consumer], "SIMD"))
     moves = []
     for target, attr in knobs:
@@ -397,7 +379,6 @@ class AutoFolding(Transformation):
 __all__ = [
     "ApplyFoldingConfig",
     "AutoFolding",
-    "FOLDING_ATTRS",
     "FoldingConfig",
     "PropagateStreamWidths",
     "auto_fold",

@@ -22,12 +22,12 @@ from qonnx.core.modelwrapper import ModelWrapper
 from snn2fpga_board.host import pack_inputs
 
 import snn2fpga
+from snn2fpga.boards import load_board
 from snn2fpga.codegen.csim import compile_csim
 from snn2fpga.codegen.generate import generate_project
 from snn2fpga.export import read_meta
 from snn2fpga.export.graph import PREDICTION, SCORES
 from snn2fpga.export.verify import run_graph
-from snn2fpga.flow.boards import load_board
 from snn2fpga.flow.deploy import copy_runtime, golden_vectors, model_json, write_json
 from snn2fpga.nn import LIF, QuantLinear, SNNClassifier, lif_mlp_spec
 from snn2fpga.nn.archs import dcll_radioml_spec

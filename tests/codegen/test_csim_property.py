@@ -19,7 +19,7 @@ from snn2fpga.codegen.csim import CSimLibrary, compile_csim
 from snn2fpga.codegen.generate import generate_project
 from snn2fpga.codegen.verify_csim import verify_csim
 from snn2fpga.errors import SNN2FPGAError
-from snn2fpga.estimate.cycles import divisors
+from snn2fpga.hwir.spec import divisors
 from snn2fpga.nn import EncoderConfig, ModelSpec, SNNClassifier
 from snn2fpga.semantics import EncoderKind, quantize_input
 from tests.codegen.conftest import hw_graph

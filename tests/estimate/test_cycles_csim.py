@@ -12,7 +12,8 @@ import pytest
 
 from snn2fpga.codegen.csim import CSimLibrary, compile_csim
 from snn2fpga.codegen.generate import generate_project
-from snn2fpga.estimate.cycles import stage_cycles, stage_specs
+from snn2fpga.estimate.cycles import stage_cycles
+from snn2fpga.hwir.graph import stage_specs
 from snn2fpga.transforms.folding import ApplyFoldingConfig
 from tests.estimate import make_map_model
 

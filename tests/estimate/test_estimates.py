@@ -9,18 +9,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from snn2fpga.boards import load_board
 from snn2fpga.errors import SNN2FPGAError
-from snn2fpga.estimate import NodeCycles, estimate_model, node_cycles, stage_specs, write_estimate_reports
-from snn2fpga.estimate.cycles import HwKind, InputKind, StageSpec, divisors, stage_cycles
+from snn2fpga.estimate import estimate_model, node_cycles, write_estimate_reports
+from snn2fpga.estimate.cycles import stage_cycles
 from snn2fpga.estimate.report import estimate_markdown
-from snn2fpga.estimate.resources import (
-    adder_tree_luts,
-    lfsr_xor_luts,
-    memory,
-    stage_resources,
-    total_resources,
-)
-from snn2fpga.flow.boards import load_board
+from snn2fpga.estimate.resources import stage_resources, total_resources
+from snn2fpga.hwir.cost import adder_tree_luts, memory
+from snn2fpga.hwir.graph import stage_specs
+from snn2fpga.hwir.hls_io import lfsr_xor_luts
+from snn2fpga.hwir.spec import HwKind, InputKind, NodeCycles, StageSpec, divisors
 from snn2fpga.semantics.neuron import LeakMode
 from tests.estimate import make_hw_model
 

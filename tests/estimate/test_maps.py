@@ -13,9 +13,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from snn2fpga.errors import SNN2FPGAError
-from snn2fpga.estimate import NodeCycles, estimate_model, node_cycles, stage_specs
-from snn2fpga.estimate.cycles import HwKind, InputKind, NeuronKind, StageSpec, host_words, stage_cycles
-from snn2fpga.estimate.resources import memory, stage_resources
+from snn2fpga.estimate import estimate_model, node_cycles
+from snn2fpga.estimate.cycles import host_words, stage_cycles
+from snn2fpga.estimate.resources import stage_resources
+from snn2fpga.hwir.cost import memory
+from snn2fpga.hwir.graph import stage_specs
+from snn2fpga.hwir.spec import HwKind, InputKind, NeuronKind, NodeCycles, StageSpec
 from snn2fpga.semantics.neuron import LeakMode
 from tests.estimate import make_map_model
 from tests.estimate.test_estimates import _multiples

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
+from snn2fpga.boards import BOARDS_DIR, Board, Capacity, PsKind, list_boards, load_board
 from snn2fpga.errors import SNN2FPGAError
-from snn2fpga.flow.boards import BOARDS_DIR, Board, Capacity, PsKind, list_boards, load_board
 
 EXPECTED = {
     "pynq-z1": ("xc7z020clg400-1", PsKind.PS7, Capacity(53200, 106400, 140, 220)),

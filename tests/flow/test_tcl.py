@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from snn2fpga.boards import PsKind, list_boards, load_board
 from snn2fpga.errors import SNN2FPGAError
-from snn2fpga.flow.boards import PsKind, list_boards, load_board
 from snn2fpga.flow.tcl import (
     BD_NAME,
     IPPorts,

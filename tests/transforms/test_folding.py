@@ -10,10 +10,12 @@ from hypothesis import strategies as st
 from onnx import helper
 from qonnx.util.basic import get_by_name
 
+from snn2fpga.boards import load_board
 from snn2fpga.errors import SNN2FPGAError
-from snn2fpga.estimate import estimate_model, stage_specs
-from snn2fpga.estimate.cycles import check_specs, divisors, hw_nodes
-from snn2fpga.flow.boards import load_board
+from snn2fpga.estimate import estimate_model
+from snn2fpga.hwir.graph import hw_nodes, stage_specs
+from snn2fpga.hwir.spec import divisors
+from snn2fpga.hwir.streams import check_specs
 from snn2fpga.transforms.folding import (
     ApplyFoldingConfig,
     AutoFolding,

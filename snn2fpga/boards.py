@@ -17,7 +17,7 @@ from typing import Any
 
 from snn2fpga.errors import SNN2FPGAError
 
-BOARDS_DIR = Path(__file__).resolve().parents[2] / "build_flows" / "boards"
+BOARDS_DIR = Path(__file__).resolve().parents[1] / "build_flows" / "boards"
 
 
 class PsKind(StrEnum):
