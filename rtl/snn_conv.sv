@@ -30,8 +30,8 @@
 // the frame word (zero outside the map: padding) and the weight word; S1 adds the weights of the set
 // spike bits for PE neurons (adders only) and, at sf = SF-1, reads the neurons' state and thresholds;
 // S2 updates the PE neurons, writes their state and their spikes into the output spike frame (NF banks
-// of HO*WO x PE bits). Then a writer streams the spike frame out through a 3-word snn_fifo (reads are
-// issued against a credit count, so the output never stalls the pipeline). The reader refills the
+// of HO*WO x PE bits, rtl/snn_spike_frame.sv), which then streams the spike map out through a 3-word
+// snn_fifo (reads are issued against a credit count, so the output never stalls the pipeline). The reader refills the
 // frame buffer as soon as the last fold has read it, while the writer is still emitting; the next
 // timestep's folds start when the frame is full and the writer has read the whole spike frame.
 //
@@ -39,7 +39,8 @@
 // N = HO*WO*(COUT/PE)*(K*K*CIN/SIMD), M = HO*WO*COUT/OUT_SIMD:
 //   folds of timestep 0 start IN cycles after the first input handshake c0 of the sample (cycle c0+IN);
 //   folds of the next timestep start N + max(IN, M + 2) cycles after those of the previous one;
-//   the output words of a timestep are handshaken in cycles s+N+4 .. s+N+M+3 (s: its first fold cycle);
+//   the output words of a timestep are handshaken in cycles s+N+4 .. s+N+M+3 (s: its first fold cycle),
+//   so the first output handshake of a sample comes IN + N + 4 cycles after its first input handshake;
 //   so per sample, first input handshake to last output handshake, both inclusive:
 //     LATENCY = IN + (T-1)*(N + max(IN, M+2)) + N + M + 4 cycles,
 //   and samples overlap (the next sample's first frame is read while the last timestep is written):
@@ -91,7 +92,6 @@ module snn_conv #(
     localparam int CF = CIN / SIMD;
     localparam int SF = K * K * CF;
     localparam int NF = COUT / PE;
-    localparam int OF = COUT / OUT_SIMD;
     localparam int IN_WORDS = H * W * CF;
     localparam int SYN = K * K * CIN;
     localparam int SYN_BITS = (SYN > 1) ? $clog2(SYN) : 0;
@@ -108,7 +108,6 @@ module snn_conv #(
     localparam int SFW = (SF > 1) ? $clog2(SF) : 1;
     localparam int CFW = (CF > 1) ? $clog2(CF) : 1;
     localparam int KW = (K > 1) ? $clog2(K) : 1;
-    localparam int OFW = (OF > 1) ? $clog2(OF) : 1;
     localparam int TW = (T > 1) ? $clog2(T) : 1;
     localparam int HOW = (HO > 1) ? $clog2(HO) : 1;
     localparam int WOW = (WO > 1) ? $clog2(WO) : 1;
@@ -159,7 +158,7 @@ module snn_conv #(
 
     // ---------------- S0: fold issue ----------------
     logic                  busy;      // folds of a timestep are being issued
-    logic                  spk_busy;  // the spike frame is being produced or written out
+    logic                  frame_free;  // the spike frame may be refilled (the last one was read out)
     logic                  start, issue;
     logic [HOW-1:0]        oy;
     logic [WOW-1:0]        ox;
@@ -176,7 +175,7 @@ module snn_conv #(
     logic                  in_map, last_sf, last_nf, last_pix;
     logic [FAW-1:0]        faddr;
 
-    assign start    = !busy && frame_full && !spk_busy;
+    assign start    = !busy && frame_full && frame_free;
     assign issue    = busy || start;
     assign last_sf  = (sf == SFW'(SF - 1));
     assign last_nf  = (nf == NFW'(NF - 1));
@@ -383,64 +382,9 @@ module snn_conv #(
         if (v2) state_mem[saddr2] <= st_new;
     end
 
-    // output spike frame: bank b holds channels b*PE .. b*PE+PE-1 of every output pixel
-    logic [PAW-1:0]  wr_pix;
-    logic [OFW-1:0]  wr_o;
-    logic [COUT-1:0] spk_row;  // all channels of pixel wr_pix (registered read)
-
-    generate
-        for (genvar b = 0; b < NF; b++) begin : g_bank
-            logic [PE-1:0] bank [PIX];
-            always_ff @(posedge clk) begin
-                if (v2 && nf2 == NFW'(b)) bank[pix2] <= fire;
-                spk_row[b*PE +: PE] <= bank[wr_pix];
-            end
-        end
-    endgenerate
-
-    // ---------------- writer: spike frame -> output stream ----------------
-    logic           wr_active, rd_issue, rd_last, push;
-    logic [OFW-1:0] o_q;
-    logic [1:0]     credits;  // words read but not yet taken by the consumer (the FIFO holds 3)
-    logic           pop;
-
-    assign rd_issue = wr_active && (credits != 2'd3);
-    assign rd_last  = (wr_pix == PAW'(PIX - 1)) && (wr_o == OFW'(OF - 1));
-    assign pop      = m_tvalid && m_tready;
-
-    always_ff @(posedge clk) begin
-        if (!rst_n) begin
-            wr_active <= 1'b0;
-            spk_busy  <= 1'b0;
-            wr_pix    <= '0;
-            wr_o      <= '0;
-            credits   <= '0;
-            push      <= 1'b0;
-        end else begin
-            if (start) spk_busy <= 1'b1;
-            if (v2 && end2) wr_active <= 1'b1;
-            if (rd_issue) begin
-                if (rd_last) begin
-                    wr_active <= 1'b0;
-                    spk_busy  <= 1'b0;
-                end
-                if (wr_o == OFW'(OF - 1)) begin
-                    wr_o   <= '0;
-                    wr_pix <= rd_last ? '0 : wr_pix + PAW'(1);
-                end else begin
-                    wr_o <= wr_o + OFW'(1);
-                end
-            end
-            credits <= credits + 2'(rd_issue) - 2'(pop);
-            push    <= rd_issue;
-        end
-        o_q <= wr_o;
-    end
-
-    logic push_ready_unused;
-    snn_fifo #(.WIDTH(OUT_SIMD), .DEPTH(3)) u_out (
-        .clk(clk), .rst_n(rst_n),
-        .s_tdata(spk_row[o_q*OUT_SIMD +: OUT_SIMD]), .s_tvalid(push), .s_tready(push_ready_unused),
+    snn_spike_frame #(.PIX(PIX), .COUT(COUT), .PE(PE), .OUT_SIMD(OUT_SIMD)) u_frame (
+        .clk(clk), .rst_n(rst_n), .claim(start), .free(frame_free),
+        .wr_en(v2), .wr_pix(pix2), .wr_nf(nf2), .wr_bits(fire), .wr_done(v2 && end2),
         .m_tdata(m_tdata), .m_tvalid(m_tvalid), .m_tready(m_tready)
     );
 endmodule

@@ -30,7 +30,8 @@
 //
 // Cycle behaviour (never stalled), N = HO*WO*(COUT/PE), M = HO*WO*COUT/OUT_SIMD, P = N + M + 1:
 //   with the sample's first event handshaken in cycle c0, the folds of timestep k start in cycle
-//   c0 + 1 + k*P, and its output words are handshaken in cycles s+N+3 .. s+N+M+2 (s: its first fold);
+//   c0 + 1 + k*P, and its output words are handshaken in cycles s+N+3 .. s+N+M+2 (s: its first fold):
+//   first input to first output handshake N + 4 cycles;
 //   first input to last output handshake of a sample: T*P + 3 cycles (inclusive); samples overlap
 //   (the next event is read while the spike map is written): the interval between samples is T*P.
 `default_nettype none

@@ -18,7 +18,8 @@
 // pushed (s_tready depends only on registers: the held-word flag and the FIFO's registered ready).
 // Cycle behaviour (never stalled): one event per cycle (II = 1), one host word every 2 cycles; the
 // event of timestep t of a sample whose first word is handshaken in cycle c0 is handshaken in cycle
-// c0 + 2 + t, so first input to last output handshake spans T + 2 cycles (inclusive) and samples
+// c0 + 2 + t (first input to first output: 2 cycles), so first input to last output handshake spans
+// T + 2 cycles (inclusive) and samples
 // overlap: the interval between samples is T cycles.
 `default_nettype none
 
@@ -37,11 +38,6 @@ module snn_iq_encoder #(
 );
     localparam int TW = (T > 1) ? $clog2(T) : 1;
 
-    // grid bin of one two's-complement code byte: ((code + 128) * G) >> 8 < G <= 256 fits 8 bits
-    function automatic logic [7:0] iq_bin(input logic [7:0] code);
-        return 8'((17'(code ^ 8'h80) * 17'(G)) >> 8);
-    endfunction
-
     logic [31:0]   word;
     logic          have;       // word holds a host word with events still to emit
     logic          half;       // 0: bytes 1:0 (timestep 2k), 1: bytes 3:2 (timestep 2k+1)
@@ -51,6 +47,15 @@ module snn_iq_encoder #(
 
     assign ci        = half ? word[23:16] : word[7:0];
     assign cq        = half ? word[31:24] : word[15:8];
+
+    // grid bins ((code + 128) * G) >> 8 (G constant: shifts and adds); code + 128 = code with its top bit
+    // flipped. The bin is bits 15:8 of the product (< G <= 256); the other bits are not needed.
+    localparam logic [16:0] G17 = G[16:0];
+    /* verilator lint_off UNUSEDSIGNAL */
+    logic [16:0] scaled_i, scaled_q;
+    /* verilator lint_on UNUSEDSIGNAL */
+    assign scaled_i = {9'd0, ci ^ 8'h80} * G17;
+    assign scaled_q = {9'd0, cq ^ 8'h80} * G17;
     assign push      = have && push_ready;
     assign word_done = half || (t == TW'(T - 1));  // the last event of this word
     assign s_tready  = !have || (push && word_done);
@@ -73,7 +78,7 @@ module snn_iq_encoder #(
 
     snn_fifo #(.WIDTH(16), .DEPTH(2)) u_out (
         .clk(clk), .rst_n(rst_n),
-        .s_tdata({iq_bin(ci), iq_bin(cq)}), .s_tvalid(push), .s_tready(push_ready),
+        .s_tdata({scaled_i[15:8], scaled_q[15:8]}), .s_tvalid(push), .s_tready(push_ready),
         .m_tdata(m_tdata), .m_tvalid(m_tvalid), .m_tready(m_tready)
     );
 endmodule

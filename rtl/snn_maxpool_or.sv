@@ -27,7 +27,8 @@
 //   bottom-right pixel of its window. So for a sample whose first input handshake is in cycle c0, the
 //   last output handshake is in cycle c0 + T*H*W*CF - 1 - ((H - HO*K)*W + (W - WO*K))*CF + 1
 //   (CF = C/SIMD): the span from first input to last output handshake is
-//   T*H*W*CF - ((H - HO*K)*W + W - WO*K)*CF + 1 cycles, inclusive of both.
+//   T*H*W*CF - ((H - HO*K)*W + W - WO*K)*CF + 1 cycles, inclusive of both; the first output handshake
+//   comes ((K-1)*W + K-1)*CF + 1 cycles after the first input handshake.
 `default_nettype none
 
 module snn_maxpool_or #(

@@ -88,7 +88,7 @@ module snn_spike_frame #(
                     rd_o <= rd_o + OFW'(1);
                 end
             end
-            credits <= credits + 2'(rd_issue) - 2'(pop);
+            credits <= credits + {1'b0, rd_issue} - {1'b0, pop};
             push    <= rd_issue;
         end
         o_q <= rd_o;

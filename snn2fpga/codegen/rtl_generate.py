@@ -21,7 +21,7 @@ from qonnx.custom_op.registry import getCustomOp
 
 import snn2fpga
 from snn2fpga.codegen.names import SV_RESERVED, comment_text, identifier
-from snn2fpga.codegen.rtl_rom import dense_weight_rom, threshold_rom
+from snn2fpga.codegen.rtl_rom import conv_weight_rom, dense_weight_rom, threshold_rom
 from snn2fpga.errors import SNN2FPGAError
 from snn2fpga.ops.rtl import RTL_DOMAIN, RomFile, RomLayout, RtlStage
 
@@ -91,15 +91,26 @@ def rtl_stages(model: ModelWrapper) -> list[RtlStage]:
         out_simd = int(getCustomOp(nodes[i + 1]).get_nodeattr("SIMD")) if i + 1 < len(nodes) else 1
         if len(node.input) > 1 and model.get_initializer(node.input[1]) is not None:
             stages.append(op.rtl_stage(ident, out_simd, model.get_initializer(node.input[1])))
+        elif node.op_type == "SpikeInput_rtl":  # kind iq: event words when an event conv consumes them
+            event = feeds_event_conv(nodes, i)
+            stages.append(op.rtl_stage(ident, out_simd, event=event))
         else:
             stages.append(op.rtl_stage(ident, out_simd))
     return stages
+
+
+def feeds_event_conv(nodes: list[Any], i: int) -> bool:
+    """Whether node ``i`` feeds an event-driven convolution (then an I/Q input emits one event word per timestep)."""
+    return (i + 1 < len(nodes) and nodes[i + 1].op_type == "SpikingConv_rtl"
+            and int(getCustomOp(nodes[i + 1]).get_nodeattr("event")) == 1)
 
 
 def rom_lines(rom: RomFile, stage: str) -> list[str]:
     """The ``$readmemh`` lines of one ROM (values range-checked against their signed width)."""
     if rom.layout is RomLayout.DENSE_WEIGHTS:
         return dense_weight_rom(rom.values, rom.pe, rom.simd, rom.bits, stage=stage)
+    if rom.layout is RomLayout.CONV_WEIGHTS:
+        return conv_weight_rom(rom.values, rom.pe, rom.simd, rom.bits, stage=stage)
     return threshold_rom(rom.values, rom.pe, rom.bits, stage=stage)
 
 

@@ -12,6 +12,7 @@ from snn2fpga.ops.hw import HW_DOMAIN, HW_OPS
 from snn2fpga.ops.hw_maps import HW_MAP_OPS
 from snn2fpga.ops.neuron_ops import DCLL, LIF, LeakyIntegrator
 from snn2fpga.ops.rtl import RTL_DOMAIN, RTL_OPS
+from snn2fpga.ops.rtl_maps import RTL_MAP_OPS
 
 DOMAIN = "snn2fpga.ops"
 
@@ -26,5 +27,5 @@ for _op in (*HW_OPS, *HW_MAP_OPS):
     add_op_to_domain(HW_DOMAIN, _op)
 for _op in HLS_OPS:
     add_op_to_domain(HLS_DOMAIN, _op)
-for _op in RTL_OPS:
+for _op in (*RTL_OPS, *RTL_MAP_OPS):
     add_op_to_domain(RTL_DOMAIN, _op)

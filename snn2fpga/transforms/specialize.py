@@ -31,7 +31,11 @@ def rtl_refusals(model: ModelWrapper) -> list[str]:
     reasons = []
     for node in model.graph.node:
         if node.domain == Backend.HW.domain:
-            rtl_op = getCustomOp(_renamed(node, Backend.RTL))
+            try:
+                rtl_op = getCustomOp(_renamed(node, Backend.RTL))
+            except Exception:  # qonnx raises several types for an op_type its domain does not define
+                reasons.append(f"{node.name} ({node.op_type}): no RTL implementation is registered")
+                continue
             why = rtl_op.rtl_unsupported()
             if why:
                 reasons.append(f"{node.name} ({node.op_type}): {why}")

@@ -27,9 +27,9 @@ from tests.rtl.conv_harness import (
 )
 
 POOL_CASES = [  # H, W, C, K, SIMD
-    (4, 4, 1, 2, 1),
+    pytest.param(4, 4, 1, 2, 1, marks=pytest.mark.slow),
     (7, 9, 4, 3, 2),  # rows / columns beyond HO*K, WO*K are dropped
-    (5, 3, 6, 1, 3),  # K = 1: a copy
+    pytest.param(5, 3, 6, 1, 3, marks=pytest.mark.slow),  # K = 1: a copy
     (6, 6, 8, 2, 8),
 ]
 
@@ -53,6 +53,7 @@ def test_maxpool_or_rtl(h: int, w: int, c: int, k: int, simd: int) -> None:
             c0 = run.in_cycles[0]
             span = per_sample - ((h - ho * k) * w + w - wo * k) * cf + 1
             assert run.out_cycles[n_out // batch - 1] - c0 + 1 == span
+            assert run.out_cycles[0] - c0 == ((k - 1) * w + k - 1) * cf + 1
 
 
 CONV_CASES = [
@@ -110,8 +111,51 @@ def conv_case_data(cfg: ConvCfg) -> tuple[np.ndarray, np.ndarray, np.ndarray, Ne
     return weight, theta, spikes, ref
 
 
-@pytest.mark.parametrize("cfg", CONV_CASES, ids=lambda c: f"{c.neuron.kind}-{c.h}x{c.w}x{c.cin}-{c.cout}k{c.k}")
+def random_conv_cfg(seed: int) -> ConvCfg:
+    """A seeded random conv layer: map, channels, kernel, stride 1/2, padding 0/1, foldings, neuron model
+    (LIF leak/reset modes or DCLL), small STATE_BITS so that saturation happens."""
+    rng = np.random.default_rng(1000 + seed)
+    pick = lambda xs: int(rng.choice(xs))  # noqa: E731
+    cin, cout = pick([1, 2, 3, 4]), pick([2, 3, 4, 6])
+    k, pad = pick([1, 2, 3]), pick([0, 1])
+    h, w = int(rng.integers(max(k - 2 * pad, 1), 8)), int(rng.integers(max(k - 2 * pad, 1), 8))
+    divisors = lambda n: [d for d in range(1, n + 1) if n % d == 0]  # noqa: E731
+    sb = int(rng.integers(4, 11))
+    if rng.random() < 0.4:
+        neuron = NeuronCfg("dcll", kq=int(rng.integers(1, sb + 1)), kp=int(rng.integers(1, sb + 1)),
+                           kr=int(rng.integers(1, sb + 1)), rho=int(rng.integers(0, 1 << (sb - 1))),
+                           frac=int(rng.integers(0, 4)))
+    else:
+        leak = [LeakMode.NONE, LeakMode.SHIFT, LeakMode.MULT][int(rng.integers(0, 3))]
+        frac = int(rng.integers(1, 9))
+        neuron = NeuronCfg(leak=leak, leak_shift=int(rng.integers(1, sb + 1)) if leak is LeakMode.SHIFT else 0,
+                           beta_q=int(rng.integers(0, 1 << frac)) if leak is LeakMode.MULT else 0,
+                           beta_frac_bits=frac if leak is LeakMode.MULT else 0,
+                           reset=[ResetMode.SUBTRACT, ResetMode.ZERO][int(rng.integers(0, 2))])
+    return ConvCfg(h, w, cin, cout, k, pick([1, 2]), pad, pick(divisors(cin)), pick(divisors(cout)),
+                   pick(divisors(cout)), int(rng.integers(2, 5)), int(rng.integers(2, 7)), sb, neuron)
+
+
+SLOW = pytest.mark.slow
+# the default run builds three of the cases; the others (and the random ones) run with -m slow
+CONV_RUN = [CONV_CASES[1], CONV_CASES[3], CONV_CASES[5]] + [pytest.param(c, marks=SLOW) for c in
+                                                           (CONV_CASES[0], CONV_CASES[2], CONV_CASES[4])]
+
+
+@pytest.mark.parametrize("cfg", CONV_RUN, ids=lambda c: f"{c.neuron.kind}-{c.h}x{c.w}x{c.cin}-{c.cout}k{c.k}")
 def test_conv_rtl(cfg: ConvCfg) -> None:
+    check_conv(cfg)
+
+
+@SLOW
+@pytest.mark.parametrize("seed", range(4))
+def test_conv_rtl_random(seed: int) -> None:
+    check_conv(random_conv_cfg(seed))
+
+
+def check_conv(cfg: ConvCfg) -> None:
+    """snn_conv built for ``cfg`` == the reference on 3 back-to-back samples, 3 back-pressure patterns,
+    and the documented cycle formulas on the unstalled run."""
     exe = build("snn_conv", conv_params(cfg))
     steps, batch = cfg.timesteps, BATCH
     weight, theta, spikes, ref = conv_case_data(cfg)
@@ -132,6 +176,7 @@ def test_conv_rtl(cfg: ConvCfg) -> None:
             latency = n_in + (steps - 1) * period + n_fold + m_out + 4
             per = n_out // batch
             assert run.out_cycles[per - 1] - run.in_cycles[0] + 1 == latency
+            assert run.out_cycles[0] - run.in_cycles[0] == n_in + n_fold + 4
             ends = [run.out_cycles[(b + 1) * per - 1] for b in range(batch)]
             assert np.all(np.diff(ends) == steps * period)
 
@@ -186,7 +231,10 @@ def event_params(cfg: ConvCfg) -> dict[str, int | str]:
     return {k: v for k, v in conv_params(cfg).items() if k not in ("CIN", "SIMD")}
 
 
-@pytest.mark.parametrize("cfg", EVENT_CASES, ids=lambda c: f"{c.neuron.kind}-{c.h}x{c.w}-{c.cout}k{c.k}s{c.stride}")
+EVENT_RUN = [EVENT_CASES[1]] + [pytest.param(c, marks=pytest.mark.slow) for c in (EVENT_CASES[0], EVENT_CASES[2])]
+
+
+@pytest.mark.parametrize("cfg", EVENT_RUN, ids=lambda c: f"{c.neuron.kind}-{c.h}x{c.w}-{c.cout}k{c.k}s{c.stride}")
 def test_conv_event_rtl(cfg: ConvCfg) -> None:
     exe = build("snn_conv_event", event_params(cfg))
     rng = np.random.default_rng(cfg.h * 100 + cfg.cout)
@@ -215,5 +263,6 @@ def test_conv_event_rtl(cfg: ConvCfg) -> None:
             period = pix * (cfg.cout // cfg.pe) + pix * cfg.cout // cfg.out_simd + 1
             per = n_out // BATCH
             assert run.out_cycles[per - 1] - run.in_cycles[0] + 1 == steps * period + 3
+            assert run.out_cycles[0] - run.in_cycles[0] == pix * (cfg.cout // cfg.pe) + 4
             ends = [run.out_cycles[(b + 1) * per - 1] for b in range(BATCH)]
             assert np.all(np.diff(ends) == steps * period)

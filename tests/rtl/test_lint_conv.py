@@ -28,6 +28,9 @@ LINT_CASES = [
     ("snn_iq_encoder", {}),
     ("snn_iq_encoder", {"T": 1, "G": 256}),
     ("snn_iq_encoder", {"T": 7, "G": 2}),
+    ("snn_iq_frame_encoder", {}),
+    ("snn_iq_frame_encoder", {"T": 1, "G": 256, "SIMD": 64}),
+    ("snn_iq_frame_encoder", {"T": 7, "G": 2, "SIMD": 4}),
     ("snn_dense_dcll", {}),
     ("snn_dense_dcll", {"IN": 3, "OUT": 2, "SIMD": 1, "PE": 1, "OUT_SIMD": 1, "T": 1}),
 ]

@@ -24,11 +24,12 @@ from snn2fpga.codegen.synth import lint
 from snn2fpga.codegen.verify_csim import verify_csim
 from snn2fpga.errors import SNN2FPGAError
 from snn2fpga.estimate.rtl_cycles import rtl_design_cycles
+from snn2fpga.hwir.spec import Backend
 from snn2fpga.nn import SNNClassifier
 from snn2fpga.semantics import quantize_input
 from snn2fpga.transforms.folding import ApplyFoldingConfig
 from snn2fpga.transforms.lower import lower_to_hw
-from snn2fpga.transforms.specialize import Backend, SpecializeLayers, resolve_backend
+from snn2fpga.transforms.specialize import BackendChoice, SpecializeLayers, resolve_backend
 from tests.codegen.test_csim_property import _random_folding, networks
 
 TIMING_SAMPLES = 4
@@ -101,23 +102,24 @@ def test_qonnx_csim_rtlsim_equal_on_random_networks_large(net, tmp_path):
     _check(*net, tmp_path)
 
 
-def test_auto_backend_picks_rtl_for_mlp_and_rtl_refuses_conv_with_reason(digits_onnx):
+def test_auto_backend_picks_rtl_for_an_mlp(digits_onnx):
     mlp = lower_to_hw(ModelWrapper(str(digits_onnx)))
-    assert resolve_backend(mlp, Backend.AUTO) is Backend.RTL
-    assert resolve_backend(mlp, Backend.HLS) is Backend.HLS
+    assert resolve_backend(mlp, BackendChoice.AUTO) is Backend.RTL
+    assert resolve_backend(mlp, BackendChoice.HLS) is Backend.HLS
     specialized = mlp.transform(SpecializeLayers(Backend.RTL))
     assert {n.op_type for n in specialized.graph.node} >= {"SpikeInput_rtl", "SpikingDense_rtl"}
 
 
-def test_rtl_backend_refuses_a_stage_without_rtl_by_name(digits_onnx):
+def test_rtl_backend_refuses_a_stage_without_rtl_by_name(digits_onnx, monkeypatch):
+    from snn2fpga.ops.rtl import SpikeInput_rtl
+
     model = lower_to_hw(ModelWrapper(str(digits_onnx)))
     node = next(n for n in model.graph.node if n.op_type == "SpikeInput")
-    for attr in node.attribute:
-        if attr.name == "kind":
-            attr.s = b"iq"
-    with pytest.raises(SNN2FPGAError, match=rf"{node.name} \(SpikeInput\): the I/Q-plane encoder has no RTL"):
-        resolve_backend(model, Backend.RTL)
-    assert resolve_backend(model, Backend.AUTO) is Backend.HLS
+    # a stage whose RTL module cannot build this configuration says why; rtl refuses it by name, auto picks HLS
+    monkeypatch.setattr(SpikeInput_rtl, "rtl_unsupported", lambda self: "no RTL module for this encoder")
+    with pytest.raises(SNN2FPGAError, match=rf"{node.name} \(SpikeInput\): no RTL module for this encoder"):
+        resolve_backend(model, BackendChoice.RTL)
+    assert resolve_backend(model, BackendChoice.AUTO) is Backend.HLS
 
 
 def test_missing_verilator_is_named_with_the_install_command(monkeypatch, digits_onnx, tmp_path):
