@@ -90,6 +90,16 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def usable_jobs(lib: CSimLibrary, jobs: int | None) -> int:
+    """Processes :func:`run_chunks` will use for ``lib``: ``jobs`` (None: :func:`default_jobs`) for a plain
+    :class:`CSimLibrary`, 1 for a subclass (see :func:`run_chunks`)."""
+    if jobs is not None and jobs < 1:
+        raise SNN2FPGAError(f"--jobs must be >= 1, got {jobs}")
+    if type(lib) is not CSimLibrary:
+        return 1
+    return default_jobs() if jobs is None else jobs
+
+
 _worker_lib: CSimLibrary | None = None
 
 
@@ -112,9 +122,7 @@ def run_chunks(lib: CSimLibrary, chunks: list[np.ndarray], jobs: int) -> Iterato
     over processes: a subclass may hold per-process settings (the RTL simulation's stall
     configuration) that a fresh load in a worker would not have, so it runs here, in order.
     """
-    if jobs < 1:
-        raise SNN2FPGAError(f"--jobs must be >= 1, got {jobs}")
-    if jobs == 1 or len(chunks) < 2 or type(lib) is not CSimLibrary:
+    if usable_jobs(lib, jobs) == 1 or len(chunks) < 2:
         for words in chunks:
             yield lib.run(words)
         return

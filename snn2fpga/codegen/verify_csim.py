@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 from qonnx.core.modelwrapper import ModelWrapper
 
-from snn2fpga.codegen.csim import CSimLibrary, default_jobs, run_chunks
+from snn2fpga.codegen.csim import CSimLibrary, run_chunks, usable_jobs
 from snn2fpga.codegen.generate import HLSProject, pack_inputs
 from snn2fpga.errors import SNN2FPGAError
 from snn2fpga.export.execute import run_graph
@@ -76,7 +76,7 @@ def verify_csim(
     total = graph_inputs.shape[1] if spikes_in else graph_inputs.shape[0]
     if reference is not None and reference.samples != total:
         raise SNN2FPGAError(f"the QONNX reference holds {reference.samples} samples, the C-simulation {total}")
-    jobs = default_jobs() if jobs is None else jobs
+    jobs = usable_jobs(lib, jobs)  # a library subclass (RTL simulation) keeps one process and 500-sample runs
     # chunks small enough that every process gets work, large enough to keep per-run overhead low
     step = max(1, min(batch_size, max(MIN_CHUNK, -(-total // jobs))))
     starts = list(range(0, total, step))
