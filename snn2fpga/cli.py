@@ -24,6 +24,24 @@ def _verify_count(text: str) -> int | None:
     return value
 
 
+def _positive(option: str, what: str) -> Any:
+    """An argparse type: an integer >= 1 for ``option``."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number of {what}, got {text!r}") from None
+        if value < 1:
+            raise argparse.ArgumentTypeError(f"{option} must be >= 1, got {value}")
+        return value
+
+    return parse
+
+
+THREADS_HELP = "torch CPU threads (default: 1; SNN steps are small ops, and extra threads stall when cores are shared)"
+
+
 def _nir_import_args(p: argparse.ArgumentParser, data_dir: bool = True) -> None:
     """The options of a NIR import (`import-nir`, and `export` of a .nir file)."""
     p.add_argument("--dataset", help="classes, test accuracy and calibration data (default: digits, or none "
@@ -82,6 +100,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="training images only: random +-2 px shifts, plus horizontal flips (default: none)")
     t.add_argument("--device", default="cpu",
                    help="where to train: cpu, cuda, cuda:N or auto (default: cpu)")
+    t.add_argument("--threads", type=_positive("--threads", "threads"), default=1, help=THREADS_HELP)
     t.add_argument("--calib-margin", type=float, default=0.1, help="state calibration margin (default: 0.1)")
     t.add_argument("-o", "--output", type=Path, default=Path("model.pt"))
     t.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -94,6 +113,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="test samples to verify (a count, or 'all'; 0 skips; default: 100)")
     e.add_argument("--data-dir", help="folder with the dataset's IDX files, if not where training found them")
     e.add_argument("--allow-saturation", action="store_true", help="accept state saturation (still reported)")
+    e.add_argument("--threads", type=_positive("--threads", "threads"), default=1, help=THREADS_HELP)
     e.add_argument("--nir", action="store_true", help="write a NIR graph (.nir) of the checkpoint instead of QONNX")
     e.add_argument("--json", action="store_true")
     _nir_import_args(e.add_argument_group("for a .nir input (imported first) and --nir (--preset)"), data_dir=False)
@@ -122,6 +142,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="hls: HLS C++ (C-simulated); rtl: SystemVerilog (Verilator-simulated, yosys-synthesized); "
                         "auto: rtl when every stage has an RTL implementation (default: hls)")
     b.add_argument("--force", action="store_true", help="rebuild every step instead of resuming")
+    b.add_argument("--jobs", type=_positive("--jobs", "processes"),
+                   help="C-simulation processes (default: the available cores)")
     b.add_argument("--json", action="store_true")
 
     r = sub.add_parser("run", help="run a deploy package through the board runtime (board or emulated)")
@@ -182,6 +204,7 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--margin", type=float, default=0.1, help="headroom added to the measured range")
     c.add_argument("--split", choices=["test", "train"], default="test")
     c.add_argument("--data-dir")
+    c.add_argument("--threads", type=_positive("--threads", "threads"), default=1, help=THREADS_HELP)
     c.add_argument("--json", action="store_true")
     return p
 
@@ -206,7 +229,7 @@ def _dispatch(args: argparse.Namespace) -> dict[str, Any]:
             threshold=args.threshold, reset=args.reset, per_channel=args.per_channel, quant=args.quant,
             clip_percentile=args.clip_percentile, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
             seed=args.seed, calib_margin=args.calib_margin, progress=not args.no_progress, device=args.device,
-            augment=args.augment,
+            augment=args.augment, threads=args.threads,
             channels=tuple(args.channels) if args.channels else None, kernel=args.kernel, grid=args.grid,
             frame_length=args.frame_length, synth_frames=args.synth_frames,
             snrs=tuple(args.snrs) if args.snrs else None,
@@ -225,9 +248,11 @@ def _dispatch(args: argparse.Namespace) -> dict[str, Any]:
 
         ckpt = args.checkpoint.with_suffix(".pt")
         run_import_nir(args.checkpoint, ckpt, options_from_args(args))
-        return commands.run_export(ckpt, args.output, args.verify, args.data_dir, args.allow_saturation)
+        return commands.run_export(ckpt, args.output, args.verify, args.data_dir, args.allow_saturation,
+                                   threads=args.threads)
     if args.command == "export":
-        return commands.run_export(args.checkpoint, args.output, args.verify, args.data_dir, args.allow_saturation)
+        return commands.run_export(args.checkpoint, args.output, args.verify, args.data_dir, args.allow_saturation,
+                                   threads=args.threads)
     if args.command == "sweep":
         from snn2fpga.boards import load_board
         from snn2fpga.sweep import SweepConfig, run_sweep
@@ -280,9 +305,10 @@ def _dispatch(args: argparse.Namespace) -> dict[str, Any]:
             folding=args.folding, target_fps=args.target_fps, max_fraction=args.max_fraction,
             clock_mhz=args.clock_mhz, csim_samples=args.csim_samples, dataset=args.dataset, data_dir=args.data_dir,
             verify_samples=args.verify, backend=args.backend, force=args.force, inputs=args.inputs,
+            jobs=args.jobs,
         )
         return commands.run_build_command(cfg)
-    summary = commands.run_calibrate(args.checkpoint, args.margin, args.split, args.data_dir)
+    summary = commands.run_calibrate(args.checkpoint, args.margin, args.split, args.data_dir, args.threads)
     for layer in summary["layers"]:
         print(f"layer {layer['layer']} ({layer['name']}): max |V| {layer['max_abs']}, "
               f"{layer['saturations']} saturations at {layer['state_bits']} bits, needs {layer['required_bits']} bits")

@@ -1,27 +1,33 @@
-"""The work behind each CLI subcommand, as plain functions returning a JSON-able summary."""
+"""The work behind each CLI subcommand, as plain functions returning a JSON-able summary.
+
+torch and brevitas are imported inside the commands that need them (train, export, calibrate), so
+that `build` of an exported .onnx, `run` and `sweep` start without them (seconds of imports).
+"""
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
 
-from snn2fpga.checkpoint import load_checkpoint, save_checkpoint
 from snn2fpga.data import Dataset, load_any_dataset
 from snn2fpga.errors import SNN2FPGAError
-from snn2fpga.export.checkpoint_export import export_checkpoint
 from snn2fpga.io import check_writable_file
-from snn2fpga.nn import EncoderConfig, ModelSpec, SNNClassifier, lif_mlp_spec
-from snn2fpga.semantics import EncoderKind
-from snn2fpga.train import TrainConfig, calibrate_state, evaluate, quantize_post_training, train_bptt
-from snn2fpga.train.augment import check_augmentable, parse_augment
 from snn2fpga.validate import check_float, check_int, check_ints
 
+if TYPE_CHECKING:
+    import torch
+
+    from snn2fpga.nn import ModelSpec, SNNClassifier
+
 ARCHS = ("lif-mlp", "lif-cnn", "dcll-radioml")
+# torch's CPU threads for training and evaluation. SNN batches are many small ops: one thread is as fast
+# as two on an idle 2-core host, and 10x faster when other processes share the cores (digits epoch:
+# 0.7 s vs 8.7-16 s; bench/README.md), because every op's threads wait for the slowest one.
+TORCH_THREADS = 1
 DCLL_THRESHOLD = 0.1  # default firing threshold of DCLL layers (real units; LIF layers default to 1.0)
 
 
@@ -58,6 +64,7 @@ class TrainOptions:
     progress: bool = True
     device: str = "cpu"
     augment: str = "none"
+    threads: int = TORCH_THREADS
 
     def validate(self) -> None:
         """Refuse out-of-range numbers before any data is loaded or any training starts."""
@@ -96,7 +103,9 @@ def _selection(opt: TrainOptions) -> dict[str, Any]:
 
 def _spec_for(opt: TrainOptions, data: Dataset) -> ModelSpec:
     from snn2fpga.data.radioml import RadioData
+    from snn2fpga.nn import EncoderConfig, lif_mlp_spec
     from snn2fpga.nn.archs import dcll_radioml_spec, lif_cnn_spec
+    from snn2fpga.semantics import EncoderKind
 
     wbits = None if opt.quant == "ptq" else opt.weight_bits
     radio = isinstance(data, RadioData)
@@ -125,8 +134,19 @@ def _spec_for(opt: TrainOptions, data: Dataset) -> ModelSpec:
     )
 
 
+def set_torch_threads(threads: int) -> None:
+    """Use ``threads`` CPU threads for torch's ops in this process (see :data:`TORCH_THREADS`)."""
+    import torch
+
+    if threads < 1:
+        raise SNN2FPGAError(f"--threads must be >= 1, got {threads}")
+    torch.set_num_threads(threads)
+
+
 def training_device(name: str) -> torch.device:
     """The torch device for ``--device`` (cpu, cuda, cuda:N or auto = cuda when available)."""
+    import torch
+
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     try:
@@ -152,10 +172,18 @@ def accuracy_by_snr(model: SNNClassifier, data: Dataset) -> dict[str, float]:
 
 def run_train(opt: TrainOptions, log: Any = print) -> dict[str, Any]:
     """Train, quantize (QAT or PTQ), calibrate the state and write a self-describing checkpoint."""
+    import torch
+
+    from snn2fpga.checkpoint import save_checkpoint
+    from snn2fpga.nn import SNNClassifier
+    from snn2fpga.train import TrainConfig, calibrate_state, evaluate, quantize_post_training, train_bptt
+    from snn2fpga.train.augment import check_augmentable, parse_augment
+
     if opt.arch not in ARCHS:
         raise SNN2FPGAError(f"unknown architecture {opt.arch!r}; available: {', '.join(ARCHS)}")
     opt.validate()
     check_writable_file(opt.output, "checkpoint output")  # before training, not after: nothing is lost
+    set_torch_threads(opt.threads)
     device = training_device(opt.device)
     augment = parse_augment(opt.augment)
     selection = _selection(opt)
@@ -200,18 +228,26 @@ def run_train(opt: TrainOptions, log: Any = print) -> dict[str, Any]:
 
 def run_export(
     checkpoint: Path, output: Path | None, verify: int | None, data_dir: str | None, allow_saturation: bool,
-    log: Any = print,
+    log: Any = print, threads: int = TORCH_THREADS,
 ) -> dict[str, Any]:
     """`snn2fpga export`: export a checkpoint to QONNX beside it (or at ``output``) and verify ``verify``
-    test samples (:func:`snn2fpga.export.checkpoint_export.export_checkpoint`)."""
+    test samples (:func:`snn2fpga.export.checkpoint_export.export_checkpoint`) with ``threads`` torch threads."""
+    from snn2fpga.export.checkpoint_export import export_checkpoint
+
     if checkpoint.is_file():  # a missing checkpoint is reported as such by the export itself
         check_writable_file(output or checkpoint.with_suffix(".onnx"), "export output")
+    set_torch_threads(threads)
     return export_checkpoint(checkpoint, output, verify, data_dir, allow_saturation, log=log)
 
 
-def run_calibrate(checkpoint: Path, margin: float, split: str, data_dir: str | None) -> dict[str, Any]:
+def run_calibrate(checkpoint: Path, margin: float, split: str, data_dir: str | None,
+                  threads: int = TORCH_THREADS) -> dict[str, Any]:
     """Measure each layer's membrane range on a split of the checkpoint's dataset."""
     check_float("--margin", margin, 0, 10, hint="the headroom added to the measured range, 0.1 = 10 %")
+    from snn2fpga.checkpoint import load_checkpoint
+    from snn2fpga.train import calibrate_state
+
+    set_torch_threads(threads)
     model, meta = load_checkpoint(checkpoint)
     dataset = meta.get("training", {}).get("dataset")
     if not dataset:

@@ -94,3 +94,25 @@ def test_bad_verify_count(capsys):
     with pytest.raises(SystemExit) as ei:
         main(["export", "m.pt", "--verify", "lots"])
     assert ei.value.code == 2
+
+
+@pytest.mark.parametrize(("argv", "match"), [
+    (["build", "--jobs", "0"], "--jobs must be >= 1, got 0"), (["build", "--jobs", "two"], "number of processes"),
+    (["train", "--threads", "0"], "--threads must be >= 1, got 0"), (["export", "m.pt", "--threads", "x"], "threads"),
+])
+def test_bad_jobs_and_threads(argv, match, capsys):
+    with pytest.raises(SystemExit) as ei:
+        main(argv)
+    assert ei.value.code == 2 and match in capsys.readouterr().err
+
+
+def test_train_sets_its_torch_threads(tmp_path):
+    from snn2fpga.commands import TrainOptions, run_train
+
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        run_train(TrainOptions("digits", tmp_path / "m.pt", hidden=(8,), epochs=1, progress=False), log=lambda _: None)
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+import importlib.metadata
+import importlib.util
+import os
+import tempfile
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
 
 import numpy as np
 
+from snn2fpga.cache import cache_root
 from snn2fpga.data.idx import find_idx, read_idx
 from snn2fpga.errors import SNN2FPGAError
 
@@ -32,20 +38,78 @@ class DatasetName(StrEnum):
     MNIST = "mnist"
 
 
-@dataclass
-class Dataset:
-    """A classification dataset with features scaled to [0, 1] (float32, [N, *input_shape])."""
+Split = tuple[np.ndarray, np.ndarray]
+"""Images and labels of one split."""
 
-    name: str
-    x_train: np.ndarray
-    y_train: np.ndarray
-    x_test: np.ndarray
-    y_test: np.ndarray
-    classes: list[str]
+# uint8 intensity -> float32 feature: the LUT holds float32(u / 255.0) for u = 0..255 (the values a
+# float64 division then a cast gave), so the conversion is exact and never passes through float64
+_U8_TO_FEATURE = (np.arange(256) / 255.0).astype(np.float32)
+
+
+def features_from_uint8(images: np.ndarray) -> np.ndarray:
+    """uint8 intensities -> float32 features in [0, 1] (u / 255, bit-identical to the float64 route)."""
+    return _U8_TO_FEATURE[images]
+
+
+class Dataset:
+    """A classification dataset: features in [0, 1] (float32, [N, *input_shape]) and int64 labels.
+
+    A split may be given as arrays, or as a zero-argument loader returning (x, y) that runs on the
+    first access of that split (so a command using only the test split never reads the training
+    one). A split given as uint8 pixels stays uint8 until its features are first asked for, and then
+    becomes float32 u / 255 directly (never a float64 copy of the whole split).
+    """
+
+    def __init__(self, name: str, x_train: np.ndarray | None, y_train: np.ndarray | None, x_test: np.ndarray | None,
+                 y_test: np.ndarray | None, classes: list[str], *, train: Callable[[], Split] | None = None,
+                 test: Callable[[], Split] | None = None) -> None:
+        self.name = name
+        self.classes = classes
+        self._loaders = {"train": train, "test": test}
+        self._splits: dict[str, Split] = {}
+        self._features: dict[str, np.ndarray] = {}
+        for split, x, y in (("train", x_train, y_train), ("test", x_test, y_test)):
+            if x is not None and y is not None:
+                self._splits[split] = (x, y)
+            elif self._loaders[split] is None:
+                raise SNN2FPGAError(f"dataset {name}: the {split} split has neither arrays nor a loader")
+
+    def _split(self, split: str) -> Split:
+        if split not in self._splits:
+            loader = self._loaders[split]
+            assert loader is not None
+            self._splits[split] = loader()
+        return self._splits[split]
+
+    def _x(self, split: str) -> np.ndarray:
+        x = self._split(split)[0]
+        if x.dtype != np.uint8:
+            return x
+        if split not in self._features:
+            self._features[split] = features_from_uint8(x)
+        return self._features[split]
+
+    @property
+    def x_train(self) -> np.ndarray:
+        return self._x("train")
+
+    @property
+    def y_train(self) -> np.ndarray:
+        return self._split("train")[1]
+
+    @property
+    def x_test(self) -> np.ndarray:
+        return self._x("test")
+
+    @property
+    def y_test(self) -> np.ndarray:
+        return self._split("test")[1]
 
     @property
     def input_shape(self) -> list[int]:
-        return [int(s) for s in self.x_train.shape[1:]]
+        """Per-sample shape (from whichever split is loaded; the test split otherwise)."""
+        x = self._splits.get("train", self._split("test"))[0]
+        return [int(s) for s in x.shape[1:]]
 
 
 def parse_dataset_name(name: str) -> DatasetName:
@@ -57,8 +121,8 @@ def parse_dataset_name(name: str) -> DatasetName:
         raise SNN2FPGAError(f"unknown dataset {name!r}; known datasets: {known}") from None
 
 
-def load_digits_dataset() -> Dataset:
-    """scikit-learn's bundled 8x8 digits, fixed stratified 80/20 split (1437 train / 360 test)."""
+def _digits_split() -> tuple[np.ndarray, ...]:
+    """(x_train, y_train, x_test, y_test) of the digits split, computed by scikit-learn."""
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
 
@@ -68,6 +132,58 @@ def load_digits_dataset() -> Dataset:
     x_tr, x_te, y_tr, y_te = train_test_split(
         x, y, test_size=DIGITS_TEST_FRACTION, random_state=DIGITS_SPLIT_SEED, stratify=y
     )
+    return x_tr, y_tr, x_te, y_te
+
+
+def _digits_cache_file() -> Path | None:
+    """Where the digits split is cached: keyed by scikit-learn's version and the bytes of its bundled
+    digits file, both found without importing scikit-learn (its import takes seconds); None when the
+    file is not where scikit-learn keeps it."""
+    spec = importlib.util.find_spec("sklearn")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    csv = Path(next(iter(spec.submodule_search_locations))) / "datasets" / "data" / "digits.csv.gz"
+    if not csv.is_file():
+        return None
+    h = hashlib.sha256(csv.read_bytes())
+    h.update(f"{importlib.metadata.version('scikit-learn')} {DIGITS_TEST_FRACTION} {DIGITS_SPLIT_SEED}".encode())
+    return cache_root() / "datasets" / f"digits-{h.hexdigest()[:24]}.npz"
+
+
+def _save_atomically(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    """Write an .npz cache entry via a temporary file; a cache that cannot be written is skipped."""
+    tmp: str | None = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz.tmp")
+        with os.fdopen(fd, "wb") as fh:
+            np.savez(fh, **arrays)
+        os.replace(tmp, path)
+        tmp = None
+    except OSError:
+        pass
+    finally:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+
+
+def load_digits_dataset() -> Dataset:
+    """scikit-learn's bundled 8x8 digits, fixed stratified 80/20 split (1437 train / 360 test).
+
+    The split scikit-learn computes is cached (see :func:`_digits_cache_file`), so that commands on
+    digits do not pay scikit-learn's import every time."""
+    path = _digits_cache_file()
+    names = ("x_train", "y_train", "x_test", "y_test")
+    if path is not None and path.is_file():
+        try:
+            with np.load(path) as f:
+                x_tr, y_tr, x_te, y_te = (f[k] for k in names)
+            return Dataset("digits", x_tr, y_tr, x_te, y_te, [str(i) for i in range(10)])
+        except (OSError, KeyError, ValueError):
+            pass  # unreadable: computed again and rewritten below
+    x_tr, y_tr, x_te, y_te = _digits_split()
+    if path is not None:
+        _save_atomically(path, dict(zip(names, (x_tr, y_tr, x_te, y_te), strict=True)))
     return Dataset("digits", x_tr, y_tr, x_te, y_te, [str(i) for i in range(10)])
 
 
@@ -86,23 +202,23 @@ def load_idx_dataset(name: DatasetName, data_dir: Path | None) -> Dataset:
     missing = [_IDX_STEMS[k] for k, p in paths.items() if p is None]
     if missing:
         raise SNN2FPGAError(f"{name.value} files missing in {directory}: {', '.join(missing)} (.gz or plain); {how}")
-    arrays = {k: read_idx(p) for k, p in paths.items() if p is not None}
-    for split in ("train", "test"):
-        xs, ys = arrays[f"{split}_x"], arrays[f"{split}_y"]
+
+    def split(which: str) -> Split:
+        xs, ys = read_idx(paths[f"{which}_x"]), read_idx(paths[f"{which}_y"])  # type: ignore[arg-type]
         if xs.ndim != 3 or ys.ndim != 1 or xs.shape[0] != ys.shape[0]:
             raise SNN2FPGAError(
-                f"{name.value} {split} files disagree: images {xs.shape}, labels {ys.shape} "
+                f"{name.value} {which} files disagree: images {xs.shape}, labels {ys.shape} "
                 "(expected images [N, H, W] and labels [N])"
             )
+        if xs.dtype != np.uint8:  # not MNIST's bytes: scaled as 8-bit intensities all the same
+            xs = (xs / 255.0).astype(np.float32)
+        return xs, ys.astype(np.int64)
+
     classes = FASHION_CLASSES if name is DatasetName.FASHION_MNIST else [str(i) for i in range(10)]
-    return Dataset(
-        name.value,
-        (arrays["train_x"] / 255.0).astype(np.float32),
-        arrays["train_y"].astype(np.int64),
-        (arrays["test_x"] / 255.0).astype(np.float32),
-        arrays["test_y"].astype(np.int64),
-        classes,
-    )
+    # the test split is small and nearly always used (evaluation, verification, C-simulation): read now,
+    # so a broken file fails here; the training split (6x larger) only when something trains on it
+    x_test, y_test = split("test")
+    return Dataset(name.value, None, None, x_test, y_test, classes, train=lambda: split("train"))
 
 
 def load_dataset(name: str, data_dir: str | Path | None = None) -> Dataset:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import functools
 import pickle
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,12 +34,14 @@ _WHERE = "RadioML is published by DeepSig at https://www.deepsig.ai/datasets and
 _ROW_BLOCK = 4096  # HDF5 rows read per block when a selection is dense
 
 
-@dataclass
 class RadioData(Dataset):
     """A ``Dataset`` of I/Q frames [N, T, 2] (not scaled to [0, 1]) with per-frame SNR in dB."""
 
-    snr_train: np.ndarray
-    snr_test: np.ndarray
+    def __init__(self, name: str, x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray, y_test: np.ndarray,
+                 classes: list[str], snr_train: np.ndarray, snr_test: np.ndarray) -> None:
+        super().__init__(name, x_train, y_train, x_test, y_test, classes)
+        self.snr_train = snr_train
+        self.snr_test = snr_test
 
 
 def iq_normalize(iq: np.ndarray, mode: str = "peak") -> np.ndarray:

@@ -28,7 +28,6 @@ from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
 import numpy as np
-from scipy.signal import fftconvolve, firwin, hilbert
 
 from snn2fpga.errors import SNN2FPGAError
 
@@ -97,6 +96,8 @@ def _linear(name: str, rng: np.random.Generator, n: int, length: int, sps: int) 
     n_sym = RRC_SPAN + 2 + -(-length // sps)
     up = np.zeros((n, n_sym * sps), dtype=complex)
     up[:, ::sps] = const[rng.integers(0, const.size, (n, n_sym))]
+    from scipy.signal import fftconvolve  # scipy.signal takes seconds to import: only when synthesising
+
     shaped = fftconvolve(up, rrc_taps(sps)[None, :], axes=1)
     start = RRC_SPAN * sps + rng.integers(0, sps, n)
     return np.take_along_axis(shaped, start[:, None] + np.arange(length)[None, :], axis=1)
@@ -106,6 +107,8 @@ def _fsk(gaussian: bool, rng: np.random.Generator, n: int, length: int, sps: int
     n_sym = 6 + -(-length // sps)
     freq = np.repeat(rng.choice([-1.0, 1.0], (n, n_sym)), sps, axis=1)
     if gaussian:
+        from scipy.signal import fftconvolve
+
         freq = fftconvolve(freq, gaussian_taps(sps)[None, :], mode="same", axes=1)
     phase = np.pi * FSK_INDEX * np.cumsum(freq, axis=1) / sps
     start = 2 * sps + rng.integers(0, sps, n)
@@ -115,6 +118,8 @@ def _fsk(gaussian: bool, rng: np.random.Generator, n: int, length: int, sps: int
 
 def _audio(rng: np.random.Generator, n: int, length: int, pad: int = 0) -> np.ndarray:
     """Band-limited random message [n, length + 2 * pad], each frame scaled to peak |m| = 1."""
+    from scipy.signal import fftconvolve, firwin
+
     taps = firwin(AUDIO_TAPS, 2.0 * AUDIO_CUTOFF)
     white = rng.standard_normal((n, length + 2 * pad + AUDIO_TAPS - 1))
     m = fftconvolve(white, taps[None, :], mode="valid", axes=1)
@@ -126,6 +131,8 @@ def _analog(name: str, rng: np.random.Generator, n: int, length: int) -> np.ndar
         depth = rng.uniform(0.3, 0.9, (n, 1))
         return (1.0 + depth * _audio(rng, n, length)).astype(complex)
     if name == "AM-SSB":
+        from scipy.signal import hilbert
+
         pad = 32  # the FFT-based Hilbert transform wraps around: discard the frame edges
         return hilbert(_audio(rng, n, length, pad), axis=1)[:, pad : pad + length]
     m = _audio(rng, n, length)

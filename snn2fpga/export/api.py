@@ -12,8 +12,9 @@ from torch import nn
 from snn2fpga.errors import SNN2FPGAError, VerificationError
 from snn2fpga.export.graph import GraphMeta, build_graph
 from snn2fpga.export.layers import collect_layers
+from snn2fpga.export.reference import InputsKey, save_reference
 from snn2fpga.export.verify import VerifyReport, verify_graph
-from snn2fpga.io import atomic_save, check_writable_file
+from snn2fpga.io import atomic_write_bytes, check_writable_file
 from snn2fpga.nn.model import Readout, SNNClassifier
 
 
@@ -106,11 +107,15 @@ def export(
     vin = example if verify_inputs is None else (
         verify_inputs.detach().cpu().numpy() if isinstance(verify_inputs, torch.Tensor) else np.asarray(verify_inputs)
     )
-    report = verify_graph(model, module, layers, vin) if len(vin) else VerifyReport()
+    # the bytes that will be published, serialised before verification so the stored QONNX reference is keyed
+    # by exactly the file the build reads; the QONNX results of an SNNClassifier's inputs are kept for its C-sim
+    data = model.model.SerializeToString()
+    key = InputsKey(data) if isinstance(module, SNNClassifier) and len(vin) else None
+    report = verify_graph(model, module, layers, vin, key=key) if len(vin) else VerifyReport()
     rejected = rejected_path(out)
     result = ExportResult(rejected, report)
     if report.mismatches:
-        atomic_save(rejected, lambda tmp: model.save(str(tmp)))
+        atomic_write_bytes(rejected, data)
         raise VerificationError(
             f"export verification FAILED: {report.mismatches} of {report.samples} samples differ between "
             f"PyTorch and the QONNX execution (spikes: {report.spike_mismatches}, membranes: "
@@ -120,7 +125,7 @@ def export(
         )
     saturated = {k: v for k, v in report.saturations.items() if v}
     if saturated and not allow_saturation:
-        atomic_save(rejected, lambda tmp: model.save(str(tmp)))
+        atomic_write_bytes(rejected, data)
         detail = ", ".join(f"{k} ({layers[int(k[5:])].source}): {v} clamps" for k, v in saturated.items())
         raise VerificationError(
             f"state saturation during export verification: {detail} over {report.samples} samples. Stages "
@@ -129,8 +134,13 @@ def export(
             f"{out} was not written; the rejected graph is at {rejected}",
             result.summary(),
         )
-    atomic_save(out, lambda tmp: model.save(str(tmp)))
+    atomic_write_bytes(out, data)
     rejected.unlink(missing_ok=True)  # a rejected graph of an earlier attempt no longer describes this output
+    if key is not None and report.reference is not None:
+        try:
+            save_reference(key.hexdigest(), report.reference)
+        except OSError:  # a cache: the C-simulation recomputes what it cannot find
+            pass
     return ExportResult(out, report)
 
 

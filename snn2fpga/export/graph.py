@@ -42,7 +42,7 @@ from snn2fpga.export.graph_stages import (
     pool_nodes,
     weighted_nodes,
 )
-from snn2fpga.export.layers import ExportLayer, StageKind
+from snn2fpga.export.stages import ExportLayer, StageKind
 from snn2fpga.ops import DOMAIN
 from snn2fpga.semantics.encoders import INPUT_BITS, EncoderKind
 

@@ -14,7 +14,7 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-from snn2fpga.export.layers import ExportLayer, StageKind
+from snn2fpga.export.stages import ExportLayer, StageKind
 from snn2fpga.ops import DOMAIN
 
 QONNX_DOMAIN = "qonnx.custom_op.general"

@@ -8,12 +8,12 @@ from typing import Any
 import numpy as np
 import torch
 from qonnx.core.modelwrapper import ModelWrapper
-from qonnx.core.onnx_exec import execute_onnx
 from torch import nn
 
-import snn2fpga.ops  # noqa: F401  (registers the custom ops)
-from snn2fpga.export.graph import GRAPH_INPUT, PREDICTION, SCORES, input_batch, set_batch
+from snn2fpga.export.execute import run_graph
+from snn2fpga.export.graph import PREDICTION, SCORES
 from snn2fpga.export.layers import ExportLayer
+from snn2fpga.export.reference import GraphReference, InputsKey, spiking_layers
 from snn2fpga.nn.model import SNNClassifier
 
 
@@ -28,15 +28,10 @@ class VerifyReport:
     prediction_mismatches: int = 0
     saturations: dict[str, int] = field(default_factory=dict)
     first_mismatch: str | None = None
+    reference: GraphReference | None = field(default=None, repr=False)  # QONNX results per sample
 
     def to_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
-
-
-def run_graph(model: ModelWrapper, graph_input: np.ndarray) -> dict[str, np.ndarray]:
-    """Execute an exported graph (batch taken from the input) with qonnx; full context returned."""
-    batched = set_batch(model, input_batch(model, graph_input))
-    return execute_onnx(batched, {GRAPH_INPUT: graph_input.astype(np.float32)}, return_full_exec_context=True)
+        return {k: v for k, v in self.__dict__.items() if k != "reference"}
 
 
 def _torch_forward(module: nn.Module, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -56,20 +51,30 @@ def _torch_forward(module: nn.Module, x: np.ndarray) -> tuple[np.ndarray, np.nda
 
 
 def verify_graph(
-    model: ModelWrapper, module: nn.Module, layers: list[ExportLayer], inputs: np.ndarray, batch_size: int = 200
+    model: ModelWrapper, module: nn.Module, layers: list[ExportLayer], inputs: np.ndarray, batch_size: int = 200,
+    key: InputsKey | None = None,
 ) -> VerifyReport:
     """Compare spikes, final membranes, saturation counts and predictions of every layer, exactly.
 
     ``inputs`` are features [N, ...] for an SNNClassifier, or spike trains [T, N, in] for a plain module.
+    With ``key`` (an SNNClassifier's feature inputs only), the graph inputs are fed to it and the QONNX
+    results kept in ``report.reference``, for the C-simulation to reuse.
     """
     report = VerifyReport(saturations={layer.name: 0 for layer in layers if layer.weighted})
     spike_input = not isinstance(module, SNNClassifier)
+    if key is not None and spike_input:
+        raise ValueError("a reference key needs sample-major feature inputs (an SNNClassifier)")
+    refs: list[GraphReference] = []
+    spiking = spiking_layers(model)
     total = inputs.shape[1] if spike_input else inputs.shape[0]
     for start in range(0, total, batch_size):
         chunk = inputs[:, start : start + batch_size] if spike_input else inputs[start : start + batch_size]
         graph_in, torch_scores = _torch_forward(module, chunk)
         ctx = run_graph(model, graph_in)
         n = chunk.shape[1] if spike_input else chunk.shape[0]
+        if key is not None:
+            key.update(graph_in)
+            refs.append(GraphReference.from_context(ctx, spiking, n))
         bad_spk = np.zeros(n, dtype=bool)
         bad_mem = np.zeros(n, dtype=bool)
         for layer in layers:
@@ -99,4 +104,6 @@ def verify_graph(
         report.spike_mismatches += int(bad_spk.sum())
         report.membrane_mismatches += int(bad_mem.sum())
         report.prediction_mismatches += int(bad_pred.sum())
+    if refs:
+        report.reference = GraphReference.concatenate(refs)
     return report

@@ -30,6 +30,7 @@ class BuildConfig:
         force: rebuild every step even if a previous build can be resumed.
         inputs: a .npy of the user's inputs to C-simulate (and keep as golden vectors) instead of the test
             split or random inputs (format: flow.user_inputs); its contents are part of the fingerprint.
+        jobs: C-simulation processes (None: the available cores); results do not depend on it.
     """
 
     model: Path
@@ -46,6 +47,7 @@ class BuildConfig:
     backend: str = "hls"
     force: bool = False
     inputs: Path | None = None
+    jobs: int | None = None
 
     @property
     def build_dir(self) -> Path:
@@ -54,7 +56,7 @@ class BuildConfig:
     def fingerprint_data(self) -> dict[str, Any]:
         """The settings that change the build's results (not where or whether to force)."""
         d = asdict(self)
-        for key in ("output_dir", "force"):
+        for key in ("output_dir", "force", "jobs"):
             d.pop(key)
         # contents, not places: the model's and folding file's bytes are hashed by the fingerprint, so a
         # build folder (or its model) can move; the model's name stays (it names the Vivado project)

@@ -17,8 +17,8 @@ import numpy as np
 from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.custom_op.registry import getCustomOp
 
+from snn2fpga.export.execute import run_graph
 from snn2fpga.export.graph import PREDICTION, SCORES, read_meta
-from snn2fpga.export.verify import run_graph
 from snn2fpga.hwir.graph import hw_kind
 from snn2fpga.io import atomic_copy, atomic_copytree, atomic_save, atomic_write_json
 from snn2fpga.resources import NOTEBOOK, board_runtime_dir

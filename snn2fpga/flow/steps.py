@@ -204,24 +204,33 @@ def host_quantize(x: np.ndarray, meta: dict[str, object]) -> np.ndarray:
 
 
 def step_csim(model: ModelWrapper, ctx: BuildContext) -> ModelWrapper:
-    """Compile the generated top with g++ and compare it with the QONNX execution, exactly."""
+    """Compile the generated top with g++ and compare it with the QONNX execution, exactly.
+
+    The QONNX side is taken from the reference that export verification stored for the same graph
+    file and inputs (:mod:`snn2fpga.export.reference`) when there is one; otherwise QONNX runs here.
+    """
     if _rtl_build(ctx, "csim"):
         return model
     from snn2fpga.codegen.csim import CSimLibrary, compile_csim
     from snn2fpga.codegen.generate import HLSProject
     from snn2fpga.codegen.verify_csim import verify_csim
+    from snn2fpga.export.reference import inputs_key, load_reference
 
-    exported = _load_exported(exported_onnx(ctx))
+    onnx_path = exported_onnx(ctx)
+    exported = _load_exported(onnx_path)
     gen = dict(ctx.results["generate_hls"])
     gen["hls_dir"] = Path(gen["hls_dir"])
     project = HLSProject(**gen)
     lib_path = compile_csim(project.hls_dir)
     inputs, labels, what = _csim_inputs(exported, ctx)
-    report = verify_csim(exported, project, CSimLibrary(lib_path), inputs, labels)
+    reference = None if project.input_kind == "spikes" else load_reference(inputs_key(onnx_path, inputs))
+    report = verify_csim(exported, project, CSimLibrary(lib_path), inputs, labels, jobs=ctx.cfg.jobs,
+                         reference=reference)
     from snn2fpga.flow.user_inputs import vacuous
 
     empty = vacuous(report.reference_scores)
-    ctx.results["csim"] = {**report.to_dict(), "data": what, "library": str(lib_path), "vacuous": empty}
+    ctx.results["csim"] = {**report.to_dict(), "data": what, "library": str(lib_path), "vacuous": empty,
+                           "qonnx_reference": "stored by export verification" if reference is not None else "computed"}
     if empty:
         ctx.log(f"WARNING: the C-simulation check is vacuous: every score of the {report.samples} samples "
                 f"({what}) is 0 (nothing fired), so its 0 mismatches show nothing; check with inputs that drive "
@@ -229,10 +238,11 @@ def step_csim(model: ModelWrapper, ctx: BuildContext) -> ModelWrapper:
     if report.reference_scores is not None and report.reference_predictions is not None:
         from snn2fpga.flow.deploy import inputs_digest, save_reference
 
-        digest = inputs_digest(exported_onnx(ctx), inputs)
+        digest = inputs_digest(onnx_path, inputs)
         save_reference(ctx.build_dir / CSIM_REFERENCE, digest, report.reference_scores,
                        report.reference_predictions)
     ctx.log(f"C-simulation on {report.samples} samples ({what}): {report.mismatches} mismatches vs QONNX"
+            + (" (reference stored by export verification)" if reference is not None else "")
             + (f", accuracy {report.accuracy:.4f}" if report.accuracy is not None else ""))
     if report.mismatches:
         raise VerificationError(
@@ -241,5 +251,3 @@ def step_csim(model: ModelWrapper, ctx: BuildContext) -> ModelWrapper:
             f"counts: {report.spike_count_mismatches}); first: {report.first_mismatch}"
         )
     return model
-
-

@@ -116,7 +116,8 @@ def run_point(point: SweepPoint) -> dict[str, Any]:
     export = export_checkpoint(pdir / "model.pt", pdir / "model.onnx", point.csim_samples, point.data_dir, True,
                                log=_quiet)
     cfg = BuildConfig(model=pdir / "model.onnx", board=point.board, output_dir=pdir / "build",
-                      csim_samples=point.csim_samples, target_fps=point.target_fps)
+                      csim_samples=point.csim_samples, target_fps=point.target_fps,
+                      jobs=1)  # points already run in parallel processes
     build = summary_of(run_build(cfg, _quiet), cfg, point.board)
     out = {
         **point.to_dict(),

@@ -9,7 +9,9 @@ import numpy as np
 import pytest
 
 from snn2fpga.data import load_dataset, read_idx
+from snn2fpga.data.datasets import features_from_uint8
 from snn2fpga.errors import SNN2FPGAError
+from snn2fpga.semantics import quantize_input
 
 
 def _idx(arr: np.ndarray) -> bytes:
@@ -82,3 +84,42 @@ def test_mismatched_image_label_counts(tmp_path):
     (tmp_path / "t10k-labels-idx1-ubyte.gz").write_bytes(gzip.compress(_idx(np.zeros(9, dtype=np.uint8))))
     with pytest.raises(SNN2FPGAError, match="disagree"):
         load_dataset("fashion-mnist", tmp_path)
+
+
+def test_only_the_used_split_is_read(tmp_path):
+    """The training split is read on first use: a broken training file does not stop test-only work."""
+    files = _write_mnist_dir(tmp_path)
+    (tmp_path / "train-labels-idx1-ubyte.gz").write_bytes(gzip.compress(_idx(np.zeros(9, dtype=np.uint8))))
+    ds = load_dataset("fashion-mnist", tmp_path)
+    assert ds.input_shape == [5, 5] and ds.x_test.dtype == np.float32
+    assert np.array_equal(ds.y_test, files["t10k-labels-idx1-ubyte"])
+    with pytest.raises(SNN2FPGAError, match="train files disagree"):
+        _ = ds.x_train
+
+
+def test_uint8_features_equal_the_float64_route():
+    """float32(u / 255) straight from the bytes: bit-identical to dividing in float64, for every byte."""
+    u = np.arange(256, dtype=np.uint8).reshape(16, 4, 4)
+    got = features_from_uint8(u)
+    assert got.dtype == np.float32
+    assert np.array_equal(got.view(np.uint32), (u / 255.0).astype(np.float32).view(np.uint32))
+    assert np.array_equal(quantize_input(got), u)  # the host's 8-bit codes come back unchanged
+
+
+def test_digits_split_cache_equals_scikit_learn(tmp_path, monkeypatch):
+    from snn2fpga.data import datasets
+
+    monkeypatch.setenv("SNN2FPGA_CACHE", str(tmp_path))
+    path = datasets._digits_cache_file()
+    assert path is not None and not path.exists()
+    first = load_dataset("digits")  # computed by scikit-learn, then cached
+    assert path.is_file()
+    second = load_dataset("digits")  # from the cache
+    fresh = datasets._digits_split()
+    for got in (first, second):
+        for arr, want in zip((got.x_train, got.y_train, got.x_test, got.y_test), fresh, strict=True):
+            assert arr.dtype == want.dtype and np.array_equal(arr, want)
+    path.write_bytes(b"not an npz")  # a broken entry is recomputed and rewritten
+    assert np.array_equal(load_dataset("digits").x_test, fresh[2])
+    with np.load(path) as f:
+        assert np.array_equal(f["y_test"], fresh[3])

@@ -51,3 +51,45 @@ def test_latency_encoding():
 def test_encoder_rejects_bad_input(bad):
     with pytest.raises(SNN2FPGAError):
         rate_encode(bad, 4, 0)
+
+
+def _slow_rate_encode(q: np.ndarray, timesteps: int, seed: int) -> np.ndarray:
+    """The rate encoder as it was first written: a Python LFSR per sample, compared element by element."""
+    r = np.array(_reference_lfsr(seed & 0xFFFFFFFF, timesteps * q.shape[1]), dtype=np.int64)
+    r = r.reshape(timesteps, q.shape[1])
+    out = np.zeros((timesteps, q.shape[0], q.shape[1]), dtype=np.uint8)
+    for b in range(q.shape[0]):
+        for t in range(timesteps):
+            for i in range(q.shape[1]):
+                out[t, b, i] = 1 if r[t, i] < int(q[b, i]) else 0
+    return out
+
+
+def _slow_latency_encode(q: np.ndarray, timesteps: int) -> np.ndarray:
+    out = np.zeros((timesteps, *q.shape), dtype=np.uint8)
+    for b, i in np.ndindex(*q.shape):
+        v = int(q[b, i])
+        if v > 0:
+            out[((255 - v) * (timesteps - 1)) // 255, b, i] = 1
+    return out
+
+
+@pytest.mark.parametrize("case", range(12))
+def test_vectorised_encoders_give_the_reference_bits(case):
+    rng = np.random.default_rng(case)
+    seed = [0, 1, 0xFFFFFFFF, 0xACE1ACE1, (1 << 40) + 5][case] if case < 5 else int(rng.integers(0, 1 << 63))
+    timesteps, features, batch = int(rng.integers(1, 20)), int(rng.integers(1, 90)), int(rng.integers(1, 5))
+    q = rng.integers(0, 256, (batch, features))
+    q[0, 0] = 255
+    dtype = [np.uint8, np.int64, np.float64][case % 3]  # what callers pass: codes, ints, integral floats
+    got = rate_encode(q.astype(dtype), timesteps, seed)
+    assert got.dtype == np.uint8 and np.array_equal(got, _slow_rate_encode(q, timesteps, seed))
+    assert np.array_equal(latency_encode(q.astype(dtype), timesteps), _slow_latency_encode(q, timesteps))
+
+
+def test_rate_pattern_long_sequences_and_every_table_length():
+    """Lengths across the LFSR table's power-of-two growth, against the bit-serial reference."""
+    for timesteps, features in [(1, 1), (1, 1023), (1, 1024), (1, 1025), (16, 784), (3, 3000)]:
+        for seed in (7, 0xDEADBEEF):
+            got = rate_thresholds(seed, timesteps, features).ravel().tolist()
+            assert got == _reference_lfsr(seed, timesteps * features), (timesteps, features, seed)
