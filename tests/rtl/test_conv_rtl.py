@@ -30,7 +30,7 @@ POOL_CASES = [  # H, W, C, K, SIMD
     pytest.param(4, 4, 1, 2, 1, marks=pytest.mark.slow),
     (7, 9, 4, 3, 2),  # rows / columns beyond HO*K, WO*K are dropped
     pytest.param(5, 3, 6, 1, 3, marks=pytest.mark.slow),  # K = 1: a copy
-    (6, 6, 8, 2, 8),
+    pytest.param(6, 6, 8, 2, 8, marks=pytest.mark.slow),
 ]
 
 
@@ -137,9 +137,10 @@ def random_conv_cfg(seed: int) -> ConvCfg:
 
 
 SLOW = pytest.mark.slow
-# the default run builds three of the cases; the others (and the random ones) run with -m slow
-CONV_RUN = [CONV_CASES[1], CONV_CASES[3], CONV_CASES[5]] + [pytest.param(c, marks=SLOW) for c in
-                                                           (CONV_CASES[0], CONV_CASES[2], CONV_CASES[4])]
+# the default run builds two of the cases (tests/rtl/test_rtl_maps_backend.py runs conv + pool in a whole top
+# too); the others (and the random ones) run with -m slow
+CONV_RUN = [CONV_CASES[1], CONV_CASES[5]] + [pytest.param(c, marks=SLOW) for c in
+                                             (CONV_CASES[0], CONV_CASES[2], CONV_CASES[3], CONV_CASES[4])]
 
 
 @pytest.mark.parametrize("cfg", CONV_RUN, ids=lambda c: f"{c.neuron.kind}-{c.h}x{c.w}x{c.cin}-{c.cout}k{c.k}")

@@ -78,7 +78,8 @@ def test_dcll_step_is_run_dcll() -> None:
 @pytest.mark.parametrize(
     ("sb", "cur_bits", "kq", "kp", "kr", "rho", "frac"),
     [pytest.param(4, 7, 1, 2, 4, 7, 0, marks=pytest.mark.slow), (8, 11, 2, 1, 3, 5, 3),
-     pytest.param(16, 20, 3, 4, 2, 1000, 2, marks=pytest.mark.slow), (32, 36, 32, 5, 1, (1 << 31) - 1, 16)],
+     pytest.param(16, 20, 3, 4, 2, 1000, 2, marks=pytest.mark.slow),
+     pytest.param(32, 36, 32, 5, 1, (1 << 31) - 1, 16, marks=pytest.mark.slow)],
 )
 def test_dcll_neuron_rtl(sb: int, cur_bits: int, kq: int, kp: int, kr: int, rho: int, frac: int) -> None:
     p = DCLLParams(sb, kq, kp, kr, rho, frac)
@@ -109,7 +110,7 @@ def test_dcll_neuron_rtl(sb: int, cur_bits: int, kq: int, kp: int, kr: int, rho:
 
 
 DENSE_CASES = [  # IN, OUT, SIMD, PE, OUT_SIMD, T, WEIGHT_BITS, DCLLParams
-    (12, 6, 3, 2, 3, 4, 4, DCLLParams(7, 1, 2, 1, 5, 2)),
+    pytest.param(12, 6, 3, 2, 3, 4, 4, DCLLParams(7, 1, 2, 1, 5, 2), marks=pytest.mark.slow),
     (8, 4, 8, 4, 1, 5, 6, DCLLParams(10, 10, 3, 2, 200, 3)),  # NF = SF = 1: back-to-back updates of one fold
     pytest.param(16, 3, 2, 1, 3, 3, 3, DCLLParams(5, 2, 1, 3, 3, 0), marks=pytest.mark.slow),
 ]

@@ -46,7 +46,8 @@ def test_fifo_order_count_and_backpressure(depth):
         assert res.words == words, f"seed {seed}"  # in order, none lost, none duplicated, none extra
 
 
-@pytest.mark.parametrize("depth", [2, 3, 16])
+@pytest.mark.parametrize("depth", [pytest.param(2, marks=pytest.mark.slow), 3,
+                                   pytest.param(16, marks=pytest.mark.slow)])
 def test_fifo_throughput_latency_capacity(depth):
     words = list(range(200))
     # never stalled: one word per cycle in and out, each word out one cycle after it went in
@@ -73,7 +74,8 @@ def _counter_case(c: int, simd: int, t: int, samples: int, seed: int) -> tuple[l
     return [int(w) for w in words], spikes.sum(axis=1)
 
 
-@pytest.mark.parametrize(("c", "simd", "t"), [(10, 1, 16), (12, 4, 3), (6, 6, 1)])
+@pytest.mark.parametrize(("c", "simd", "t"), [(12, 4, 3), pytest.param(10, 1, 16, marks=pytest.mark.slow),
+                                            pytest.param(6, 6, 1, marks=pytest.mark.slow)])
 def test_spike_counter_matches_numpy(c, simd, t):
     sim = harness.build("snn_spike_counter", {"C": c, "SIMD": simd, "T": t})
     samples = 7
@@ -102,7 +104,7 @@ def _system(tmp_path):
                                   "snn_fifo.sv"], {}, SYSTEM_TB)
 
 
-@pytest.mark.parametrize(("seed", "pv", "pr"), [(1, 100, 100), (2, 50, 40)])
+@pytest.mark.parametrize(("seed", "pv", "pr"), [pytest.param(1, 100, 100, marks=pytest.mark.slow), (2, 50, 40)])
 def test_control_path_runs_like_the_driver(tmp_path, seed, pv, pr):
     """num_samples/ap_start over AXI-Lite, words over the streams, ap_done/ap_idle/ISR polled, three runs,
     then auto_restart: one more run and the next started by itself."""
