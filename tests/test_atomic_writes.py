@@ -54,9 +54,18 @@ def test_onnx_save_failing_midway_keeps_the_previous_graph(tmp_path, small_train
     out = tmp_path / "m.onnx"
     snn2fpga.export(small_trained, digits.x_test[:1], out, verify_inputs=digits.x_test[:5])
     before = out.read_bytes()
-    monkeypatch.setattr(ModelWrapper, "save", lambda self, f: _half_then_raise(f))
+    real_write_bytes = Path.write_bytes
+
+    def write_bytes(self: Path, data: bytes) -> int:  # export publishes the serialised graph's bytes
+        if self.suffix != ".onnx":
+            return real_write_bytes(self, data)
+        real_write_bytes(self, b"half a file")
+        raise Boom("disk full")
+
+    monkeypatch.setattr(Path, "write_bytes", write_bytes)
     with pytest.raises(Boom):
         snn2fpga.export(small_trained, digits.x_test[:1], out, verify_inputs=digits.x_test[:5])
+    monkeypatch.undo()
     assert out.read_bytes() == before
     _no_leftovers(tmp_path)
 
