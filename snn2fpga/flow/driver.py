@@ -159,7 +159,8 @@ def summary_of(results: dict[str, Any], cfg: BuildConfig, board: str) -> dict[st
             k: rtlsim.get(k) for k in ("samples", "mismatches", "accuracy", "latency_cycles", "interval_cycles",
                                        "model", "level")},
         "synth": None if not synth or "skipped" in synth else {
-            k: synth.get(k) for k in ("lut", "ff", "carry4", "lutram", "bram36", "dsp", "tool", "level", "fits")},
+            k: synth.get(k) for k in ("lut", "ff", "carry4", "lutram", "bram36", "dsp", "tool", "level", "fits",
+                                      "stages")},
         "hls_dir": results.get("generate_hls", {}).get("hls_dir"),
         "rtl_dir": results.get("generate_rtl", {}).get("rtl_dir"),
         "hls_synth": results.get("hls_synth", {}).get("report"),

@@ -111,9 +111,27 @@ def step_rtlsim(model: ModelWrapper, ctx: BuildContext) -> ModelWrapper:
     return model
 
 
+def stage_synth(model: ModelWrapper, project: Any) -> dict[str, dict[str, Any]]:
+    """yosys figures of every stage's module alone, with its parameters and ROM files (each cached by a hash of
+    its inputs, so a resumed or repeated build pays nothing), keyed by stage name."""
+    from snn2fpga.codegen.rtl_generate import kernel_closure, rtl_nodes, rtl_stages
+    from snn2fpga.codegen.synth import synth
+
+    out: dict[str, dict[str, Any]] = {}
+    for node, st in zip(rtl_nodes(model), rtl_stages(model), strict=True):
+        params: dict[str, int | str] = {name: int(value) for name, value in st.params}
+        params.update({rom.param: rom.name for rom in st.roms})
+        res = synth([project.rtl_dir / n for n in kernel_closure([f"{st.module}.sv"])], st.module, params=params,
+                    rom_files=[project.rtl_dir / rom.name for rom in st.roms])
+        out[node.name] = {"module": st.module, "lut": res.lut, "lutram": res.lutram, "ff": res.ff,
+                          "bram36": res.bram36, "dsp": res.dsp}
+    return out
+
+
 def step_synth(model: ModelWrapper, ctx: BuildContext) -> ModelWrapper:
-    """yosys ``synth_xilinx`` of the generated top: LUT, FF, CARRY4, LUTRAM, BRAM36, DSP (pre-place-and-route),
-    checked for latches and against the board's capacity."""
+    """yosys ``synth_xilinx`` of the generated top and of each stage alone: LUT, FF, CARRY4, LUTRAM, BRAM36, DSP
+    (pre-place-and-route), checked for latches and against the board's capacity; each stage's figures stand
+    beside its estimate."""
     if skip_unless(ctx, "synth", Backend.RTL):
         return model
     from snn2fpga.codegen.rtl_generate import RTLProject
@@ -126,8 +144,17 @@ def step_synth(model: ModelWrapper, ctx: BuildContext) -> ModelWrapper:
     used = {"lut": result.lut_total, "ff": result.ff, "bram36": result.bram36, "dsp": result.dsp}
     over = {k: v for k, v in used.items() if v > getattr(cap, k)}
     figures = {k: v for k, v in result.to_json().items() if k != "cells"}
+    estimates = {layer["name"]: {k: layer[k] for k in ("lut", "ff", "bram36", "dsp")}
+                 for layer in ctx.results.get("estimate", {}).get("layers", [])}
+    stages = {name: {"synth": figs, "estimate": estimates.get(name)}
+              for name, figs in stage_synth(model, project).items()}
     ctx.results["synth"] = {**figures, "cells": result.cells, "lut_total": result.lut_total, "level": "synth",
-                            "fits": not over, "exceeds": over}
+                            "fits": not over, "exceeds": over, "stages": stages}
+    for name, st in stages.items():
+        est = st["estimate"] or {}
+        ctx.log(f"  {name} ({st['synth']['module']}): {st['synth']['lut']} LUT + {st['synth']['lutram']} LUTRAM, "
+                f"{st['synth']['ff']} FF, {st['synth']['bram36']} BRAM36 (synth) vs {est.get('lut')} LUT, "
+                f"{est.get('ff')} FF, {est.get('bram36')} BRAM36 (estimate)")
     ctx.log(f"yosys synthesis ({result.tool}): {result.lut} LUT + {result.lutram} LUTRAM, {result.ff} FF, "
             f"{result.carry4} CARRY4, {result.bram36} BRAM36, {result.dsp} DSP")
     if over:

@@ -39,6 +39,9 @@ def test_build_rtl_digits_whole_split_measured_and_synthesized(rtl_build, capsys
     assert sim["latency_cycles"] == sim["model"]["latency"] and sim["interval_cycles"] == sim["model"]["interval"]
     syn = summary["synth"]
     assert syn["lut"] > 0 and syn["ff"] > 0 and "yosys" in syn["tool"] and "pre-place-and-route" in syn["tool"]
+    # every stage synthesized alone, beside its estimate
+    assert set(syn["stages"]) == set(summary["folding"])
+    assert all(st["synth"]["lut"] > 0 and st["estimate"]["lut"] > 0 for st in syn["stages"].values())
     assert all(summary["estimate"][k] is not None for k in ("lut", "ff", "bram36", "dsp"))
     assert "(rtlsim) vs" in captured.out and "(synth: yosys" in captured.out
     assert (out / "rtl" / "snn_top.v").is_file() and not (out / "hls").exists()
