@@ -82,6 +82,7 @@ def test_export_output_naming_a_directory(capsys, tmp_path, small_trained):
         (["--clock-mhz", "inf"], ["--clock-mhz inf is out of range"]),
         (["--target-fps", "-1"], ["--target-fps -1"]),
         (["--max-fraction", "1.5"], ["--max-fraction 1.5 is out of range"]),
+        (["--jobs", "0"], ["--jobs must be >= 1, got 0"]),
     ],
 )
 def test_build_numeric_options(capsys, tmp_path, option, needles):

@@ -82,5 +82,8 @@ class BuildConfig:
                                 "sample (leave it out for the whole test split)")
         if self.verify_samples is not None and self.verify_samples < 0:
             raise SNN2FPGAError(f"--verify {self.verify_samples} is out of range: 0 (skip), a count >= 1, or all")
+        if self.jobs is not None and self.jobs < 1:
+            raise SNN2FPGAError(f"--jobs {self.jobs} is out of range: at least 1 C-simulation process (leave it out "
+                                "for the available cores)")
         if self.backend not in ("hls", "rtl", "auto"):
             raise SNN2FPGAError(f"backend {self.backend!r} is unknown: use hls, rtl or auto")
