@@ -82,7 +82,6 @@ def test_export_output_naming_a_directory(capsys, tmp_path, small_trained):
         (["--clock-mhz", "inf"], ["--clock-mhz inf is out of range"]),
         (["--target-fps", "-1"], ["--target-fps -1"]),
         (["--max-fraction", "1.5"], ["--max-fraction 1.5 is out of range"]),
-        (["--jobs", "0"], ["--jobs must be >= 1, got 0"]),
     ],
 )
 def test_build_numeric_options(capsys, tmp_path, option, needles):
@@ -148,3 +147,12 @@ def test_run_reports_mismatches_with_exit_3(capsys, tmp_path, small_trained, dig
     assert "8 of 8 predictions" in captured.err and "Traceback" not in captured.err
     assert json.loads(captured.out.strip().splitlines()[-1])["mismatches"] == 8
     assert Path(deploy / "model.json").is_file()
+
+
+@pytest.mark.parametrize("argv", [["build", "--jobs", "0"], ["train", "--threads", "0"],
+                                  ["export", "x.pt", "--threads", "-1"]])
+def test_process_and_thread_counts_are_refused_by_the_parser(capsys, argv):
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and "Traceback" not in err and "must be >= 1" in err
