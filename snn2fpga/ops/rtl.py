@@ -89,18 +89,24 @@ class RtlStage:
     host_out_words: int = 0
 
 
+class RtlOp:
+    """What every RTL backend op has: :meth:`rtl_unsupported`, None when its module builds this node's
+    configuration (a backend that cannot build some configuration overrides it with the reason)."""
+
+    def rtl_unsupported(self) -> str | None:
+        return None
+
+
 def attr_int(op: Any, name: str) -> int:
     """An integer node attribute of ``op``."""
     return int(op.get_nodeattr(name))
 
 
-class SpikeInput_rtl(SpikeInput):  # noqa: N801  (FINN naming: <op>_rtl)
+class SpikeInput_rtl(RtlOp, SpikeInput):  # noqa: N801  (FINN naming: <op>_rtl)
     """snn_rate_encoder / snn_latency_encoder / snn_spike_unpack (rtl/)."""
 
     hw_facts: ClassVar[type[StageFacts]] = SpikeInputRtlFacts
 
-    def rtl_unsupported(self) -> str | None:
-        return None
 
     def rtl_stage(self, ident: str, out_simd: int, event: bool = False) -> RtlStage:
         """``event``: the consumer is an event-driven convolution (kind iq: one event word per timestep)."""
@@ -200,13 +206,11 @@ def _dense_stage(op: Any, ident: str, out_simd: int, weight: np.ndarray, module:
     )
 
 
-class SpikingDense_rtl(SpikingDense):  # noqa: N801
+class SpikingDense_rtl(RtlOp, SpikingDense):  # noqa: N801
     """snn_dense_lif (rtl/): PE x SIMD folded synapses with the LIF/IF update."""
 
     hw_facts: ClassVar[type[StageFacts]] = SpikingDenseRtlFacts
 
-    def rtl_unsupported(self) -> str | None:
-        return None
 
     def rtl_stage(self, ident: str, out_simd: int, weight: np.ndarray) -> RtlStage:
         if self.get_nodeattr("neuron") == "dcll":
@@ -224,13 +228,11 @@ class SpikingDense_rtl(SpikingDense):  # noqa: N801
         return dense_lif_schedule(inp, _iterations(self), sf, attr_int(self, "OUT") // out_simd)
 
 
-class DenseReadout_rtl(DenseReadout):  # noqa: N801
+class DenseReadout_rtl(RtlOp, DenseReadout):  # noqa: N801
     """snn_dense_li (rtl/): the leaky-integrator readout, OUT final membranes per sample."""
 
     hw_facts: ClassVar[type[StageFacts]] = DenseReadoutRtlFacts
 
-    def rtl_unsupported(self) -> str | None:
-        return None
 
     def rtl_stage(self, ident: str, out_simd: int, weight: np.ndarray) -> RtlStage:
         return _dense_stage(self, ident, 1, weight, "snn_dense_li")
@@ -245,13 +247,11 @@ class DenseReadout_rtl(DenseReadout):  # noqa: N801
         return dense_li_schedule(inp, _iterations(self), sf, attr_int(self, "OUT"), attr_int(self, "T"))
 
 
-class SpikeCounter_rtl(SpikeCounter):  # noqa: N801
+class SpikeCounter_rtl(RtlOp, SpikeCounter):  # noqa: N801
     """snn_spike_counter (rtl/): C spike counts per sample."""
 
     hw_facts: ClassVar[type[StageFacts]] = SpikeCounterRtlFacts
 
-    def rtl_unsupported(self) -> str | None:
-        return None
 
     def rtl_stage(self, ident: str, out_simd: int) -> RtlStage:
         chans, simd, steps = attr_int(self, "C"), attr_int(self, "SIMD"), attr_int(self, "T")
@@ -270,4 +270,4 @@ class SpikeCounter_rtl(SpikeCounter):  # noqa: N801
 
 
 RTL_OPS = (SpikeInput_rtl, SpikingDense_rtl, DenseReadout_rtl, SpikeCounter_rtl)  # + ops.rtl_maps.RTL_MAP_OPS
-__all__ = ["RTL_DOMAIN", "RTL_OPS", "RomFile", "RomLayout", "RtlStage"]
+__all__ = ["RTL_DOMAIN", "RTL_OPS", "RomFile", "RomLayout", "RtlOp", "RtlStage"]

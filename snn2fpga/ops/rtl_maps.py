@@ -14,7 +14,7 @@ import numpy as np
 from snn2fpga.hwir.facts import StageFacts
 from snn2fpga.hwir.rtl_facts import SpikePoolRtlFacts, SpikingConvRtlFacts
 from snn2fpga.ops.hw_maps import SpikePool, SpikingConv
-from snn2fpga.ops.rtl import LEAK_CODES, RESET_CODES, RomFile, RomLayout, RtlStage, attr_int
+from snn2fpga.ops.rtl import LEAK_CODES, RESET_CODES, RomFile, RomLayout, RtlOp, RtlStage, attr_int
 
 NEURON_CODES = {"lif": 0, "dcll": 1}  # the NEURON parameter of snn_conv / snn_conv_event
 
@@ -47,13 +47,11 @@ def _conv_sizes(op: Any, out_simd: int) -> tuple[int, int, int]:
     return frame, folds, ho * wo * cout // out_simd
 
 
-class SpikingConv_rtl(SpikingConv):  # noqa: N801  (FINN naming: <op>_rtl)
+class SpikingConv_rtl(RtlOp, SpikingConv):  # noqa: N801  (FINN naming: <op>_rtl)
     """snn_conv (frame-buffered) or snn_conv_event (the event-driven first layer) of rtl/."""
 
     hw_facts: ClassVar[type[StageFacts]] = SpikingConvRtlFacts
 
-    def rtl_unsupported(self) -> str | None:
-        return None
 
     def rtl_stage(self, ident: str, out_simd: int, weight: np.ndarray) -> RtlStage:
         g = self.get_nodeattr
@@ -95,13 +93,11 @@ class SpikingConv_rtl(SpikingConv):  # noqa: N801  (FINN naming: <op>_rtl)
         return attr_int(self, "T") * per_ts
 
 
-class SpikePool_rtl(SpikePool):  # noqa: N801
+class SpikePool_rtl(RtlOp, SpikePool):  # noqa: N801
     """snn_maxpool_or of rtl/: one input word per cycle, a pooled word right after its window's last pixel."""
 
     hw_facts: ClassVar[type[StageFacts]] = SpikePoolRtlFacts
 
-    def rtl_unsupported(self) -> str | None:
-        return None
 
     def rtl_stage(self, ident: str, out_simd: int) -> RtlStage:
         simd = attr_int(self, "SIMD")
