@@ -8,7 +8,6 @@ chunks of samples in parallel processes.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import multiprocessing
 import os
@@ -23,7 +22,7 @@ from snn2fpga_board.csim import LIB_NAME, CSimResult
 from snn2fpga_board.csim import CSimLibrary as _BoardCSimLibrary
 from snn2fpga_board.errors import DeployError
 
-from snn2fpga.cache import cache_root
+from snn2fpga.cache import cached_file
 from snn2fpga.codegen.toolchain import CXXFLAGS, compiler_version, find_ap_types, find_cxx
 from snn2fpga.errors import SNN2FPGAError
 
@@ -39,15 +38,8 @@ def compile_csim(hls_dir: Path) -> Path:
     for path in sorted(p for p in hls_dir.iterdir() if p.suffix in (".h", ".cpp")):
         h.update(path.name.encode() + b"\0" + path.read_bytes())
     h.update(" ".join([compiler_version(cxx), *CXXFLAGS, str(ap_types)]).encode())
-    out_dir = cache_root() / "csim" / h.hexdigest()[:24]
-    lib = out_dir / LIB_NAME
-    if lib.is_file():
-        return lib
-    out_dir.mkdir(parents=True, exist_ok=True)
-    with open(out_dir / ".lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if lib.is_file():
-            return lib
+
+    def build(out_dir: Path) -> Path:
         tmp = Path(tempfile.mkstemp(dir=out_dir, suffix=".so")[1])
         cmd = [cxx, *cmd_flags, str(hls_dir / "csim_lib.cpp"), "-o", str(tmp)]
         try:
@@ -60,8 +52,9 @@ def compile_csim(hls_dir: Path) -> Path:
             raise SNN2FPGAError(
                 f"C-simulation compile failed (exit {res.returncode}):\n{' '.join(cmd)}\n{res.stderr[-4000:]}"
             )
-        tmp.replace(lib)
-    return lib
+        return tmp
+
+    return cached_file("csim", h.hexdigest(), LIB_NAME, build)
 
 
 class CSimLibrary(_BoardCSimLibrary):

