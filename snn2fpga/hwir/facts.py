@@ -23,6 +23,7 @@ kind. The methods, by concern:
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, ClassVar, Protocol
 
 from snn2fpga.errors import SNN2FPGAError
@@ -152,7 +153,17 @@ class StageFacts:
         return 0
 
 
-def out_simd_checks(facts: StageFacts, spec: StageSpec) -> list[FoldingCheck]:
-    """A spiking stage's OUT_SIMD (its consumer's SIMD) must divide its output dimensions."""
-    return [("OUT_SIMD (the consumer's SIMD)", spec.out_simd, size, size_name)
-            for size, size_name in facts.out_dims(spec)]
+class SpikingOutputFacts(StageFacts):
+    """A stage that emits spikes to a consumer (SpikingDense, SpikingConv): its output words are OUT_SIMD =
+    the consumer's SIMD wide, and OUT_SIMD must divide its output dimensions. Mixed in before the stage's
+    own facts class, so its ``folding_checks`` extends theirs."""
+
+    def folding_checks(self, spec: StageSpec) -> list[FoldingCheck]:
+        return super().folding_checks(spec) + [("OUT_SIMD (the consumer's SIMD)", spec.out_simd, size, size_name)
+                                               for size, size_name in self.out_dims(spec)]
+
+    def out_width(self, spec: StageSpec) -> int | None:
+        return spec.out_simd
+
+    def with_consumer(self, spec: StageSpec, consumer: StageSpec | None) -> StageSpec:
+        return replace(spec, out_simd=consumer.simd if consumer is not None else 1)

@@ -18,11 +18,10 @@ streamed NHWC) needs SIMD | C.
 from __future__ import annotations
 
 import math
-from dataclasses import replace
 from typing import Any
 
 from snn2fpga.hwir.cost import KERNEL_CONTROL, Resources, memory, neuron_update, synapse
-from snn2fpga.hwir.facts import Attrs, Dim, FoldingCheck, StageFacts, out_simd_checks
+from snn2fpga.hwir.facts import Attrs, Dim, SpikingOutputFacts, StageFacts
 from snn2fpga.hwir.spec import HwKind, NeuronKind, NodeCycles, StageSpec
 from snn2fpga.semantics.neuron import LeakMode
 
@@ -74,7 +73,7 @@ class _DenseFacts(StageFacts):
         )
 
 
-class SpikingDenseFacts(_DenseFacts):
+class SpikingDenseFacts(SpikingOutputFacts, _DenseFacts):
     """A spiking fully connected layer (dense_lif, or dense_dcll for DCLL neurons)."""
 
     kind = HwKind.SPIKING_DENSE
@@ -83,15 +82,6 @@ class SpikingDenseFacts(_DenseFacts):
 
     def out_dims(self, spec: StageSpec) -> list[Dim]:
         return [(spec.n_out, "OUT")]
-
-    def folding_checks(self, spec: StageSpec) -> list[FoldingCheck]:
-        return super().folding_checks(spec) + out_simd_checks(self, spec)
-
-    def out_width(self, spec: StageSpec) -> int | None:
-        return spec.out_simd
-
-    def with_consumer(self, spec: StageSpec, consumer: StageSpec | None) -> StageSpec:
-        return replace(spec, out_simd=consumer.simd if consumer is not None else 1)
 
     def cycles(self, spec: StageSpec) -> NodeCycles:
         per_ts = self.per_timestep(spec) + spec.n_out // spec.out_simd

@@ -27,7 +27,7 @@ from typing import Any
 
 from snn2fpga.errors import SNN2FPGAError
 from snn2fpga.hwir.cost import KERNEL_CONTROL, Resources, clog2, counters, memory, mux_luts, neuron_update, synapse
-from snn2fpga.hwir.facts import Attrs, Dim, FoldingCheck, StageFacts, out_simd_checks
+from snn2fpga.hwir.facts import Attrs, Dim, SpikingOutputFacts, StageFacts
 from snn2fpga.hwir.hls_dense import read_layer
 from snn2fpga.hwir.spec import HwKind, NodeCycles, StageSpec
 
@@ -45,7 +45,7 @@ def check_window(spec: StageSpec) -> None:
         raise SNN2FPGAError(f"node {spec.name}: kernel {spec.kernel} does not fit the {list(spec.maps)} map")
 
 
-class SpikingConvFacts(StageFacts):
+class SpikingConvFacts(SpikingOutputFacts, StageFacts):
     """A spiking convolution: conv_neuron (frame-buffered) or conv_event_neuron (``event = 1``)."""
 
     kind = HwKind.SPIKING_CONV
@@ -84,15 +84,6 @@ class SpikingConvFacts(StageFacts):
             raise SNN2FPGAError(f"node {spec.name}: the event-driven convolution needs CIN == 1, got {spec.n_in}")
         self.check_simd(spec, spec.simd)
         check_window(spec)
-
-    def folding_checks(self, spec: StageSpec) -> list[FoldingCheck]:
-        return super().folding_checks(spec) + out_simd_checks(self, spec)
-
-    def out_width(self, spec: StageSpec) -> int | None:
-        return spec.out_simd
-
-    def with_consumer(self, spec: StageSpec, consumer: StageSpec | None) -> StageSpec:
-        return replace(spec, out_simd=consumer.simd if consumer is not None else 1)
 
     def reads_events(self, spec: StageSpec) -> bool:
         return spec.event
