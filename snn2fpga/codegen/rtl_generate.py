@@ -71,26 +71,33 @@ def rtl_nodes(model: ModelWrapper) -> list[Any]:
     return dataflow_nodes(model, RTL_DOMAIN, "RTL-specialized")
 
 
+def stage_idents(nodes: list[Any]) -> list[str]:
+    """The sanitised, distinct SystemVerilog identifier of every dataflow node (its instance and ROM names)."""
+    taken: set[str] = {TOP}
+    return [identifier(node.name, taken, SV_RESERVED) for node in nodes]
+
+
+def node_stage(model: ModelWrapper, node: Any, ident: str, out_simd: int, event: bool) -> RtlStage:
+    """The RtlStage of one RTL node as folded now: ``out_simd`` is its consumer's SIMD (1 without one),
+    ``event`` whether it is an I/Q input feeding an event-driven convolution."""
+    op = getCustomOp(node)
+    why = op.rtl_unsupported()
+    if why:
+        raise SNN2FPGAError(f"node {node.name} ({node.op_type}): {why}; build it with --backend hls")
+    if len(node.input) > 1 and model.get_initializer(node.input[1]) is not None:
+        return op.rtl_stage(ident, out_simd, model.get_initializer(node.input[1]))
+    if node.op_type == "SpikeInput_rtl":  # kind iq: event words when an event conv consumes them
+        return op.rtl_stage(ident, out_simd, event=event)
+    return op.rtl_stage(ident, out_simd)
+
+
 def rtl_stages(model: ModelWrapper) -> list[RtlStage]:
     """The RtlStage of every dataflow node, with sanitised identifiers and stream widths."""
     nodes = rtl_nodes(model)
-    taken: set[str] = {TOP}
-    stages = []
-    for i, node in enumerate(nodes):
-        op = getCustomOp(node)
-        why = op.rtl_unsupported()
-        if why:
-            raise SNN2FPGAError(f"node {node.name} ({node.op_type}): {why}; build it with --backend hls")
-        ident = identifier(node.name, taken, SV_RESERVED)
-        out_simd = int(getCustomOp(nodes[i + 1]).get_nodeattr("SIMD")) if i + 1 < len(nodes) else 1
-        if len(node.input) > 1 and model.get_initializer(node.input[1]) is not None:
-            stages.append(op.rtl_stage(ident, out_simd, model.get_initializer(node.input[1])))
-        elif node.op_type == "SpikeInput_rtl":  # kind iq: event words when an event conv consumes them
-            event = feeds_event_conv(nodes, i)
-            stages.append(op.rtl_stage(ident, out_simd, event=event))
-        else:
-            stages.append(op.rtl_stage(ident, out_simd))
-    return stages
+    return [node_stage(model, node, ident,
+                       int(getCustomOp(nodes[i + 1]).get_nodeattr("SIMD")) if i + 1 < len(nodes) else 1,
+                       feeds_event_conv(nodes, i))
+            for i, (node, ident) in enumerate(zip(nodes, stage_idents(nodes), strict=True))]
 
 
 def feeds_event_conv(nodes: list[Any], i: int) -> bool:

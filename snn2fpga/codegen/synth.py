@@ -99,8 +99,16 @@ class SynthResult:
 
     @classmethod
     def from_json(cls, data: Mapping[str, object]) -> SynthResult:
-        """Inverse of ``to_json``."""
-        return cls(**dict(data))  # type: ignore[arg-type]
+        """Inverse of ``to_json``; ValueError / TypeError for a record that is not one (a damaged cache entry)."""
+        if not isinstance(data, Mapping):
+            raise TypeError(f"a synthesis result is a JSON object, got {type(data).__name__}")
+        result = cls(**dict(data))  # type: ignore[arg-type]
+        counts = (result.lut, result.ff, result.carry4, result.lutram, result.dsp, result.latches)
+        if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in counts) \
+                or not isinstance(result.bram36, int | float) or isinstance(result.bram36, bool) \
+                or not result.bram36 >= 0 or not isinstance(result.tool, str) or not isinstance(result.cells, dict):
+            raise ValueError(f"not a synthesis result: {dict(data)!r:.200}")
+        return result
 
 
 def count_cells(cells: Mapping[str, int], tool: str) -> SynthResult:
@@ -192,6 +200,41 @@ def _latch_message(log: str, top: str) -> str:
             "assign every signal of a combinational block on every path (a default at its top)")
 
 
+def _cache_file(inputs: Sequence[tuple[str, bytes]], script: str, tool: str) -> Path:
+    """The cache entry of one synthesis: a sha256 of every input's name and bytes, the script and the yosys build."""
+    h = hashlib.sha256()
+    for name, data in inputs:
+        h.update(name.encode() + b"\0" + data + b"\0")
+    h.update(script.encode() + b"\0" + _tool_stamp(tool).encode())
+    return cache_root() / "synth" / h.hexdigest()[:24] / "result.json"
+
+
+def _read_cached(path: Path) -> SynthResult | None:
+    """The result stored at ``path``; None when there is none or it is damaged (unreadable, not a result)."""
+    try:
+        return SynthResult.from_json(json.loads(path.read_text()))
+    except (OSError, ValueError, TypeError, RecursionError):
+        return None
+
+
+def cached_synth(sources: Sequence[tuple[str, bytes]], top: str, *, params: Mapping[str, int | str] | None = None,
+                 roms: Sequence[tuple[str, bytes]] = ()) -> SynthResult | None:
+    """What :func:`synth` of exactly these inputs returned before, from the cache; never runs yosys.
+
+    ``sources`` are (file name, bytes) in the order :func:`synth` would get their paths, ``roms`` (file name,
+    bytes) of the ``$readmemh`` files; no include folders or defines (the per-stage synthesis uses none). None
+    when yosys is not installed, nothing is cached for these inputs, or the entry is damaged.
+    """
+    try:
+        tool = find_yosys()
+    except SNN2FPGAError:
+        return None
+    src_names = [f"src/{i}/{name}" for i, (name, _) in enumerate(sources)]
+    script = synth_script(top, src_names, (), None, params)
+    inputs = [*zip(src_names, (data for _, data in sources), strict=True), *roms]
+    return _read_cached(_cache_file(inputs, script, tool))
+
+
 def synth(sources: Sequence[str | Path], top: str, *, include_dirs: Sequence[str | Path] = (),
           defines: Mapping[str, str] | None = None, params: Mapping[str, int | str] | None = None,
           rom_files: Sequence[str | Path] = (), timeout_s: float = SYNTH_TIMEOUT_S) -> SynthResult:
@@ -223,17 +266,10 @@ def synth(sources: Sequence[str | Path], top: str, *, include_dirs: Sequence[str
     script = synth_script(top, src_names, inc_names, defines, params)
     inputs = [*zip(src_names, srcs, strict=True), *headers, *((r.name, r) for r in roms)]
 
-    h = hashlib.sha256()
-    for name, p in inputs:
-        h.update(name.encode() + b"\0" + p.read_bytes() + b"\0")
-    h.update(script.encode() + b"\0" + _tool_stamp(tool).encode())
-    out_dir = cache_root() / "synth" / h.hexdigest()[:24]
-    cached = out_dir / "result.json"
-    if cached.is_file():
-        try:
-            return SynthResult.from_json(json.loads(cached.read_text()))
-        except (ValueError, TypeError):
-            pass  # a damaged cache entry is recomputed below
+    cached = _cache_file([(name, p.read_bytes()) for name, p in inputs], script, tool)
+    hit = _read_cached(cached)
+    if hit is not None:
+        return hit  # a damaged cache entry reads as None and is recomputed below
 
     with tempfile.TemporaryDirectory(prefix="snn2fpga-synth-") as tmp:
         work = Path(tmp)
@@ -304,5 +340,5 @@ def lint(sources: Sequence[str | Path], top: str, include_dirs: Sequence[str | P
     return lines
 
 
-__all__ = ["SynthResult", "count_cells", "find_verilator", "find_yosys", "lint", "synth", "synth_script",
-           "yosys_compatible"]
+__all__ = ["SynthResult", "cached_synth", "count_cells", "find_verilator", "find_yosys", "lint", "synth",
+           "synth_script", "yosys_compatible"]

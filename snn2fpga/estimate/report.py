@@ -20,7 +20,7 @@ from typing import Any
 from snn2fpga.boards import Board, Capacity, load_board
 from snn2fpga.errors import SNN2FPGAError
 from snn2fpga.estimate.cycles import stage_cycles
-from snn2fpga.estimate.resources import design_overhead, stage_resources
+from snn2fpga.estimate.resources import ESTIMATE, SYNTH, Measured, design_overhead, sourced_resources
 from snn2fpga.hwir.cost import Resources
 from snn2fpga.hwir.graph import stage_specs
 from snn2fpga.hwir.spec import HwKind, NodeCycles, StageSpec
@@ -34,7 +34,9 @@ NETWORK_PERFORMANCE_FILE = "estimate_network_performance.json"
 
 @dataclass(frozen=True)
 class LayerEstimate:
-    """One stage: its folding, resources and cycles."""
+    """One stage: its folding, resources and cycles; ``source`` says how its resources were obtained:
+    ``estimate`` (the stage's formula) or ``synth`` (yosys synth_xilinx of exactly this stage configuration,
+    pre-place-and-route, found in the synth cache)."""
 
     name: str
     op_type: str
@@ -43,12 +45,13 @@ class LayerEstimate:
     out_simd: int
     resources: Resources
     cycles: NodeCycles
+    source: str = ESTIMATE
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able row."""
         return {
             "name": self.name, "op_type": self.op_type, "PE": self.pe, "SIMD": self.simd, "OUT_SIMD": self.out_simd,
-            **self.resources.to_dict(),
+            **self.resources.to_dict(), "resources_from": self.source,
             "cycles_per_timestep": self.cycles.per_timestep, "cycles_per_sample": self.cycles.per_sample,
         }
 
@@ -159,8 +162,10 @@ def _resolve_board(board: Board | str) -> Board:
     return load_board(board) if isinstance(board, str) else board
 
 
-def estimate_specs(specs: list[StageSpec], board: Board | str, clock_mhz: float | None = None) -> Estimate:
-    """Estimate a design given as stages (see :func:`snn2fpga.hwir.graph.stage_specs`)."""
+def estimate_specs(specs: list[StageSpec], board: Board | str, clock_mhz: float | None = None,
+                   measured: Measured | None = None) -> Estimate:
+    """Estimate a design given as stages (see :func:`snn2fpga.hwir.graph.stage_specs`); ``measured`` gives the
+    synthesized resources of a stage where they exist (each layer says which it used)."""
     if not specs:
         raise SNN2FPGAError(f"the model has no hardware nodes ({', '.join(k.value for k in HwKind)})")
     check_specs(specs)
@@ -169,8 +174,8 @@ def estimate_specs(specs: list[StageSpec], board: Board | str, clock_mhz: float 
     if clock <= 0:
         raise SNN2FPGAError(f"clock_mhz must be positive, got {clock}")
     layers = tuple(
-        LayerEstimate(s.name, s.kind.value, s.pe, s.simd, s.out_simd, stage_resources(s), stage_cycles(s))
-        for s in specs
+        LayerEstimate(s.name, s.kind.value, s.pe, s.simd, s.out_simd, res, stage_cycles(s), source)
+        for s, (res, source) in ((s, sourced_resources(s, measured)) for s in specs)
     )
     slowest = max(layers, key=lambda layer: layer.cycles.per_sample)  # first of equals: graph order
     fill = sum(layer.cycles.per_timestep for layer in layers if layer is not slowest)
@@ -181,9 +186,10 @@ def estimate_specs(specs: list[StageSpec], board: Board | str, clock_mhz: float 
     )
 
 
-def estimate_model(model: Any, board: Board | str, clock_mhz: float | None = None) -> Estimate:
+def estimate_model(model: Any, board: Board | str, clock_mhz: float | None = None,
+                   measured: Measured | None = None) -> Estimate:
     """Estimate the hardware graph of a ModelWrapper on ``board`` (its default clock unless given, MHz)."""
-    return estimate_specs(stage_specs(model), board, clock_mhz)
+    return estimate_specs(stage_specs(model), board, clock_mhz, measured)
 
 
 def write_estimate_reports(estimate: Estimate, out_dir: str | Path) -> tuple[Path, Path]:
@@ -195,7 +201,8 @@ def write_estimate_reports(estimate: Estimate, out_dir: str | Path) -> tuple[Pat
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    resources: dict[str, Any] = {layer.name: layer.resources.to_dict() for layer in estimate.layers}
+    resources: dict[str, Any] = {layer.name: {**layer.resources.to_dict(), "resources_from": layer.source}
+                                 for layer in estimate.layers}
     resources["overhead"] = estimate.overhead.to_dict()
     resources["total"] = estimate.total.to_dict()
     performance = {
@@ -221,7 +228,8 @@ def _fmt_bram(value: float) -> str:
 
 
 def estimate_markdown(estimate: Estimate) -> str:
-    """A Markdown table: per layer and total, resources with the board share, folding and cycles."""
+    """A Markdown table: per layer and total, resources with the board share, folding and cycles; a layer whose
+    resources are yosys figures (not the formulas) is marked ``(synth)``."""
     cap = estimate.capacity
     lines = [
         "| layer | op | PE | SIMD | LUT | FF | BRAM36 | DSP | cycles/timestep | cycles/sample |",
@@ -229,8 +237,9 @@ def estimate_markdown(estimate: Estimate) -> str:
     ]
     for layer in estimate.layers:
         r, c = layer.resources, layer.cycles
+        name = f"{layer.name} ({SYNTH})" if layer.source == SYNTH else layer.name
         lines.append(
-            f"| {layer.name} | {layer.op_type} | {layer.pe} | {layer.simd} | {r.lut} | {r.ff} | "
+            f"| {name} | {layer.op_type} | {layer.pe} | {layer.simd} | {r.lut} | {r.ff} | "
             f"{_fmt_bram(r.bram36)} | {r.dsp} | {c.per_timestep} | {c.per_sample} |"
         )
     o = estimate.overhead

@@ -114,14 +114,14 @@ def step_rtlsim(model: ModelWrapper, ctx: BuildContext) -> ModelWrapper:
 def stage_synth(model: ModelWrapper, project: Any) -> dict[str, dict[str, Any]]:
     """yosys figures of every stage's module alone, with its parameters and ROM files (each cached by a hash of
     its inputs, so a resumed or repeated build pays nothing), keyed by stage name."""
-    from snn2fpga.codegen.rtl_generate import kernel_closure, rtl_nodes, rtl_stages
+    from snn2fpga.codegen.rtl_generate import rtl_nodes, rtl_stages
+    from snn2fpga.codegen.stage_synth import stage_params, stage_sources
     from snn2fpga.codegen.synth import synth
 
     out: dict[str, dict[str, Any]] = {}
     for node, st in zip(rtl_nodes(model), rtl_stages(model), strict=True):
-        params: dict[str, int | str] = {name: int(value) for name, value in st.params}
-        params.update({rom.param: rom.name for rom in st.roms})
-        res = synth([project.rtl_dir / n for n in kernel_closure([f"{st.module}.sv"])], st.module, params=params,
+        # the same inputs as StageSynthLookup computes for the folding search (its cache key)
+        res = synth([project.rtl_dir / n for n in stage_sources(st)], st.module, params=stage_params(st),
                     rom_files=[project.rtl_dir / rom.name for rom in st.roms])
         out[node.name] = {"module": st.module, "lut": res.lut, "lutram": res.lutram, "ff": res.ff,
                           "bram36": res.bram36, "dsp": res.dsp}

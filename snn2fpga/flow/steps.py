@@ -100,16 +100,31 @@ def step_fold(model: ModelWrapper, ctx: BuildContext) -> ModelWrapper:
     )
 
     cfg = ctx.cfg
+    lookup = synth_lookup(model, ctx)
     if cfg.folding == AUTO_FOLDING:
         model = model.transform(AutoFolding(target_fps=cfg.target_fps, max_fraction=cfg.max_fraction,
-                                            board=ctx.board, clock_mhz=ctx.clock_mhz))
+                                            board=ctx.board, clock_mhz=ctx.clock_mhz, measured=lookup))
     else:
         model = model.transform(ApplyFoldingConfig(load_folding_config(Path(cfg.folding))))
     folding = folding_config(model)
     path = ctx.build_dir / "folding_config.json"
     atomic_write_json(path, folding)
     ctx.results["fold"] = {"folding": folding, "folding_config": str(path)}
+    if lookup is not None and cfg.folding == AUTO_FOLDING:
+        hits = sum(r is not None for r in lookup.found.values())
+        ctx.results["fold"]["synth_cache"] = {"configurations": lookup.lookups, "synthesized": hits}
+        ctx.log(f"folding: {hits} of {lookup.lookups} stage configurations it weighed had yosys figures in the "
+                "synth cache (used as level synth); the others used the fitted formulas (level estimate)")
     return model
+
+
+def synth_lookup(model: ModelWrapper, ctx: BuildContext) -> Any:
+    """For an RTL build, the cache-only lookup of per-stage yosys results (codegen.stage_synth); None otherwise."""
+    if ctx.results.get("specialize", {}).get("backend") != "rtl":
+        return None
+    from snn2fpga.codegen.stage_synth import StageSynthLookup
+
+    return StageSynthLookup(model)
 
 
 def step_specialize(model: ModelWrapper, ctx: BuildContext) -> ModelWrapper:
@@ -136,9 +151,13 @@ def step_estimate(model: ModelWrapper, ctx: BuildContext) -> ModelWrapper:
     """Resource and performance estimates, checked against the board's capacity."""
     from snn2fpga.estimate.report import estimate_model, write_estimate_reports
 
-    est = estimate_model(model, ctx.board, ctx.clock_mhz)
+    est = estimate_model(model, ctx.board, ctx.clock_mhz, measured=synth_lookup(model, ctx))
     write_estimate_reports(est, ctx.build_dir / "report")
     ctx.results["estimate"] = est.to_dict()
+    synthesized = [layer.name for layer in est.layers if layer.source == "synth"]
+    if synthesized:
+        ctx.log(f"estimate: the resources of {', '.join(synthesized)} are yosys figures of exactly that stage "
+                "configuration (synth cache, pre-place-and-route); the other stages' are the formulas")
     if not ctx.results["estimate"].get("fits", True):
         ctx.log(f"WARNING: the estimate exceeds {ctx.board.name}'s capacity: "
                 f"{ctx.results['estimate'].get('exceeds')}; fold less (smaller PE/SIMD) or pick a larger board")

@@ -41,7 +41,7 @@ from snn2fpga.boards import Board, load_board
 from snn2fpga.errors import SNN2FPGAError
 from snn2fpga.estimate.cycles import stage_cycles
 from snn2fpga.estimate.report import RESOURCE_KINDS
-from snn2fpga.estimate.resources import total_resources
+from snn2fpga.estimate.resources import Measured, total_resources
 from snn2fpga.hwir.cost import Resources
 from snn2fpga.hwir.facts import not_dividing
 from snn2fpga.hwir.graph import hw_nodes, stage_specs
@@ -295,20 +295,22 @@ def _moves(specs: list[StageSpec], index: int) -> list[list[StageSpec]]:
 
 
 def auto_fold(
-    specs: list[StageSpec], board: Board, target_ii: float | None, max_fraction: float
+    specs: list[StageSpec], board: Board, target_ii: float | None, max_fraction: float,
+    measured: Measured | None = None,
 ) -> list[StageSpec]:
-    """Greedy folding search from PE = SIMD = 1 (see :class:`AutoFolding`); returns the folded stages."""
+    """Greedy folding search from PE = SIMD = 1 (see :class:`AutoFolding`); returns the folded stages.
+    ``measured``: synthesized figures of a stage configuration where they exist (else its formula)."""
     current = derive_stream_widths([replace(s, pe=1, simd=1) for s in specs])
     while True:
         cycles = [stage_cycles(s).per_sample for s in current]
         slowest = max(range(len(current)), key=lambda i: (cycles[i], -i))
         if target_ii is not None and cycles[slowest] <= target_ii:
             return current
-        base_share = _share(total_resources(current), board)
+        base_share = _share(total_resources(current, measured), board)
         best: tuple[float, int] | None = None
         best_trial: list[StageSpec] | None = None
         for rank, trial in enumerate(_moves(current, slowest)):
-            share = _share(total_resources(trial), board)
+            share = _share(total_resources(trial, measured), board)
             # over budget: a move may not take a resource beyond the budget, nor grow one that the
             # unfolded design already needs beyond it (the weight ROMs' BRAM of a large layer, say)
             if any(share[k] > max_fraction and share[k] > base_share[k] for k in RESOURCE_KINDS):
@@ -344,6 +346,9 @@ class AutoFolding(Transformation):
         max_fraction: resource budget as a fraction of the board, in (0, 1]; default 0.5 when no target
             is given, 1.0 (never beyond the board) when one is.
         clock_mhz: accelerator clock, MHz; default the board's.
+        measured: the synthesized resources of a stage configuration where they exist, None where not (then
+            the stage's formula applies): the build passes a lookup of the per-stage yosys cache
+            (:class:`snn2fpga.codegen.stage_synth.StageSynthLookup`) for an RTL design.
     """
 
     def __init__(
@@ -352,8 +357,10 @@ class AutoFolding(Transformation):
         target_fps: float | None = None,
         max_fraction: float | None = None,
         clock_mhz: float | None = None,
+        measured: Measured | None = None,
     ) -> None:
         super().__init__()
+        self.measured = measured
         self.board = load_board(board) if isinstance(board, str) else board
         if target_fps is not None and not target_fps > 0:
             raise SNN2FPGAError(f"target_fps must be positive, got {target_fps}")
@@ -376,7 +383,7 @@ class AutoFolding(Transformation):
         specs = stage_specs(model)
         if not specs:
             raise SNN2FPGAError("AutoFolding: the model has no hardware nodes to fold")
-        _write_folding(model, auto_fold(specs, self.board, self.target_ii, self.max_fraction))
+        _write_folding(model, auto_fold(specs, self.board, self.target_ii, self.max_fraction, self.measured))
         return model, False
 
 
