@@ -76,6 +76,8 @@ def memory(width: int, depth: int, *, rom: bool) -> Resources:
     distributed memory, LUT = width * ceil(depth/64) (twice that for a RAM, which is read and written in
     the same cycle); otherwise block RAM,
     RAMB18 = min over the RAMB18 aspect ratios (w, d) of ceil(width/w) * ceil(depth/d), BRAM36 = RAMB18/2.
+    This is the rule of the HLS kernels' estimates; the RTL backend's memories follow yosys' own mapping rule
+    (:mod:`snn2fpga.hwir.yosys_memory`), which is not a size threshold.
     """
     if width <= 0 or depth <= 0:
         return Resources()

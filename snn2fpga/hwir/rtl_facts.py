@@ -1,21 +1,27 @@
-"""Facts of the RTL backend's stages (rtl/*.sv) where they differ from the HLS kernels': cycles, dense resources.
+"""Facts of the RTL backend's stages (rtl/*.sv) where they differ from the HLS kernels': cycles and resources.
 
 Each class overrides ``cycles`` with the steady-state schedule its module documents (never stalled):
-per timestep, and per sample = the interval between consecutive samples of that stage alone. The dense
-stages' LUT and FF come from formulas fitted to yosys ``synth_xilinx`` results over a grid of
-configurations (bench/rtl_fit.py; coefficients and residuals in bench/results/rtl_fit.json, quoted in
-bench/HARDWARE.md); the other stages keep the HLS formulas. The whole-design latency and interval of an
-RTL top come from the schedule replay in :mod:`snn2fpga.estimate.rtl_schedule`, which a test holds equal to
-Verilator's count.
+per timestep, and per sample = the interval between consecutive samples of that stage alone. The whole-design
+latency and interval of an RTL top come from the schedule replay in :mod:`snn2fpga.estimate.rtl_schedule`,
+which a test holds equal to Verilator's count.
+
+Resources of every RTL stage come from formulas fitted to yosys ``synth_xilinx`` results over a grid of
+configurations per module kind (bench/rtl_fit.py; terms in :mod:`snn2fpga.hwir.rtl_fit_terms`, coefficients
+and residuals in bench/results/rtl_fit.json, quoted in bench/HARDWARE.md): LUT (logic + LUT-RAM) and FF are
+``sum(coefficient * term)``; block RAMs follow yosys' own memory rule (:mod:`snn2fpga.hwir.yosys_memory`).
+DSPs: none measured on the grids (shift leaks); a ``mult`` leak counts one DSP48 per neuron lane (two above
+25-bit states) as the HLS formula does, not yet checked against yosys.
 """
 
 from __future__ import annotations
 
-from snn2fpga.hwir.cost import Resources, memory
+from snn2fpga.hwir.cost import DSP_MULT_WIDTH, Resources
 from snn2fpga.hwir.hls_dense import DenseReadoutFacts, SpikingDenseFacts
 from snn2fpga.hwir.hls_io import SpikeCounterFacts, SpikeInputFacts
 from snn2fpga.hwir.hls_maps import SpikePoolFacts, SpikingConvFacts
-from snn2fpga.hwir.spec import InputKind, NodeCycles, StageSpec
+from snn2fpga.hwir.rtl_fit_terms import ff_terms, fit_kind, memories, terms
+from snn2fpga.hwir.spec import HwKind, InputKind, NodeCycles, StageSpec
+from snn2fpga.semantics.neuron import LeakMode
 
 HOST_WORD_BITS = 32
 FEATURES_PER_WORD = 4
@@ -36,28 +42,49 @@ class SpikeInputRtlFacts(SpikeInputFacts):
         return NodeCycles(folds, max(-(-spec.n_in // FEATURES_PER_WORD), spec.timesteps * folds))
 
 
+    def resources(self, spec: StageSpec) -> Resources:
+        return fitted_resources(spec)
+
 def _iterations(spec: StageSpec) -> int:
     """P = (OUT/PE) * (IN/SIMD): the dense engine's iterations per timestep, one per cycle."""
     return (spec.n_out // spec.pe) * (spec.n_in // spec.simd)
 
 
-# yosys 0.70 synth_xilinx fit of snn_dense_lif (bench/results/rtl_fit.json; LUT residuals <= 10.5 %, FF <= 21 %
-# over 10 configurations): coefficients of PE*SIMD*WEIGHT_BITS, PE*STATE_BITS, IN*OUT*WEIGHT_BITS (the weight
-# ROM while it stays in LUTs), 1.
-FIT_LUT = (2.209243, 8.950968, 0.069851, 225.556262)
-FIT_FF = (0.072727, 4.813448, 0.012409, 27.638983)
+# yosys 0.70 synth_xilinx fits (bench/results/rtl_fit.json "kinds"): per module kind, the coefficients of its
+# terms (rtl_fit_terms.FIT_KINDS) for LUT and for FF. tests/estimate/test_rtl_fit.py ties them to the JSON.
+RTL_FITS: dict[str, tuple[tuple[float, ...], tuple[float, ...]]] = {
+    "dense": ((2.209243, 8.950968, 0.069851, 225.556262),
+              (0.072727, 4.813448, 0.012409, 27.638983)),
+    "conv": ((4.998696, 5.365459, 0.198, 0.445053, 60.786606),
+             (0.554878, -0.079587, 0.658803, 0.065922, 114.234124)),
+    "conv_event": ((4.455297, -4.267616, 5.460141, 0.094096, 152.436482),
+                   (1.297231, -1.871539, 1.21227, 0.014234, 117.925081)),
+    "pool": ((-0.641703, 2.454536, 0.208665, 43.14704),
+             (-1.212628, 1.24276, 0.276698, 31.235945)),
+    "counter": ((3.148319, -1.285934, 31.218567),
+                (2.00969, -0.013649, 11.335658)),
+    "rate": ((3.37233, 1.24442, 0.952575, 37.081443),
+             (0.209691, 0.840937, 11.226591, -25.127436)),
+    "latency": ((0.103978, 0.963963, 1.783513, 96.002443),
+                (0.110135, 0.914897, 9.261578, -35.617694)),
+    "unpack": ((-0.460765, 1.076647, 1.43553, 0.04486),
+               (-0.269341, -0.102425, 4.406877, -0.003201)),
+    "iq_event": ((4.7, 1.3, 17.3),
+                 (6.0, 1.0, 19.0)),
+    "iq_frame": ((0.515558, -5.791845, 14.828326, 1.636266),
+                 (0.166845, 3.111588, 1.124464, 11.719957)),
+}
 
 
-def dense_rtl_resources(spec: StageSpec) -> Resources:
-    """LUT/FF of snn_dense_lif / snn_dense_li from the yosys fit; a weight ROM too large for LUTs (as
-    :func:`~snn2fpga.hwir.cost.memory` sizes it) is counted in BRAM instead of its LUT term."""
-    nf, sf = spec.n_out // spec.pe, spec.n_in // spec.simd
-    rom = memory(spec.pe * spec.simd * spec.weight_bits, nf * sf, rom=True)
-    rom_bits = spec.n_in * spec.n_out * spec.weight_bits if rom.bram36 == 0 else 0
-    terms = (spec.pe * spec.simd * spec.weight_bits, spec.pe * spec.neuron_state_bits, rom_bits, 1)
-    lut = round(sum(c * t for c, t in zip(FIT_LUT, terms, strict=True)))
-    ff = round(sum(c * t for c, t in zip(FIT_FF, terms, strict=True)))
-    return Resources(lut=lut, ff=ff, bram36=rom.bram36)
+def fitted_resources(spec: StageSpec) -> Resources:
+    """LUT / FF of an RTL stage from its kind's yosys fit, BRAM36 by yosys' memory rule, DSP (see module doc)."""
+    lut_c, ff_c = RTL_FITS[fit_kind(spec)]
+    lut = round(sum(c * x for c, x in zip(lut_c, terms(spec), strict=True)))
+    ff = round(sum(c * x for c, x in zip(ff_c, ff_terms(spec), strict=True)))
+    dsp = 0
+    if spec.leak is LeakMode.MULT and spec.kind is not HwKind.SPIKE_INPUT:
+        dsp = spec.pe * (1 if spec.state_bits <= DSP_MULT_WIDTH else 2)
+    return Resources(lut=max(0, lut), ff=max(0, ff), bram36=sum(m.bram36 for m in memories(spec)), dsp=dsp)
 
 
 class SpikingDenseRtlFacts(SpikingDenseFacts):
@@ -70,7 +97,7 @@ class SpikingDenseRtlFacts(SpikingDenseFacts):
         return NodeCycles(per_ts, spec.timesteps * per_ts)
 
     def resources(self, spec: StageSpec) -> Resources:
-        return dense_rtl_resources(spec)
+        return fitted_resources(spec)
 
 
 class DenseReadoutRtlFacts(DenseReadoutFacts):
@@ -81,7 +108,7 @@ class DenseReadoutRtlFacts(DenseReadoutFacts):
         return NodeCycles(per_ts, spec.timesteps * per_ts)
 
     def resources(self, spec: StageSpec) -> Resources:
-        return dense_rtl_resources(spec)
+        return fitted_resources(spec)
 
 
 class SpikeCounterRtlFacts(SpikeCounterFacts):
@@ -91,6 +118,9 @@ class SpikeCounterRtlFacts(SpikeCounterFacts):
     def cycles(self, spec: StageSpec) -> NodeCycles:
         folds = spec.n_in // spec.simd
         return NodeCycles(folds, max(spec.timesteps * folds, spec.n_in + 1))
+
+    def resources(self, spec: StageSpec) -> Resources:
+        return fitted_resources(spec)
 
 
 class SpikingConvRtlFacts(SpikingConvFacts):
@@ -107,6 +137,9 @@ class SpikingConvRtlFacts(SpikingConvFacts):
             per_ts = folds + max(spec.in_pixels * spec.n_in // spec.simd, words + 2)
         return NodeCycles(per_ts, spec.timesteps * per_ts)
 
+    def resources(self, spec: StageSpec) -> Resources:
+        return fitted_resources(spec)
+
 
 class SpikePoolRtlFacts(SpikePoolFacts):
     """snn_maxpool_or: one input word per cycle, no bubble between timesteps or samples."""
@@ -114,3 +147,8 @@ class SpikePoolRtlFacts(SpikePoolFacts):
     def cycles(self, spec: StageSpec) -> NodeCycles:
         per_ts = spec.in_pixels * spec.n_in // spec.simd
         return NodeCycles(per_ts, spec.timesteps * per_ts)
+
+    def resources(self, spec: StageSpec) -> Resources:
+        return fitted_resources(spec)
+
+
