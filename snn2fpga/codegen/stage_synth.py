@@ -27,6 +27,7 @@ from snn2fpga.codegen.rtl_generate import (
     stage_idents,
 )
 from snn2fpga.codegen.synth import SynthResult, cached_synth
+from snn2fpga.errors import SNN2FPGAError
 from snn2fpga.hwir.cost import Resources
 from snn2fpga.hwir.spec import StageSpec
 from snn2fpga.ops.rtl import RtlStage
@@ -96,18 +97,47 @@ class StageSynthLookup:
             self._sources[st.module] = [(name, (RTL_KERNEL_DIR / name).read_bytes()) for name in stage_sources(st)]
         return self._sources[st.module]
 
+    @staticmethod
+    def _key(spec: StageSpec) -> tuple[Any, ...]:
+        """What decides a stage's module instance besides the model: its folding and output stream width."""
+        return spec.name, spec.pe, spec.simd, spec.facts.out_width(spec) or 1, spec.event
+
+    def _stage(self, spec: StageSpec) -> RtlStage:
+        node = self.nodes[spec.name]
+        return node_stage(self.model, _with_folding(node, spec), self.idents[spec.name],
+                          spec.facts.out_width(spec) or 1, spec.event)
+
     def result(self, spec: StageSpec) -> SynthResult | None:
         """The cached yosys result of the stage ``spec`` describes, or None."""
-        node = self.nodes.get(spec.name)
-        if node is None:
+        if spec.name not in self.nodes:
             return None
-        out_simd = spec.facts.out_width(spec) or 1
-        key = (spec.name, spec.pe, spec.simd, out_simd, spec.event)
+        key = self._key(spec)
         if key not in self.found:
-            st = node_stage(self.model, _with_folding(node, spec), self.idents[spec.name], out_simd, spec.event)
+            st = self._stage(spec)
             self.found[key] = cached_synth(self._source_bytes(st), st.module, params=stage_params(st),
                                            roms=rom_bytes(st))
         return self.found[key]
+
+    def synthesize(self, spec: StageSpec) -> SynthResult:
+        """Run yosys on the stage configuration ``spec`` describes (as the synth step would, same cache entry)
+        and remember the result; for ``--synth-folding``. Raises SNN2FPGAError for a node without RTL."""
+        import tempfile
+        from pathlib import Path
+
+        from snn2fpga.codegen.synth import synth
+
+        if spec.name not in self.nodes:
+            raise SNN2FPGAError(f"node {spec.name} is not an RTL stage of this design: nothing to synthesize")
+        st = self._stage(spec)
+        with tempfile.TemporaryDirectory(prefix="snn2fpga-stage-") as tmp:
+            roms = []
+            for name, data in rom_bytes(st):
+                (Path(tmp) / name).write_bytes(data)
+                roms.append(Path(tmp) / name)
+            result = synth([RTL_KERNEL_DIR / n for n in stage_sources(st)], st.module, params=stage_params(st),
+                           rom_files=roms)
+        self.found[self._key(spec)] = result
+        return result
 
     def __call__(self, spec: StageSpec) -> Resources | None:
         found = self.result(spec)

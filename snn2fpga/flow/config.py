@@ -31,6 +31,9 @@ class BuildConfig:
         inputs: a .npy of the user's inputs to C-simulate (and keep as golden vectors) instead of the test
             split or random inputs (format: flow.user_inputs); its contents are part of the fingerprint.
         jobs: C-simulation processes (None: the available cores); results do not depend on it.
+        synth_folding: auto folding of an RTL design: synthesize (yosys, cached) each stage's chosen
+            configuration and fold again with those figures until the choice stands (a few rounds); without it
+            the folding uses only the yosys results already in the synth cache.
     """
 
     model: Path
@@ -48,6 +51,7 @@ class BuildConfig:
     force: bool = False
     inputs: Path | None = None
     jobs: int | None = None
+    synth_folding: bool = False
 
     @property
     def build_dir(self) -> Path:
@@ -87,3 +91,7 @@ class BuildConfig:
                                 "for the available cores)")
         if self.backend not in ("hls", "rtl", "auto"):
             raise SNN2FPGAError(f"backend {self.backend!r} is unknown: use hls, rtl or auto")
+        if self.synth_folding and self.backend == "hls":
+            raise SNN2FPGAError("--synth-folding synthesizes RTL stages with yosys: it needs --backend rtl (or auto)")
+        if self.synth_folding and self.folding != AUTO_FOLDING:
+            raise SNN2FPGAError("--synth-folding refines the auto folding: leave --folding out (or set it to auto)")

@@ -101,21 +101,51 @@ def step_fold(model: ModelWrapper, ctx: BuildContext) -> ModelWrapper:
 
     cfg = ctx.cfg
     lookup = synth_lookup(model, ctx)
+    refined: dict[str, Any] | None = None  # what --synth-folding synthesized, round by round
     if cfg.folding == AUTO_FOLDING:
-        model = model.transform(AutoFolding(target_fps=cfg.target_fps, max_fraction=cfg.max_fraction,
-                                            board=ctx.board, clock_mhz=ctx.clock_mhz, measured=lookup))
+        fold = AutoFolding(target_fps=cfg.target_fps, max_fraction=cfg.max_fraction, board=ctx.board,
+                           clock_mhz=ctx.clock_mhz, measured=lookup)
+        if cfg.synth_folding and lookup is not None:
+            model, refined = synth_fold(model, fold, lookup, ctx)
+        else:
+            model = model.transform(fold)
     else:
         model = model.transform(ApplyFoldingConfig(load_folding_config(Path(cfg.folding))))
     folding = folding_config(model)
     path = ctx.build_dir / "folding_config.json"
     atomic_write_json(path, folding)
     ctx.results["fold"] = {"folding": folding, "folding_config": str(path)}
+    if refined is not None:
+        ctx.results["fold"]["synth_folding"] = refined
     if lookup is not None and cfg.folding == AUTO_FOLDING:
         hits = sum(r is not None for r in lookup.found.values())
         ctx.results["fold"]["synth_cache"] = {"configurations": lookup.lookups, "synthesized": hits}
         ctx.log(f"folding: {hits} of {lookup.lookups} stage configurations it weighed had yosys figures in the "
                 "synth cache (used as level synth); the others used the fitted formulas (level estimate)")
     return model
+
+
+SYNTH_FOLDING_ROUNDS = 3
+
+
+def synth_fold(model: ModelWrapper, fold: Any, lookup: Any, ctx: BuildContext) -> tuple[ModelWrapper, dict[str, Any]]:
+    """``--synth-folding``: fold, synthesize every stage's chosen configuration that yosys has not seen, fold
+    again with those figures; stop when every chosen configuration was weighed with its yosys figures (or
+    after SYNTH_FOLDING_ROUNDS rounds, keeping the last choice). Returns the folded model and the rounds."""
+    from snn2fpga.hwir.graph import stage_specs
+
+    rounds = []
+    for _ in range(SYNTH_FOLDING_ROUNDS):
+        folded = model.transform(fold)
+        new = [s for s in stage_specs(folded) if s.name in lookup.nodes and lookup.result(s) is None]
+        rounds.append({"synthesized": [f"{s.name} PE={s.pe} SIMD={s.simd}" for s in new]})
+        if not new:
+            break
+        for spec in new:
+            res = lookup.synthesize(spec)
+            ctx.log(f"synth-folding: {spec.name} at PE={spec.pe}, SIMD={spec.simd}: {res.lut_total} LUT, {res.ff} FF, "
+                    f"{res.bram36} BRAM36 (synth)")
+    return folded, {"rounds": rounds, "settled": not rounds[-1]["synthesized"]}
 
 
 def synth_lookup(model: ModelWrapper, ctx: BuildContext) -> Any:
