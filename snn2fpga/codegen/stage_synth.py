@@ -13,6 +13,8 @@ remembered; a folding search asks for a few dozen candidates.
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from onnx import NodeProto
@@ -26,14 +28,11 @@ from snn2fpga.codegen.rtl_generate import (
     rtl_nodes,
     stage_idents,
 )
-from snn2fpga.codegen.synth import SynthResult, cached_synth
+from snn2fpga.codegen.synth import SynthResult, cached_synth, synth
 from snn2fpga.errors import SNN2FPGAError
 from snn2fpga.hwir.cost import Resources
 from snn2fpga.hwir.spec import StageSpec
 from snn2fpga.ops.rtl import RtlStage
-
-SYNTH = "synth"  # the level of a figure from yosys (pre-place-and-route)
-ESTIMATE = "estimate"  # the level of a figure from our formulas
 
 
 def stage_params(st: RtlStage) -> dict[str, int | str]:
@@ -80,7 +79,7 @@ class StageSynthLookup:
         self.model = model
         try:
             nodes = rtl_nodes(model)
-        except Exception:  # not an RTL design (or not one chain): nothing can have been synthesized per stage
+        except SNN2FPGAError:  # no RTL nodes (an HLS design): nothing can have been synthesized per stage
             nodes = []
         self.nodes = {n.name: n for n in nodes}
         self.idents = dict(zip((n.name for n in nodes), stage_idents(nodes), strict=True))
@@ -121,11 +120,6 @@ class StageSynthLookup:
     def synthesize(self, spec: StageSpec) -> SynthResult:
         """Run yosys on the stage configuration ``spec`` describes (as the synth step would, same cache entry)
         and remember the result; for ``--synth-folding``. Raises SNN2FPGAError for a node without RTL."""
-        import tempfile
-        from pathlib import Path
-
-        from snn2fpga.codegen.synth import synth
-
         if spec.name not in self.nodes:
             raise SNN2FPGAError(f"node {spec.name} is not an RTL stage of this design: nothing to synthesize")
         st = self._stage(spec)
@@ -144,4 +138,4 @@ class StageSynthLookup:
         return None if found is None else resources_of(found)
 
 
-__all__ = ["ESTIMATE", "SYNTH", "StageSynthLookup", "resources_of", "rom_bytes", "stage_params", "stage_sources"]
+__all__ = ["StageSynthLookup", "resources_of", "rom_bytes", "stage_params", "stage_sources"]
