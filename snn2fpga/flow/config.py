@@ -67,6 +67,8 @@ class BuildConfig:
         d["model"] = self.model.name
         d["folding"] = AUTO_FOLDING if self.folding == AUTO_FOLDING else "file"
         d["inputs"] = None if self.inputs is None else "file"
+        if not self.synth_folding:  # absent when off: build folders made before the option resume as before
+            d.pop("synth_folding")
         return d
 
     def validate(self) -> None:

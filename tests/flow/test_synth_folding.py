@@ -30,6 +30,7 @@ def test_synth_folding_needs_the_rtl_backend_and_the_auto_folding(tmp_path):
         BuildConfig(model=EXAMPLE, backend="rtl", folding=str(fold), synth_folding=True).validate()
     BuildConfig(model=EXAMPLE, backend="rtl", synth_folding=True).validate()
     assert BuildConfig(model=EXAMPLE, backend="rtl", synth_folding=True).fingerprint_data()["synth_folding"] is True
+    assert "synth_folding" not in BuildConfig(model=EXAMPLE, backend="rtl").fingerprint_data()
 
 
 @pytest.mark.slow
