@@ -154,7 +154,10 @@ def summary_of(results: dict[str, Any], cfg: BuildConfig, board: str) -> dict[st
         "folding": results.get("fold", {}).get("folding"),
         "csim": None if "skipped" in csim else {k: csim.get(k) for k in ("samples", "mismatches", "accuracy", "data",
                                                                           "vacuous")},
-        "estimate": {k: est.get(k) for k in ("lut", "ff", "bram36", "dsp", "latency_us", "fps", "fits")},
+        "estimate": {**{k: est.get(k) for k in ("lut", "ff", "bram36", "dsp", "latency_us", "fps", "fits")},
+                     # per stage: its figures are the formulas' ("estimate") or yosys' from the synth cache ("synth")
+                     "resources_from": {la["name"]: la.get("resources_from", "estimate")
+                                        for la in est.get("layers", [])}},
         "rtlsim": None if not rtlsim or "skipped" in rtlsim else {
             k: rtlsim.get(k) for k in ("samples", "mismatches", "accuracy", "latency_cycles", "interval_cycles",
                                        "model", "level")},

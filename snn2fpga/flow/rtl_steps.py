@@ -144,7 +144,7 @@ def step_synth(model: ModelWrapper, ctx: BuildContext) -> ModelWrapper:
     used = {"lut": result.lut_total, "ff": result.ff, "bram36": result.bram36, "dsp": result.dsp}
     over = {k: v for k, v in used.items() if v > getattr(cap, k)}
     figures = {k: v for k, v in result.to_json().items() if k != "cells"}
-    estimates = {layer["name"]: {k: layer[k] for k in ("lut", "ff", "bram36", "dsp")}
+    estimates = {layer["name"]: {k: layer.get(k, "estimate") for k in ("lut", "ff", "bram36", "dsp", "resources_from")}
                  for layer in ctx.results.get("estimate", {}).get("layers", [])}
     stages = {name: {"synth": figs, "estimate": estimates.get(name)}
               for name, figs in stage_synth(model, project).items()}
@@ -154,7 +154,7 @@ def step_synth(model: ModelWrapper, ctx: BuildContext) -> ModelWrapper:
         est = st["estimate"] or {}
         ctx.log(f"  {name} ({st['synth']['module']}): {st['synth']['lut']} LUT + {st['synth']['lutram']} LUTRAM, "
                 f"{st['synth']['ff']} FF, {st['synth']['bram36']} BRAM36 (synth) vs {est.get('lut')} LUT, "
-                f"{est.get('ff')} FF, {est.get('bram36')} BRAM36 (estimate)")
+                f"{est.get('ff')} FF, {est.get('bram36')} BRAM36 ({est.get('resources_from', 'estimate')})")
     ctx.log(f"yosys synthesis ({result.tool}): {result.lut} LUT + {result.lutram} LUTRAM, {result.ff} FF, "
             f"{result.carry4} CARRY4, {result.bram36} BRAM36, {result.dsp} DSP")
     if over:

@@ -43,6 +43,11 @@ def test_build_rtl_digits_whole_split_measured_and_synthesized(rtl_build, capsys
     assert set(syn["stages"]) == set(summary["folding"])
     assert all(st["synth"]["lut"] > 0 and st["estimate"]["lut"] > 0 for st in syn["stages"].values())
     assert all(summary["estimate"][k] is not None for k in ("lut", "ff", "bram36", "dsp"))
+    # per stage, how its estimate's resources were obtained (yosys figures where the synth cache had them)
+    assert set(summary["estimate"]["resources_from"]) == set(summary["folding"])
+    assert set(summary["estimate"]["resources_from"].values()) <= {"estimate", "synth"}
+    assert all(st["estimate"]["resources_from"] == summary["estimate"]["resources_from"][name]
+               for name, st in syn["stages"].items())
     assert "(rtlsim) vs" in captured.out and "(synth: yosys" in captured.out
     assert (out / "rtl" / "snn_top.v").is_file() and not (out / "hls").exists()
     assert (out / "deploy" / "rtlsim" / "libsnn_rtlsim.so").is_file()
