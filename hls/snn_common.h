@@ -28,6 +28,12 @@
  * The kernels read an element as the ap type it stands for, so results and ROM widths are unchanged;
  * only g++'s compile time is (see snn_rom).
  *
+ * C-simulation fast paths (SNN_CSIM_FAST, below): g++ runs ap_int arithmetic and the hardware's
+ * unrolled bit-by-bit synapse loops slowly, so outside synthesis the saturation, the leaks and the
+ * synapse folds compute the same integers with C integers and by visiting only the set spike bits
+ * (a zero spike adds nothing). Compile with -DSNN_CSIM_HW_LOOPS to C-simulate the synthesised loops
+ * instead; the kernel tests run both forms against the reference.
+ *
  * C-simulation only (compiled out under __SYNTHESIS__): every kernel bumps a cycle counter once per
  * iteration of each of its `PIPELINE II=1` loops, and a saturation counter once per (timestep,
  * neuron) clamp, so a testbench can check the documented cycle model and the reference's
@@ -50,6 +56,13 @@
 #include <stdint.h>
 
 #include <limits>
+
+/** 1 where the C-simulation fast paths replace the synthesised loops (see the file comment). */
+#if !defined(__SYNTHESIS__) && !defined(SNN_CSIM_HW_LOOPS)
+#define SNN_CSIM_FAST 1
+#else
+#define SNN_CSIM_FAST 0
+#endif
 
 /** How the membrane decays each timestep (mirrors snn2fpga.semantics.LeakMode). */
 enum LeakMode {
@@ -331,6 +344,12 @@ struct snn_leak<LEAK_SHIFT, K, BQ, F> {
     static ap_int<W> apply(const ap_int<W>& v) {
 #pragma HLS INLINE
         static_assert(K >= 1 && K <= unsigned(W), "LEAK_SHIFT must be in 1..STATE_BITS");
+#if SNN_CSIM_FAST
+        if (W < 64) {  // C-simulation: g++ shifts a negative long long arithmetically (floor), as ap_int
+            const long long x = v.to_int64();
+            return ap_int<W>(x - (x >> K));
+        }
+#endif
         // One guard bit so that a shift by the full state width (K == W) is well defined.
         const ap_int<W + 1> wide = v;
         const ap_int<W + 1> decay = wide >> K;  // arithmetic: floor(v / 2^K)
@@ -346,12 +365,54 @@ struct snn_leak<LEAK_MULT, K, BQ, F> {
 #pragma HLS INLINE
         static_assert(F >= 1 && F <= SNN_MAX_BETA_FRAC_BITS, "BETA_FRAC_BITS must be in 1..16");
         static_assert(BQ < (1u << F), "BETA_Q must satisfy 0 <= BETA_Q < 2^BETA_FRAC_BITS");
+#if SNN_CSIM_FAST
+        if (W + F + 1 <= 64) {  // C-simulation: the exact product in a long long, floor shift as ap_int
+            return ap_int<W>((static_cast<long long>(BQ) * v.to_int64()) >> F);
+        }
+#endif
         // BQ as a signed (F+1)-bit constant; the exact product needs W + F + 1 bits.
         const ap_int<F + 1> beta = BQ;
         const ap_int<W + F + 1> product = beta * v;
         return ap_int<W>(product >> F);  // arithmetic: floor(product / 2^F)
     }
 };
+
+#if SNN_CSIM_FAST
+/**
+ * @brief C-simulation form of one synapse fold of PE neurons: acc[p] = (first ? 0 : acc[p]) + the sum
+ *        of W(weights[row + p][col + l]) over the set bits l of `spikes`, p = 0..PE-1.
+ *
+ * The kernels' unrolled Neuron/Synapse loops test all PE * SIMD (neuron, bit) pairs, as the hardware
+ * does in parallel; this visits only the set bits, 64 at a time, so the sums are the same.
+ * @tparam W the weight type a ROM element is read as (weight_t).
+ * @tparam PE neurons per fold. @tparam SIMD spikes per word. @tparam ROM ROM element type.
+ * @tparam COLS weights per ROM row. @tparam ACC accumulator type.
+ * @param spikes the input word. @param weights the weight ROM. @param row first neuron (nf*PE).
+ * @param col first synapse of the word (sf*SIMD). @param first true at synapse fold 0 (start from 0).
+ * @param acc PE partial sums, updated in place.
+ */
+template <class W, unsigned PE, unsigned SIMD, class ROM, unsigned COLS, class ACC>
+void snn_csim_fold(const ap_uint<SIMD>& spikes, const ROM weights[][COLS], unsigned row, unsigned col,
+                   bool first, ACC acc[PE]) {
+    // Sums in long long: |sum| <= COLS * 2^63 / 2^48 never overflows (weights <= 16 bits), and the final
+    // conversion to ACC wraps modulo 2^width exactly as the ap_int additions would (they never wrap:
+    // ACC holds the largest sum), so the result is the same in every case.
+    if (first) {
+        for (unsigned p = 0; p < PE; p++) {
+            acc[p] = 0;
+        }
+    }
+    for (unsigned base = 0; base < SIMD; base += 64) {
+        unsigned long long bits = ap_uint<SIMD>(spikes >> base).to_uint64();
+        for (; bits != 0; bits &= bits - 1) {
+            const unsigned c = col + base + unsigned(__builtin_ctzll(bits));
+            for (unsigned p = 0; p < PE; p++) {
+                acc[p] += W(weights[row + p][c]);
+            }
+        }
+    }
+}
+#endif
 
 /**
  * @brief Clamp a wide signed value to the signed W-bit range (saturate, never wrap).
@@ -365,6 +426,13 @@ template <int W, int WA>
 ap_int<W> snn_saturate(const ap_int<WA>& x, bool& clamped) {
 #pragma HLS INLINE
     static_assert(WA > W, "the accumulator must be wider than the state");
+#if SNN_CSIM_FAST
+    if (WA <= 64) {  // C-simulation: the same comparisons on a C integer (ap_int's are slow in g++)
+        const long long v = x.to_int64(), hi = (1LL << (W - 1)) - 1, lo = -(1LL << (W - 1));
+        clamped = v > hi || v < lo;
+        return ap_int<W>(v > hi ? hi : (v < lo ? lo : v));
+    }
+#endif
     const ap_int<W + 1> one = 1;
     const ap_int<W + 1> hi = (one << (W - 1)) - 1;
     const ap_int<W + 1> lo = -(one << (W - 1));

@@ -232,6 +232,9 @@ Timestep:
             // Zero padding: a tap outside the map contributes no spike.
             const ap_uint<CFG::SIMD> spikes =
                 inside ? frame[(unsigned(iy) * CFG::W + unsigned(ix)) * CF + cg] : ap_uint<CFG::SIMD>(0);
+#if SNN_CSIM_FAST
+            snn_csim_fold<weight_t, CFG::PE, CFG::SIMD>(spikes, weights, nf * CFG::PE, sf * CFG::SIMD, sf == 0, acc);
+#else
         Neuron:
             for (unsigned p = 0; p < CFG::PE; p++) {
 #pragma HLS UNROLL
@@ -245,6 +248,7 @@ Timestep:
                 }
                 acc[p] = sum;
             }
+#endif
             if (sf == SF - 1) {
             Update:
                 for (unsigned p = 0; p < CFG::PE; p++) {

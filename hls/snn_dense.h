@@ -137,6 +137,9 @@ void snn_accumulate(const ap_uint<CFG::SIMD>& spikes,
                     typename snn_dense_traits<CFG>::acc_t acc[CFG::PE]) {
 #pragma HLS INLINE
     typedef typename CFG::weight_t weight_t;
+#if SNN_CSIM_FAST
+    snn_csim_fold<weight_t, CFG::PE, CFG::SIMD>(spikes, weights, nf * CFG::PE, sf * CFG::SIMD, sf == 0, acc);
+#else
     typedef typename snn_dense_traits<CFG>::acc_t acc_t;
 Neuron:
     for (unsigned p = 0; p < CFG::PE; p++) {
@@ -151,6 +154,7 @@ Neuron:
         }
         acc[p] = sum;
     }
+#endif
 }
 
 /**
