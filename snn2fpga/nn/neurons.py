@@ -25,6 +25,7 @@ from snn2fpga.nn.synapse import IntCurrent
 from snn2fpga.semantics.neuron import LeakMode, NeuronParams, ResetMode, check_thresholds
 
 DEFAULT_BETA_FRAC_BITS = 8
+_BLOCK_NEURONS = 1 << 15  # (sample, neuron) pairs per block of the integer update: per-step tensors stay cached
 
 
 @dataclass
@@ -152,31 +153,17 @@ class _NeuronBase(nn.Module):
         dev = c.device
         theta = torch.from_numpy(np.repeat(theta_np, per_channel)).to(dev, dtype)
         record = self.record_trace
-        v = torch.zeros(batch, chans, dtype=dtype, device=dev)
+        v = torch.empty(batch, chans, dtype=dtype, device=dev)
         sats = torch.zeros(batch, dtype=torch.int64, device=dev)
         vmax = torch.zeros(batch, dtype=dtype, device=dev)
         # spiking: the float 0/1 spikes the next layer takes; LI: the membrane after every step
         out = torch.empty(steps, batch, chans, dtype=torch.float32 if self.spiking else dtype, device=dev)
-        for t in range(steps):
-            if p.leak is LeakMode.SHIFT:
-                v = v - torch.bitwise_right_shift(v, p.leak_shift)
-            elif p.leak is LeakMode.MULT:
-                v = torch.bitwise_right_shift(v * p.beta_q, p.beta_frac_bits)
-            v = v + c[t]
-            if record:  # before the clamp: the demanded |V| and the number of clamps
-                if chans:
-                    vmax = torch.maximum(vmax, v.abs().amax(dim=1))
-                sats += ((v < p.state_min) | (v > p.state_max)).sum(dim=1)
-            v = v.clamp_(p.state_min, p.state_max)
-            if self.spiking:
-                fired = v >= theta
-                out[t] = fired
-                if p.reset is ResetMode.SUBTRACT:
-                    v = torch.where(fired, v - theta, v)
-                else:
-                    v = v.masked_fill_(fired, 0)
-            else:
-                out[t] = v
+        # Samples are independent: on the CPU, blocks of samples whose per-step tensors fit the cache
+        small = batch * chans <= 8 * _BLOCK_NEURONS  # fits the cache hierarchy well enough as it is
+        rows = max(batch, 1) if small or dev.type != "cpu" else max(1, _BLOCK_NEURONS // chans)
+        for b0 in range(0, batch, rows):
+            b1 = min(batch, b0 + rows)
+            v[b0:b1] = self._run_block(c[:, b0:b1], theta, out[:, b0:b1], sats[b0:b1], vmax[b0:b1], record)
         self.last_trace = None
         if record:
             spikes = out.to(torch.uint8) if self.spiking else torch.zeros(out.shape, dtype=torch.uint8)
@@ -188,6 +175,37 @@ class _NeuronBase(nn.Module):
         if self.spiking:
             return out.reshape(shape)
         return out.to(torch.int64).reshape(shape)
+
+    def _run_block(self, c: torch.Tensor, theta: torch.Tensor, out: torch.Tensor, sats: torch.Tensor,
+                   vmax: torch.Tensor, record: bool) -> torch.Tensor:
+        """The integer update of a block of samples over all steps: currents c [T, b, C]; writes the
+        spikes (or membranes) into ``out`` [T, b, C] and, when recording, the clamp counts and |V| peaks
+        into ``sats`` / ``vmax`` [b] (views, updated in place). Returns the final membrane [b, C]."""
+        p = self.params
+        v = torch.zeros(c.shape[1:], dtype=c.dtype, device=c.device)
+        for t in range(c.shape[0]):
+            if p.leak is LeakMode.SHIFT:
+                v = v - torch.bitwise_right_shift(v, p.leak_shift)
+            elif p.leak is LeakMode.MULT:
+                v = torch.bitwise_right_shift(v * p.beta_q, p.beta_frac_bits)
+            v = v + c[t]
+            if record and v.shape[1]:  # before the clamp: the demanded |V| and the clamps
+                hi, lo = v.amax(dim=1), v.amin(dim=1)
+                torch.maximum(vmax, torch.maximum(hi, lo.neg()), out=vmax)
+                # counting is slow (bool sums); most steps clamp nothing, which the row extremes show
+                if bool(hi.max() > p.state_max) or bool(lo.min() < p.state_min):
+                    sats += ((v > p.state_max).to(sats.dtype) + (v < p.state_min).to(sats.dtype)).sum(dim=1)
+            v = v.clamp_(p.state_min, p.state_max)
+            if self.spiking:
+                fired = v >= theta
+                out[t] = fired
+                if p.reset is ResetMode.SUBTRACT:
+                    v = torch.where(fired, v - theta, v)
+                else:
+                    v = v.masked_fill_(fired, 0)
+            else:
+                out[t] = v
+        return v
 
 
 class LIF(_NeuronBase):

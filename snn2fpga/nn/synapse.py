@@ -48,41 +48,48 @@ _INT32_LIMIT = 1 << 31
 _CHECK_CHUNK = 1 << 17  # elements per step of the binary check: its temporaries stay in the cache
 
 
-def binary_int8(spikes: torch.Tensor, layer: str) -> torch.Tensor:
-    """Binary spikes (any real dtype holding 0/1) as int8, or an SNN2FPGAError naming ``layer``.
+def check_binary(spikes: torch.Tensor, layer: str, int8_out: torch.Tensor | None = None) -> None:
+    """Raise an SNN2FPGAError naming ``layer`` unless every value of ``spikes`` is 0 or 1.
 
     Cheaper than comparing every element with 0 and 1 (bool tensors are slow): all values lie in
     [0, 1] (one min/max pass; a NaN fails it), and for a float tensor sum(x * (1 - x)) == 0. Every term
     of that sum is >= 0, and > 0 for every float x strictly between 0 and 1 (1 - x is at least 2^-24
     once it differs from 1, and equals 1 only for x < 2^-24, where the product is x itself), so no
     rounding can cancel a non-binary value: the sum is 0 exactly when every value is 0 or 1. The sum
-    and the int8 copy are made chunk by chunk, so the input is read from memory once.
+    is made chunk by chunk, so the input is read from memory once; ``int8_out`` (same shape, int8), if
+    given, receives the values on the way.
     """
     x = spikes.detach()
     if x.dtype is torch.bool or not x.numel():
-        return x.to(torch.int8)
+        if int8_out is not None:
+            int8_out.copy_(x)
+        return
     lo, hi = torch.aminmax(x)
     binary = bool(lo >= 0) and bool(hi <= 1)
-    if binary and x.is_floating_point() and x.device.type == "cpu":
-        out = torch.empty(x.shape, dtype=torch.int8)
-        flat, out_flat = x.reshape(-1), out.view(-1)
+    if binary and x.is_floating_point():
+        flat = x.reshape(-1)
+        out_flat = int8_out.view(-1) if int8_out is not None else None
         acc_type = x.dtype if x.dtype in (torch.float32, torch.float64) else torch.float32
-        buf = torch.empty(min(_CHECK_CHUNK, flat.numel()), dtype=acc_type)
-        acc = torch.zeros((), dtype=acc_type)
+        buf = torch.empty(min(_CHECK_CHUNK, flat.numel()), dtype=acc_type, device=x.device)
+        acc = torch.zeros((), dtype=acc_type, device=x.device)
         for i in range(0, flat.numel(), _CHECK_CHUNK):
             chunk = flat[i:i + _CHECK_CHUNK].to(acc_type)
             rest = torch.neg(chunk, out=buf[:chunk.numel()]).add_(1)
             acc += torch.dot(chunk, rest)
-            out_flat[i:i + _CHECK_CHUNK] = chunk
+            if out_flat is not None:
+                out_flat[i:i + _CHECK_CHUNK] = chunk
         binary = float(acc) == 0.0
-        if binary:
-            return out
-    elif binary and x.is_floating_point():
-        flat = x.reshape(-1).to(torch.float64)
-        binary = float(torch.dot(flat, 1 - flat)) == 0.0
+    elif binary and int8_out is not None:
+        int8_out.copy_(x)
     if not binary:
         raise SNN2FPGAError(f"the integer path of {layer} takes binary spikes (0/1) as input")
-    return x.to(torch.int8)
+
+
+def binary_int8(spikes: torch.Tensor, layer: str) -> torch.Tensor:
+    """Binary spikes (any real dtype holding 0/1) as int8, checked by :func:`check_binary`."""
+    out = torch.empty(spikes.shape, dtype=torch.int8, device=spikes.device)
+    check_binary(spikes, layer, out)
+    return out
 
 
 def _row_major(m: torch.Tensor) -> torch.Tensor:

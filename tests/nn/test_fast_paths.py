@@ -150,3 +150,50 @@ def test_membrane_dtype_bounds():
     assert membrane_dtype(mult, 10) == torch.int64  # beta_q * V may reach 2^31
     mult_ok = NeuronParams(leak=LeakMode.MULT, state_bits=23, beta_q=200, beta_frac_bits=8)
     assert membrane_dtype(mult_ok, 10) == torch.int32
+
+
+def test_conv_integer_path_equals_reference_with_largest_weights():
+    from snn2fpga.nn.conv import QuantConv2d
+    from snn2fpga.semantics.conv import conv_currents
+
+    torch.manual_seed(2)
+    conv = QuantConv2d(3, 5, 5, stride=1, padding=2, weight_bits=8).eval()
+    with torch.no_grad():
+        conv.weight.copy_(torch.sign(torch.randn(5, 3, 5, 5)))  # every weight at +-127
+    w_int, _ = conv.integer_weight()
+    assert int(w_int.abs().min()) == 127
+    for density in (0.3, 1.0):  # all-ones input: the largest sums
+        spikes = (torch.rand(3, 4, 3, 9, 9) < density).float()
+        cur = conv(spikes)
+        assert cur.value.dtype == torch.int32
+        ref = conv_currents(spikes.numpy().astype(np.uint8), w_int.numpy(), 1, 2)
+        assert np.array_equal(cur.value.numpy().astype(np.int64), ref)
+    with torch.no_grad():
+        conv.weight.mul_(-1.0)  # the cached weights follow an in-place change
+    w_neg, _ = conv.integer_weight()
+    ref = conv_currents(spikes.numpy().astype(np.uint8), w_neg.numpy(), 1, 2)
+    assert np.array_equal(conv(spikes).value.numpy().astype(np.int64), ref)
+    bad = spikes.clone()
+    bad[2, 3, 1, 8, 8] = 0.5
+    with pytest.raises(SNN2FPGAError, match="binary spikes"):
+        conv(bad)
+
+
+@pytest.mark.parametrize("record", [True, False])
+def test_neuron_blocks_of_samples_equal_reference(record):
+    from snn2fpga.nn.neurons import _BLOCK_NEURONS
+
+    chans = 8000
+    batch = 8 * _BLOCK_NEURONS // chans + 3  # beyond the whole-batch size: several blocks, a short last one
+    rng = np.random.default_rng(5)
+    cur = rng.integers(-40000, 40001, (3, batch, chans))  # saturates a 16-bit state both ways
+    neuron = LIF(leak_shift=2, threshold=1.0, reset="zero", state_bits=16)
+    neuron.record_trace = record
+    out = neuron(IntCurrent(value=torch.from_numpy(cur), scale=torch.full((chans,), 1.0 / 900)))
+    ref = run_neurons(cur, 900, neuron.params)
+    assert torch.equal(out.to(torch.uint8), torch.from_numpy(ref.spikes))
+    if record:
+        tr = neuron.last_trace
+        assert ref.saturations.any()
+        for name in ("spikes", "v_final", "saturations", "v_absmax"):
+            assert np.array_equal(getattr(tr, name), getattr(ref, name)), name
