@@ -377,7 +377,23 @@ struct snn_leak<LEAK_MULT, K, BQ, F> {
     }
 };
 
+/**
+ * @brief Type of a kernel's array of PE partial sums: the accumulator type ACC (ap_int<ACC_BITS>)
+ *        under synthesis, a long long in fast C-simulation (the kernels convert a sum back to ACC,
+ *        modulo 2^ACC_BITS as ap_int's own additions would; ACC holds every sum, so nothing wraps).
+ * @tparam ACC the accumulator type.
+ */
+template <class ACC>
+struct snn_acc_store {
+    typedef ACC type;
+};
 #if SNN_CSIM_FAST
+template <int W>
+struct snn_acc_store<ap_int<W> > {
+    static_assert(W <= 64, "a C-simulation accumulator holds at most 64 bits");
+    typedef long long type;
+};
+
 /**
  * @brief C-simulation form of one synapse fold of PE neurons: acc[p] = (first ? 0 : acc[p]) + the sum
  *        of W(weights[row + p][col + l]) over the set bits l of `spikes`, p = 0..PE-1.
@@ -386,28 +402,28 @@ struct snn_leak<LEAK_MULT, K, BQ, F> {
  * does in parallel; this visits only the set bits, 64 at a time, so the sums are the same.
  * @tparam W the weight type a ROM element is read as (weight_t).
  * @tparam PE neurons per fold. @tparam SIMD spikes per word. @tparam ROM ROM element type.
- * @tparam COLS weights per ROM row. @tparam ACC accumulator type.
+ * @tparam COLS weights per ROM row.
  * @param spikes the input word. @param weights the weight ROM. @param row first neuron (nf*PE).
  * @param col first synapse of the word (sf*SIMD). @param first true at synapse fold 0 (start from 0).
  * @param acc PE partial sums, updated in place.
  */
-template <class W, unsigned PE, unsigned SIMD, class ROM, unsigned COLS, class ACC>
+template <class W, unsigned PE, unsigned SIMD, class ROM, unsigned COLS>
 void snn_csim_fold(const ap_uint<SIMD>& spikes, const ROM weights[][COLS], unsigned row, unsigned col,
-                   bool first, ACC acc[PE]) {
-    // Sums in long long: |sum| <= COLS * 2^63 / 2^48 never overflows (weights <= 16 bits), and the final
-    // conversion to ACC wraps modulo 2^width exactly as the ap_int additions would (they never wrap:
-    // ACC holds the largest sum), so the result is the same in every case.
+                   bool first, long long acc[PE]) {
     if (first) {
         for (unsigned p = 0; p < PE; p++) {
             acc[p] = 0;
         }
     }
+    const int shift = 64 - int(W::width);  // W(w): the ROM element read as a W::width-bit signed value
     for (unsigned base = 0; base < SIMD; base += 64) {
         unsigned long long bits = ap_uint<SIMD>(spikes >> base).to_uint64();
         for (; bits != 0; bits &= bits - 1) {
             const unsigned c = col + base + unsigned(__builtin_ctzll(bits));
             for (unsigned p = 0; p < PE; p++) {
-                acc[p] += W(weights[row + p][c]);
+                // sign extension from W::width bits, as ap_int does; |sum| <= COLS * 2^15: no overflow
+                const unsigned long long w = static_cast<unsigned long long>(weights[row + p][c]);
+                acc[p] += static_cast<long long>(w << shift) >> shift;
             }
         }
     }

@@ -61,7 +61,7 @@ def _cores() -> int:
 
 
 def verify_graph(
-    model: ModelWrapper, module: nn.Module, layers: list[ExportLayer], inputs: np.ndarray, batch_size: int = 200,
+    model: ModelWrapper, module: nn.Module, layers: list[ExportLayer], inputs: np.ndarray, batch_size: int = 50,
     key: InputsKey | None = None,
 ) -> VerifyReport:
     """Compare spikes, final membranes, saturation counts and predictions of every layer, exactly.
