@@ -125,7 +125,9 @@ class SpikeWeights:
         w_abs = w_int.abs()
         bound = int(w_abs.sum(dim=1).max()) if w_int.numel() else 0
         peak = int(w_abs.max()) if w_int.numel() else 0
-        fits = w_int.device.type == "cpu" and peak <= _INT8_MAX and bound < _INT32_LIMIT
+        # torch._int_mm is private API (torch >= 2.2 on the CPU): without it, the float path
+        fits = (w_int.device.type == "cpu" and peak <= _INT8_MAX and bound < _INT32_LIMIT
+                and hasattr(torch, "_int_mm"))
         return cls(w_int, bound, _row_major(w_int.to(torch.int8).T) if fits else None)
 
     def matmul(self, spikes: torch.Tensor) -> torch.Tensor:
