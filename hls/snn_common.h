@@ -28,6 +28,12 @@
  * The kernels read an element as the ap type it stands for, so results and ROM widths are unchanged;
  * only g++'s compile time is (see snn_rom).
  *
+ * C-simulation fast paths (SNN_CSIM_FAST, below): g++ runs ap_int arithmetic and the hardware's
+ * unrolled bit-by-bit synapse loops slowly, so outside synthesis the saturation, the leaks and the
+ * synapse folds compute the same integers with C integers and by visiting only the set spike bits
+ * (a zero spike adds nothing). Compile with -DSNN_CSIM_HW_LOOPS to C-simulate the synthesised loops
+ * instead; the kernel tests run both forms against the reference.
+ *
  * C-simulation only (compiled out under __SYNTHESIS__): every kernel bumps a cycle counter once per
  * iteration of each of its `PIPELINE II=1` loops, and a saturation counter once per (timestep,
  * neuron) clamp, so a testbench can check the documented cycle model and the reference's
@@ -50,6 +56,13 @@
 #include <stdint.h>
 
 #include <limits>
+
+/** 1 where the C-simulation fast paths replace the synthesised loops (see the file comment). */
+#if !defined(__SYNTHESIS__) && !defined(SNN_CSIM_HW_LOOPS)
+#define SNN_CSIM_FAST 1
+#else
+#define SNN_CSIM_FAST 0
+#endif
 
 /** How the membrane decays each timestep (mirrors snn2fpga.semantics.LeakMode). */
 enum LeakMode {
@@ -331,6 +344,12 @@ struct snn_leak<LEAK_SHIFT, K, BQ, F> {
     static ap_int<W> apply(const ap_int<W>& v) {
 #pragma HLS INLINE
         static_assert(K >= 1 && K <= unsigned(W), "LEAK_SHIFT must be in 1..STATE_BITS");
+#if SNN_CSIM_FAST
+        if (W < 64) {  // C-simulation: g++ shifts a negative long long arithmetically (floor), as ap_int
+            const long long x = v.to_int64();
+            return ap_int<W>(x - (x >> K));
+        }
+#endif
         // One guard bit so that a shift by the full state width (K == W) is well defined.
         const ap_int<W + 1> wide = v;
         const ap_int<W + 1> decay = wide >> K;  // arithmetic: floor(v / 2^K)
@@ -346,12 +365,70 @@ struct snn_leak<LEAK_MULT, K, BQ, F> {
 #pragma HLS INLINE
         static_assert(F >= 1 && F <= SNN_MAX_BETA_FRAC_BITS, "BETA_FRAC_BITS must be in 1..16");
         static_assert(BQ < (1u << F), "BETA_Q must satisfy 0 <= BETA_Q < 2^BETA_FRAC_BITS");
+#if SNN_CSIM_FAST
+        if (W + F + 1 <= 64) {  // C-simulation: the exact product in a long long, floor shift as ap_int
+            return ap_int<W>((static_cast<long long>(BQ) * v.to_int64()) >> F);
+        }
+#endif
         // BQ as a signed (F+1)-bit constant; the exact product needs W + F + 1 bits.
         const ap_int<F + 1> beta = BQ;
         const ap_int<W + F + 1> product = beta * v;
         return ap_int<W>(product >> F);  // arithmetic: floor(product / 2^F)
     }
 };
+
+/**
+ * @brief Type of a kernel's array of PE partial sums: the accumulator type ACC (ap_int<ACC_BITS>)
+ *        under synthesis, a long long in fast C-simulation (the kernels convert a sum back to ACC,
+ *        modulo 2^ACC_BITS as ap_int's own additions would; ACC holds every sum, so nothing wraps).
+ * @tparam ACC the accumulator type.
+ */
+template <class ACC>
+struct snn_acc_store {
+    typedef ACC type;
+};
+#if SNN_CSIM_FAST
+template <int W>
+struct snn_acc_store<ap_int<W> > {
+    static_assert(W <= 64, "a C-simulation accumulator holds at most 64 bits");
+    typedef long long type;
+};
+
+/**
+ * @brief C-simulation form of one synapse fold of PE neurons: acc[p] = (first ? 0 : acc[p]) + the sum
+ *        of W(weights[row + p][col + l]) over the set bits l of `spikes`, p = 0..PE-1.
+ *
+ * The kernels' unrolled Neuron/Synapse loops test all PE * SIMD (neuron, bit) pairs, as the hardware
+ * does in parallel; this visits only the set bits, 64 at a time, so the sums are the same.
+ * @tparam W the weight type a ROM element is read as (weight_t).
+ * @tparam PE neurons per fold. @tparam SIMD spikes per word. @tparam ROM ROM element type.
+ * @tparam COLS weights per ROM row.
+ * @param spikes the input word. @param weights the weight ROM. @param row first neuron (nf*PE).
+ * @param col first synapse of the word (sf*SIMD). @param first true at synapse fold 0 (start from 0).
+ * @param acc PE partial sums, updated in place.
+ */
+template <class W, unsigned PE, unsigned SIMD, class ROM, unsigned COLS>
+void snn_csim_fold(const ap_uint<SIMD>& spikes, const ROM weights[][COLS], unsigned row, unsigned col,
+                   bool first, long long acc[PE]) {
+    if (first) {
+        for (unsigned p = 0; p < PE; p++) {
+            acc[p] = 0;
+        }
+    }
+    const int shift = 64 - int(W::width);  // W(w): the ROM element read as a W::width-bit signed value
+    for (unsigned base = 0; base < SIMD; base += 64) {
+        unsigned long long bits = ap_uint<SIMD>(spikes >> base).to_uint64();
+        for (; bits != 0; bits &= bits - 1) {
+            const unsigned c = col + base + unsigned(__builtin_ctzll(bits));
+            for (unsigned p = 0; p < PE; p++) {
+                // sign extension from W::width bits, as ap_int does; |sum| <= COLS * 2^15: no overflow
+                const unsigned long long w = static_cast<unsigned long long>(weights[row + p][c]);
+                acc[p] += static_cast<long long>(w << shift) >> shift;
+            }
+        }
+    }
+}
+#endif
 
 /**
  * @brief Clamp a wide signed value to the signed W-bit range (saturate, never wrap).
@@ -365,6 +442,13 @@ template <int W, int WA>
 ap_int<W> snn_saturate(const ap_int<WA>& x, bool& clamped) {
 #pragma HLS INLINE
     static_assert(WA > W, "the accumulator must be wider than the state");
+#if SNN_CSIM_FAST
+    if (WA <= 64) {  // C-simulation: the same comparisons on a C integer (ap_int's are slow in g++)
+        const long long v = x.to_int64(), hi = (1LL << (W - 1)) - 1, lo = -(1LL << (W - 1));
+        clamped = v > hi || v < lo;
+        return ap_int<W>(v > hi ? hi : (v < lo ? lo : v));
+    }
+#endif
     const ap_int<W + 1> one = 1;
     const ap_int<W + 1> hi = (one << (W - 1)) - 1;
     const ap_int<W + 1> lo = -(one << (W - 1));

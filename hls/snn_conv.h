@@ -207,7 +207,7 @@ void conv_neuron(hls::stream<ap_uint<CFG::SIMD> >& in, hls::stream<ap_uint<CFG::
 #pragma HLS ARRAY_PARTITION variable=mem cyclic factor=PE_BANKS dim=1
     ap_uint<1> spk_buf[traits::NEURONS];              // output spike frame, same order
 #pragma HLS ARRAY_PARTITION variable=spk_buf cyclic factor=SPK_BANKS dim=1
-    acc_t acc[CFG::PE];
+    typename snn_acc_store<acc_t>::type acc[CFG::PE];
 #pragma HLS ARRAY_PARTITION variable=acc complete dim=1
 
 Timestep:
@@ -232,6 +232,9 @@ Timestep:
             // Zero padding: a tap outside the map contributes no spike.
             const ap_uint<CFG::SIMD> spikes =
                 inside ? frame[(unsigned(iy) * CFG::W + unsigned(ix)) * CF + cg] : ap_uint<CFG::SIMD>(0);
+#if SNN_CSIM_FAST
+            snn_csim_fold<weight_t, CFG::PE, CFG::SIMD>(spikes, weights, nf * CFG::PE, sf * CFG::SIMD, sf == 0, acc);
+#else
         Neuron:
             for (unsigned p = 0; p < CFG::PE; p++) {
 #pragma HLS UNROLL
@@ -245,13 +248,14 @@ Timestep:
                 }
                 acc[p] = sum;
             }
+#endif
             if (sf == SF - 1) {
             Update:
                 for (unsigned p = 0; p < CFG::PE; p++) {
 #pragma HLS UNROLL
                     const unsigned co = nf * CFG::PE + p;
                     const unsigned n = pix * CFG::COUT + co;
-                    spk_buf[n] = neuron::update(mem[n], acc[p], state_t(thresholds[co]), t == 0) ? 1 : 0;
+                    spk_buf[n] = neuron::update(mem[n], acc_t(acc[p]), state_t(thresholds[co]), t == 0) ? 1 : 0;
                     if (t == CFG::T - 1) {
                         SNN_TAP_MEMBRANE(CFG, co * PIX + pix, neuron::membrane(mem[n]).to_int64());
                     }
@@ -541,7 +545,7 @@ void dense_dcll(hls::stream<ap_uint<CFG::SIMD> >& in, hls::stream<ap_uint<CFG::O
 #pragma HLS ARRAY_PARTITION variable=mem cyclic factor=PE_BANKS dim=1
     ap_uint<1> spk_buf[CFG::OUT];
 #pragma HLS ARRAY_PARTITION variable=spk_buf cyclic factor=SPK_BANKS dim=1
-    acc_t acc[CFG::PE];
+    typename snn_acc_store<acc_t>::type acc[CFG::PE];
 #pragma HLS ARRAY_PARTITION variable=acc complete dim=1
 
 Timestep:
@@ -561,7 +565,7 @@ Timestep:
                 for (unsigned p = 0; p < CFG::PE; p++) {
 #pragma HLS UNROLL
                     const unsigned n = nf * CFG::PE + p;
-                    spk_buf[n] = neuron::update(mem[n], acc[p], state_t(thresholds[n]), t == 0) ? 1 : 0;
+                    spk_buf[n] = neuron::update(mem[n], acc_t(acc[p]), state_t(thresholds[n]), t == 0) ? 1 : 0;
                     if (t == CFG::T - 1) {
                         SNN_TAP_MEMBRANE(CFG, n, neuron::membrane(mem[n]).to_int64());
                     }

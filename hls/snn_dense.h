@@ -134,9 +134,12 @@ ReadInput:
 template <class CFG>
 void snn_accumulate(const ap_uint<CFG::SIMD>& spikes,
                     const typename CFG::weight_rom_t weights[CFG::OUT][CFG::IN], unsigned nf, unsigned sf,
-                    typename snn_dense_traits<CFG>::acc_t acc[CFG::PE]) {
+                    typename snn_acc_store<typename snn_dense_traits<CFG>::acc_t>::type acc[CFG::PE]) {
 #pragma HLS INLINE
     typedef typename CFG::weight_t weight_t;
+#if SNN_CSIM_FAST
+    snn_csim_fold<weight_t, CFG::PE, CFG::SIMD>(spikes, weights, nf * CFG::PE, sf * CFG::SIMD, sf == 0, acc);
+#else
     typedef typename snn_dense_traits<CFG>::acc_t acc_t;
 Neuron:
     for (unsigned p = 0; p < CFG::PE; p++) {
@@ -151,6 +154,7 @@ Neuron:
         }
         acc[p] = sum;
     }
+#endif
 }
 
 /**
@@ -196,7 +200,7 @@ void dense_lif(hls::stream<ap_uint<CFG::SIMD> >& in, hls::stream<ap_uint<CFG::OU
 #pragma HLS ARRAY_PARTITION variable=v_mem cyclic factor=PE_BANKS dim=1
     ap_uint<1> spk_buf[CFG::OUT];
 #pragma HLS ARRAY_PARTITION variable=spk_buf cyclic factor=SPK_BANKS dim=1
-    acc_t acc[CFG::PE];
+    typename snn_acc_store<acc_t>::type acc[CFG::PE];
 #pragma HLS ARRAY_PARTITION variable=acc complete dim=1
 
 Timestep:
@@ -220,7 +224,7 @@ Timestep:
                     // Sample start: integrate from 0, not from the previous sample's membrane.
                     const state_t v_old = (t == 0) ? state_t(0) : v_mem[n];
                     bool clamped = false;
-                    state_t v = snn_integrate<CFG>(v_old, acc[p], clamped);
+                    state_t v = snn_integrate<CFG>(v_old, acc_t(acc[p]), clamped);
                     SNN_SAT_TICK(CFG, clamped);
                     spk_buf[n] = snn_fire<CFG>(v, state_t(thresholds[n])) ? 1 : 0;
                     v_mem[n] = v;
@@ -279,7 +283,7 @@ void dense_li(hls::stream<ap_uint<CFG::SIMD> >& in, hls::stream<ap_int<32> >& ou
     ap_uint<CFG::SIMD> in_buf[SF];
     state_t v_mem[CFG::OUT];
 #pragma HLS ARRAY_PARTITION variable=v_mem cyclic factor=PE_BANKS dim=1
-    acc_t acc[CFG::PE];
+    typename snn_acc_store<acc_t>::type acc[CFG::PE];
 #pragma HLS ARRAY_PARTITION variable=acc complete dim=1
 
 Timestep:
@@ -303,7 +307,7 @@ Timestep:
                     // Sample start: integrate from 0, not from the previous sample's membrane.
                     const state_t v_old = (t == 0) ? state_t(0) : v_mem[n];
                     bool clamped = false;
-                    v_mem[n] = snn_integrate<CFG>(v_old, acc[p], clamped);
+                    v_mem[n] = snn_integrate<CFG>(v_old, acc_t(acc[p]), clamped);
                     SNN_SAT_TICK(CFG, clamped);
                 }
                 sf = 0;

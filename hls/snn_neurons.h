@@ -118,6 +118,11 @@ struct snn_lif_neuron {
     template <int WA>
     static bool update(state& s, const ap_int<WA>& current, const state_t& theta, bool first_step) {
 #pragma HLS INLINE
+#if SNN_CSIM_FAST
+        if (WA <= 64 && CFG::STATE_BITS + CFG::BETA_FRAC_BITS + 1 <= 64) {
+            return update_csim<WA>(s, current.to_int64(), theta.to_int64(), first_step);
+        }
+#endif
         const state_t v_old = first_step ? state_t(0) : s.v;
         bool clamped = false;
         state_t v = snn_integrate<CFG>(v_old, current, clamped);
@@ -131,6 +136,40 @@ struct snn_lif_neuron {
 #pragma HLS INLINE
         return s.v;
     }
+#if SNN_CSIM_FAST
+    /**
+     * @brief The same update in C integers (C-simulation; ap_int arithmetic is slow in g++): leak as
+     *        snn_leak, the WA-bit sum as snn_integrate, the clamp as snn_saturate, fire and reset as
+     *        snn_fire, each step on values that fit a long long.
+     * @tparam WA width of the current. @param s the registers. @param current the current.
+     * @param theta the threshold. @param first_step integrate from V = 0. @return the spike.
+     */
+    template <int WA>
+    static bool update_csim(state& s, long long current, long long theta, bool first_step) {
+        const int SB = CFG::STATE_BITS;
+        long long v = first_step ? 0 : s.v.to_int64();
+        if (CFG::LEAK == LEAK_SHIFT) {
+            v -= v >> CFG::LEAK_SHIFT;  // g++ shifts a negative long long arithmetically (floor)
+        } else if (CFG::LEAK == LEAK_MULT) {
+            v = (static_cast<long long>(CFG::BETA_Q) * v) >> CFG::BETA_FRAC_BITS;
+            v = static_cast<long long>(static_cast<unsigned long long>(v) << (64 - SB)) >> (64 - SB);  // state_t
+        }
+        // the WA-bit sum of snn_integrate (sign extension from WA bits; it never wraps in practice)
+        const int wrap = 64 - WA;
+        long long total = v + current;
+        total = wrap > 0 ? static_cast<long long>(static_cast<unsigned long long>(total) << wrap) >> wrap : total;
+        const long long hi = (1LL << (SB - 1)) - 1, lo = -(1LL << (SB - 1));
+        const bool clamped = total > hi || total < lo;
+        SNN_SAT_TICK(CFG, clamped);
+        v = total > hi ? hi : (total < lo ? lo : total);
+        const bool fire = v >= theta;
+        if (fire) {
+            v = CFG::RESET == RESET_SUBTRACT ? v - theta : 0;  // theta in 1..hi: no overflow
+        }
+        s.v = state_t(v);
+        return fire;
+    }
+#endif
 };
 
 /**

@@ -1,7 +1,8 @@
 """Spiking convolution (Brevitas weights), spike max pooling (OR) and flatten, on sequences.
 
 Shapes: spike maps [T, B, C, H, W]. The integer path of :class:`QuantConv2d` returns an
-:class:`IntCurrent` of shape [T, B, Cout, Ho, Wo], exact (float64 sums of integers).
+:class:`IntCurrent` of shape [T, B, Cout, Ho, Wo], exact (sums of integers in a float type that holds
+them exactly, rounded to int32, or int64 when a sum could reach 2^31).
 """
 
 from __future__ import annotations
@@ -13,7 +14,14 @@ from brevitas.quant import Int8WeightPerChannelFloat, Int8WeightPerTensorFloat
 from torch import nn
 
 from snn2fpga.errors import SNN2FPGAError
-from snn2fpga.nn.synapse import MAX_WEIGHT_BITS, MIN_WEIGHT_BITS, IntCurrent, exact_float_dtype
+from snn2fpga.nn.synapse import (
+    MAX_WEIGHT_BITS,
+    MIN_WEIGHT_BITS,
+    IntCurrent,
+    check_binary,
+    exact_float_dtype,
+    state_key,
+)
 
 MAX_KERNEL = 15
 
@@ -79,14 +87,24 @@ class QuantConv2d(qnn.QuantConv2d):
         if self.training or not self.quantized:
             out = super().forward(flat)
             return out.reshape(steps, batch, *out.shape[1:])
-        w_int, scale = self.integer_weight()
-        spikes = flat.detach().to(torch.float64)
-        if not torch.all((spikes == 0) | (spikes == 1)):
-            raise SNN2FPGAError("the integer path of QuantConv2d takes binary spikes (0/1) as input")
-        dtype = exact_float_dtype(int(w_int.abs().sum(dim=(1, 2, 3)).max()), spikes.device)
-        cur = F.conv2d(spikes.to(dtype), w_int.to(dtype), stride=self.conv_stride, padding=self.conv_padding)
-        cur = torch.round(cur).to(torch.int64)
+        weight, bound, scale = self._eval_weights(flat.device)
+        check_binary(flat, "QuantConv2d")
+        cur = F.conv2d(flat.detach().to(weight.dtype), weight, stride=self.conv_stride, padding=self.conv_padding)
+        # round: a GPU's convolution may be off by a fraction (exact_float_dtype); int32 holds every sum < 2^31
+        cur = cur.round_().to(torch.int32 if bound < 1 << 31 else torch.int64)
         return IntCurrent(value=cur.reshape(steps, batch, *cur.shape[1:]), scale=scale)
+
+    def _eval_weights(self, device: torch.device) -> tuple[torch.Tensor, int, torch.Tensor]:
+        """(integer weights in the exact float type, the largest possible |sum|, scale), recomputed only
+        when the layer's state changed (Brevitas re-quantizes the weights on every call otherwise)."""
+        key = (state_key(self), device)
+        cache = getattr(self, "_weights_cache", None)
+        if cache is None or cache[0] != key:
+            w_int, scale = self.integer_weight()
+            bound = int(w_int.abs().sum(dim=(1, 2, 3)).max()) if w_int.numel() else 0
+            cache = (key, w_int.to(device, exact_float_dtype(bound, device)), bound, scale)
+            self._weights_cache = cache
+        return cache[1], cache[2], cache[3].clone()
 
 
 class SpikeMaxPool(nn.Module):

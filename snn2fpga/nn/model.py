@@ -222,11 +222,17 @@ class SNNClassifier(nn.Module):
     def predict(self, x: torch.Tensor | np.ndarray) -> np.ndarray:
         """Hardware-exact predictions (eval mode integer path); ties go to the lowest index."""
         was_training = self.training
+        neurons = [m for m in self.modules() if isinstance(m, _NeuronBase)]
+        recording = [m.record_trace for m in neurons]
         self.eval()
+        for m in neurons:  # predictions need no per-layer traces: skip copying them out
+            m.record_trace = False
         try:
             return predict(self.scores(self(x)).cpu().numpy())
         finally:
             self.train(was_training)
+            for m, rec in zip(neurons, recording, strict=True):
+                m.record_trace = rec
 
 
 def lif_mlp_spec(

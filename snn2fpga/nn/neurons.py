@@ -25,6 +25,7 @@ from snn2fpga.nn.synapse import IntCurrent
 from snn2fpga.semantics.neuron import LeakMode, NeuronParams, ResetMode, check_thresholds
 
 DEFAULT_BETA_FRAC_BITS = 8
+_BLOCK_NEURONS = 1 << 15  # (sample, neuron) pairs per block of the integer update: per-step tensors stay cached
 
 
 @dataclass
@@ -35,6 +36,21 @@ class LayerTrace:
     v_final: np.ndarray  # int64 [B, C] (or [B, C, H, W])
     saturations: np.ndarray  # int64 [B]
     v_absmax: np.ndarray  # int64 [B]
+
+
+def membrane_dtype(p: NeuronParams, max_abs_current: int) -> torch.dtype:
+    """int32 when no intermediate of the integer update can leave int32, else int64.
+
+    After the clamp |V| <= 2^(state_bits-1); the SHIFT leak never grows |V|, the MULT leak's product
+    beta_q * V stays below 2^(F + state_bits - 1); adding the current gives at most
+    2^(state_bits-1) + max|I|; the subtract reset only lowers a V >= theta > 0. So int32 is exact when
+    both bounds stay below 2^31 (int32 halves the memory traffic of every per-step operation).
+    """
+    limit = 1 << 31
+    product = (1 << (p.beta_frac_bits + p.state_bits - 1)) if p.leak is LeakMode.MULT else 0
+    if product < limit and (1 << (p.state_bits - 1)) + max_abs_current < limit:
+        return torch.int32
+    return torch.int64
 
 
 class _NeuronBase(nn.Module):
@@ -81,6 +97,8 @@ class _NeuronBase(nn.Module):
         self.threshold = float(threshold)
         self.surrogate_slope = surrogate_slope
         self.last_trace: LayerTrace | None = None
+        # Off while only predictions are wanted (SNNClassifier.predict): then no trace is copied out.
+        self.record_trace = True
 
     def extra_repr(self) -> str:
         p = self.params
@@ -125,42 +143,69 @@ class _NeuronBase(nn.Module):
         theta_np = self.integer_thresholds(cur.scale)
         check_thresholds(theta_np, p, type(self).__name__)
         shape = tuple(cur.value.shape)
-        c = cur.value.to(torch.int64).reshape(shape[0], shape[1], -1)
+        steps, batch = shape[0], shape[1]
+        c = cur.value.reshape(steps, batch, -1)
+        chans = c.shape[2]
         per_channel = int(np.prod(shape[3:])) if len(shape) > 3 else 1  # conv: Ho*Wo positions per channel
+        lo, hi = torch.aminmax(c) if c.numel() else (torch.tensor(0), torch.tensor(0))
+        dtype = membrane_dtype(p, max(-int(lo), int(hi)))
+        c = c.to(dtype)
         dev = c.device
-        theta = torch.from_numpy(np.repeat(theta_np, per_channel)).to(dev)
-        steps, batch, chans = c.shape
-        v = torch.zeros(batch, chans, dtype=torch.int64, device=dev)
+        theta = torch.from_numpy(np.repeat(theta_np, per_channel)).to(dev, dtype)
+        record = self.record_trace
+        v = torch.empty(batch, chans, dtype=dtype, device=dev)
         sats = torch.zeros(batch, dtype=torch.int64, device=dev)
-        vmax = torch.zeros(batch, dtype=torch.int64, device=dev)
-        spikes = torch.zeros(steps, batch, chans, dtype=torch.uint8, device=dev)
-        trace = []
-        for t in range(steps):
+        vmax = torch.zeros(batch, dtype=dtype, device=dev)
+        # spiking: the float 0/1 spikes the next layer takes; LI: the membrane after every step
+        out = torch.empty(steps, batch, chans, dtype=torch.float32 if self.spiking else dtype, device=dev)
+        # Samples are independent: on the CPU, blocks of samples whose per-step tensors fit the cache
+        small = batch * chans <= 8 * _BLOCK_NEURONS  # fits the cache hierarchy well enough as it is
+        rows = max(batch, 1) if small or dev.type != "cpu" else max(1, _BLOCK_NEURONS // chans)
+        for b0 in range(0, batch, rows):
+            b1 = min(batch, b0 + rows)
+            v[b0:b1] = self._run_block(c[:, b0:b1], theta, out[:, b0:b1], sats[b0:b1], vmax[b0:b1], record)
+        self.last_trace = None
+        if record:
+            spikes = out.to(torch.uint8) if self.spiking else torch.zeros(out.shape, dtype=torch.uint8)
+            self.last_trace = LayerTrace(
+                spikes=spikes.cpu().numpy().reshape(shape),
+                v_final=v.to(torch.int64).cpu().numpy().reshape(shape[1:]).copy(),
+                saturations=sats.cpu().numpy(), v_absmax=vmax.to(torch.int64).cpu().numpy(),
+            )
+        if self.spiking:
+            return out.reshape(shape)
+        return out.to(torch.int64).reshape(shape)
+
+    def _run_block(self, c: torch.Tensor, theta: torch.Tensor, out: torch.Tensor, sats: torch.Tensor,
+                   vmax: torch.Tensor, record: bool) -> torch.Tensor:
+        """The integer update of a block of samples over all steps: currents c [T, b, C]; writes the
+        spikes (or membranes) into ``out`` [T, b, C] and, when recording, the clamp counts and |V| peaks
+        into ``sats`` / ``vmax`` [b] (views, updated in place). Returns the final membrane [b, C]."""
+        p = self.params
+        v = torch.zeros(c.shape[1:], dtype=c.dtype, device=c.device)
+        for t in range(c.shape[0]):
             if p.leak is LeakMode.SHIFT:
                 v = v - torch.bitwise_right_shift(v, p.leak_shift)
             elif p.leak is LeakMode.MULT:
                 v = torch.bitwise_right_shift(v * p.beta_q, p.beta_frac_bits)
             v = v + c[t]
-            vmax = torch.maximum(vmax, v.abs().amax(dim=1) if chans else vmax)
-            clamped = v.clamp(p.state_min, p.state_max)
-            sats += (clamped != v).sum(dim=1)
-            v = clamped
+            if record and v.shape[1]:  # before the clamp: the demanded |V| and the clamps
+                hi, lo = v.amax(dim=1), v.amin(dim=1)
+                torch.maximum(vmax, torch.maximum(hi, lo.neg()), out=vmax)
+                # counting is slow (bool sums); most steps clamp nothing, which the row extremes show
+                if bool(hi.max() > p.state_max) or bool(lo.min() < p.state_min):
+                    sats += ((v > p.state_max).to(sats.dtype) + (v < p.state_min).to(sats.dtype)).sum(dim=1)
+            v = v.clamp_(p.state_min, p.state_max)
             if self.spiking:
                 fired = v >= theta
-                spikes[t] = fired.to(torch.uint8)
+                out[t] = fired
                 if p.reset is ResetMode.SUBTRACT:
-                    v = v - torch.where(fired, theta, torch.zeros_like(theta))
+                    v = torch.where(fired, v - theta, v)
                 else:
-                    v = torch.where(fired, torch.zeros_like(v), v)
+                    v = v.masked_fill_(fired, 0)
             else:
-                trace.append(v)
-        self.last_trace = LayerTrace(
-            spikes=spikes.cpu().numpy().reshape(shape), v_final=v.cpu().numpy().reshape(shape[1:]).copy(),
-            saturations=sats.cpu().numpy(), v_absmax=vmax.cpu().numpy(),
-        )
-        if self.spiking:
-            return spikes.to(torch.float32).reshape(shape)
-        return torch.stack(trace).reshape(shape)
+                out[t] = v
+        return v
 
 
 class LIF(_NeuronBase):

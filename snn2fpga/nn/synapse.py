@@ -19,7 +19,8 @@ class IntCurrent:
     """Synaptic current of the integer (eval/export) path.
 
     Attributes:
-        value: int64 [T, B, C] currents in units of the weight scale (exact, no float rounding).
+        value: int32 or int64 [T, B, C] currents in units of the weight scale (exact, no float rounding;
+            int32 only where every sum provably fits, see :func:`spike_matmul`).
         scale: float64 [C] weight scale per output channel: real current = value * scale.
     """
 
@@ -38,6 +39,117 @@ def exact_float_dtype(max_abs_sum: int, device: torch.device) -> torch.dtype:
     if device.type == "cpu" and max_abs_sum < (1 << 24):
         return torch.float32
     return torch.float64
+
+
+_INT8_MAX = 127
+_INT32_LIMIT = 1 << 31
+
+
+_CHECK_CHUNK = 1 << 17  # elements per step of the binary check: its temporaries stay in the cache
+
+
+def check_binary(spikes: torch.Tensor, layer: str, int8_out: torch.Tensor | None = None) -> None:
+    """Raise an SNN2FPGAError naming ``layer`` unless every value of ``spikes`` is 0 or 1.
+
+    Cheaper than comparing every element with 0 and 1 (bool tensors are slow): all values lie in
+    [0, 1] (one min/max pass; a NaN fails it), and for a float tensor sum(x * (1 - x)) == 0. Every term
+    of that sum is >= 0, and > 0 for every float x strictly between 0 and 1 (1 - x is at least 2^-24
+    once it differs from 1, and equals 1 only for x < 2^-24, where the product is x itself), so no
+    rounding can cancel a non-binary value: the sum is 0 exactly when every value is 0 or 1. The sum
+    is made chunk by chunk, so the input is read from memory once; ``int8_out`` (same shape, int8), if
+    given, receives the values on the way.
+    """
+    x = spikes.detach()
+    if x.dtype is torch.bool or not x.numel():
+        if int8_out is not None:
+            int8_out.copy_(x)
+        return
+    lo, hi = torch.aminmax(x)
+    binary = bool(lo >= 0) and bool(hi <= 1)
+    if binary and x.is_floating_point():
+        flat = x.reshape(-1)
+        out_flat = int8_out.view(-1) if int8_out is not None else None
+        acc_type = x.dtype if x.dtype in (torch.float32, torch.float64) else torch.float32
+        buf = torch.empty(min(_CHECK_CHUNK, flat.numel()), dtype=acc_type, device=x.device)
+        acc = torch.zeros((), dtype=acc_type, device=x.device)
+        for i in range(0, flat.numel(), _CHECK_CHUNK):
+            chunk = flat[i:i + _CHECK_CHUNK].to(acc_type)
+            rest = torch.neg(chunk, out=buf[:chunk.numel()]).add_(1)
+            acc += torch.dot(chunk, rest)
+            if out_flat is not None:
+                out_flat[i:i + _CHECK_CHUNK] = chunk
+        binary = float(acc) == 0.0
+    elif binary and int8_out is not None:
+        int8_out.copy_(x)
+    if not binary:
+        raise SNN2FPGAError(f"the integer path of {layer} takes binary spikes (0/1) as input")
+
+
+def binary_int8(spikes: torch.Tensor, layer: str) -> torch.Tensor:
+    """Binary spikes (any real dtype holding 0/1) as int8, checked by :func:`check_binary`."""
+    out = torch.empty(spikes.shape, dtype=torch.int8, device=spikes.device)
+    check_binary(spikes, layer, out)
+    return out
+
+
+def _row_major(m: torch.Tensor) -> torch.Tensor:
+    """A 2-D tensor with exactly row-major strides (stride(0) == columns). ``.contiguous()`` is not
+    enough: a transposed [1, N] view counts as contiguous with stride(0) == 1, and the int8 GEMM then
+    reads it with a wrong leading dimension (garbage results, seen with one-input layers)."""
+    if m.stride() == (m.shape[1], 1):
+        return m
+    return torch.empty(m.shape, dtype=m.dtype, device=m.device).copy_(m)
+
+
+@dataclass(frozen=True)
+class SpikeWeights:
+    """Integer weights W [OUT, IN] prepared for exact products with binary spikes.
+
+    On the CPU, with every weight in int8 and every possible sum (at most the row sum of |W|, since
+    spikes are 0/1) below 2^31, a product is one int8 x int8 -> int32 matrix product: integer
+    arithmetic, exact, and several times faster than a float32 GEMM (VNNI). Otherwise it runs in the
+    float type of :func:`exact_float_dtype` and is rounded to int64.
+
+    Attributes:
+        w_int: int64 [OUT, IN] weights.
+        bound: the largest possible |sum|, max over outputs of sum_j |W[c, j]|.
+        int8_t: int8 [IN, OUT] (transposed, contiguous) for the int8 path, else None.
+    """
+
+    w_int: torch.Tensor
+    bound: int
+    int8_t: torch.Tensor | None
+
+    @classmethod
+    def of(cls, w_int: torch.Tensor) -> SpikeWeights:
+        w_abs = w_int.abs()
+        bound = int(w_abs.sum(dim=1).max()) if w_int.numel() else 0
+        peak = int(w_abs.max()) if w_int.numel() else 0
+        # torch._int_mm is private API (torch >= 2.2 on the CPU): without it, the float path
+        fits = (w_int.device.type == "cpu" and peak <= _INT8_MAX and bound < _INT32_LIMIT
+                and hasattr(torch, "_int_mm"))
+        return cls(w_int, bound, _row_major(w_int.to(torch.int8).T) if fits else None)
+
+    def matmul(self, spikes: torch.Tensor) -> torch.Tensor:
+        """Currents I = S @ W^T, int32 or int64 [M, OUT], of binary spikes S [M, IN] (int8 0/1)."""
+        if self.int8_t is not None and spikes.device.type == "cpu":
+            return torch._int_mm(_row_major(spikes.to(torch.int8)), self.int8_t)
+        dtype = exact_float_dtype(self.bound, spikes.device)
+        return torch.round(spikes.to(dtype) @ self.w_int.to(spikes.device, dtype).T).to(torch.int64)
+
+
+def spike_matmul(spikes: torch.Tensor, w_int: torch.Tensor) -> torch.Tensor:
+    """Exact integer currents I = S @ W^T of binary spikes S [M, IN] and integer W [OUT, IN] (see
+    :class:`SpikeWeights`)."""
+    return SpikeWeights.of(w_int).matmul(spikes)
+
+
+def state_key(module: torch.nn.Module) -> tuple[object, ...]:
+    """Identity of a module's state: every parameter and buffer's storage, version counter, dtype,
+    plus the training flag. An optimizer step, ``load_state_dict`` or ``.to()`` changes it, so values
+    derived from the state (integer weights) can be cached against it."""
+    tensors = [*module.parameters(), *module.buffers()]
+    return (module.training, *((t.data_ptr(), t._version, t.dtype, t.device) for t in tensors))
 
 
 class QuantLinear(qnn.QuantLinear):
@@ -97,10 +209,19 @@ class QuantLinear(qnn.QuantLinear):
                 f"QuantLinear({self.in_features}->{self.out_features}) expects spikes [T, B, "
                 f"{self.in_features}], got {tuple(x.shape)}"
             )
-        w_int, scale = self.integer_weight()
-        spikes = x.detach().to(torch.int64)
-        if not torch.all((spikes == 0) | (spikes == 1)):
-            raise SNN2FPGAError("the integer path of QuantLinear takes binary spikes (0/1) as input")
-        dtype = exact_float_dtype(int(w_int.abs().sum(dim=1).max()), spikes.device)
-        current = torch.round(spikes.to(dtype) @ w_int.to(dtype).T).to(torch.int64)
+        weights, scale = self._eval_weights()
+        steps, batch = x.shape[:2]
+        spikes = binary_int8(x, "QuantLinear").reshape(steps * batch, self.in_features)
+        current = weights.matmul(spikes).reshape(steps, batch, self.out_features)
         return IntCurrent(value=current, scale=scale)
+
+    def _eval_weights(self) -> tuple[SpikeWeights, torch.Tensor]:
+        """The prepared integer weights and scale, recomputed only when the layer's state changed
+        (Brevitas re-quantizes the weights on every call otherwise)."""
+        key = state_key(self)
+        cache = getattr(self, "_weights_cache", None)
+        if cache is None or cache[0] != key:
+            w_int, scale = self.integer_weight()
+            cache = (key, SpikeWeights.of(w_int), scale)
+            self._weights_cache = cache
+        return cache[1], cache[2].clone()

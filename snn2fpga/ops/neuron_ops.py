@@ -24,6 +24,7 @@ from snn2fpga.semantics.dcll import DCLLParams, run_dcll
 from snn2fpga.semantics.neuron import LeakMode, NeuronParams, NeuronTrace, ResetMode, run_neurons
 
 _LEAKS = {m.value for m in LeakMode}
+_BLOCK_NEURONS = 1 << 15  # (sample, neuron) pairs per block of LIF.run: 256 KiB per int64 state array
 _RESETS = {m.value for m in ResetMode}
 
 
@@ -83,33 +84,66 @@ class _NeuronOp(CustomOp):
         if len(outs) > 1:
             model.set_tensor_datatype(outs[1], DataType["INT64"])
 
-    def unfold(self, current: np.ndarray) -> tuple[np.ndarray, tuple[int, ...], int]:
-        """Integer current as [T, B, C*H*W]; also the original shape and the positions per channel."""
+    def _flat(self, current: np.ndarray) -> tuple[np.ndarray, int]:
+        """The current as [T, B, C*H*W] (a view, values unchecked) and the positions per channel."""
         cur = np.asarray(current)
         steps = int(self.get_nodeattr("timesteps"))
         if cur.ndim == 4 and steps > 0 and cur.shape[0] % steps == 0:
-            flat = cur.reshape(steps, cur.shape[0] // steps, -1)
-            per_channel = cur.shape[2] * cur.shape[3]
-        elif cur.ndim == 3:
-            flat, per_channel = cur, 1
-        else:
-            raise SNN2FPGAError(
-                f"node {self.onnx_node.name}: current must be [T, B, C] or [T*B, C, H, W] with timesteps set, "
-                f"got {cur.shape}"
-            )
-        as_int = np.rint(flat).astype(np.int64)
+            return cur.reshape(steps, cur.shape[0] // steps, -1), cur.shape[2] * cur.shape[3]
+        if cur.ndim == 3:
+            return cur, 1
+        raise SNN2FPGAError(
+            f"node {self.onnx_node.name}: current must be [T, B, C] or [T*B, C, H, W] with timesteps set, "
+            f"got {cur.shape}"
+        )
+
+    def _integers(self, flat: np.ndarray) -> np.ndarray:
+        """``flat`` as int64, or an SNN2FPGAError when a value is not an integer.
+
+        ``astype`` truncates toward zero, so the copy equals the input exactly when every value is an
+        integer (a fraction, NaN or infinity never compares equal to its truncation).
+        """
+        if flat.dtype.kind in "iu":
+            return flat.astype(np.int64, copy=False)
+        with np.errstate(invalid="ignore"):  # NaN / out-of-range values: caught by the comparison below
+            as_int = flat.astype(np.int64)
         if not np.array_equal(as_int, flat):
             raise SNN2FPGAError(
                 f"node {self.onnx_node.name}: the synaptic current is not integer-valued; the neuron ops "
                 "need integer weights and binary spikes upstream"
             )
-        return as_int, cur.shape, per_channel
+        return as_int
+
+    def unfold(self, current: np.ndarray) -> tuple[np.ndarray, tuple[int, ...], int]:
+        """Integer current as [T, B, C*H*W]; also the original shape and the positions per channel."""
+        flat, per_channel = self._flat(current)
+        return self._integers(flat), np.asarray(current).shape, per_channel
 
     def run(self, current: np.ndarray) -> NeuronTrace:
-        """Execute the reference on an integer-valued current [T, B, C] (or a folded map)."""
-        cur, shape, per_channel = self.unfold(current)
-        theta = np.repeat(self.thresholds(cur.shape[2] // per_channel), per_channel)
-        return run_neurons(cur, theta, self.neuron_params())
+        """Execute the reference on an integer-valued current [T, B, C] (or a folded map).
+
+        Samples are independent, so the reference runs on blocks of samples (about
+        ``_BLOCK_NEURONS`` neurons each, so that every per-timestep array stays in the CPU cache)
+        and the traces are put together: the same integers as one call on the whole batch.
+        """
+        flat, per_channel = self._flat(current)
+        steps, batch, chans = flat.shape
+        theta = np.repeat(self.thresholds(chans // per_channel), per_channel)
+        params = self.neuron_params()
+        rows = max(1, _BLOCK_NEURONS // max(chans, 1))
+        if rows >= batch:
+            return run_neurons(self._integers(flat), theta, params)
+        spikes = np.empty((steps, batch, chans), dtype=np.uint8)
+        v_final = np.empty((batch, chans), dtype=np.int64)
+        sats = np.empty(batch, dtype=np.int64)
+        vmax = np.empty(batch, dtype=np.int64)
+        for b0 in range(0, batch, rows):
+            part = run_neurons(self._integers(flat[:, b0:b0 + rows]), theta, params)
+            spikes[:, b0:b0 + rows] = part.spikes
+            v_final[b0:b0 + rows] = part.v_final
+            sats[b0:b0 + rows] = part.saturations
+            vmax[b0:b0 + rows] = part.v_absmax
+        return NeuronTrace(spikes=spikes, v_final=v_final, saturations=sats, v_absmax=vmax)
 
     def execute_node(self, context: dict[str, np.ndarray], graph: Any) -> None:
         node = self.onnx_node

@@ -154,27 +154,32 @@ def run_neurons(
     cur = np.asarray(currents)
     if cur.ndim != 3:
         raise SNN2FPGAError(f"currents must be [T, B, C], got shape {cur.shape}")
-    cur = cur.astype(np.int64)
+    cur = cur.astype(np.int64, copy=False)
     steps, batch, chans = cur.shape
     th = np.broadcast_to(np.asarray(theta, dtype=np.int64), (chans,))
     check_thresholds(th, p)
     v = np.zeros((batch, chans), dtype=np.int64)
+    clamped = np.empty_like(v)
+    spk = np.empty((batch, chans), dtype=bool)
     spikes = np.zeros((steps, batch, chans), dtype=np.uint8)
     sats = np.zeros(batch, dtype=np.int64)
     vmax = np.zeros(batch, dtype=np.int64)
     for t in range(steps):
-        v = leak(v, p) + cur[t]
-        vmax = np.maximum(vmax, np.abs(v).max(axis=1, initial=0))
-        clamped = np.clip(v, p.state_min, p.state_max)
+        # in place (out=/where=): the same integers as the plain expressions, without temporaries
+        v = leak(v, p)
+        v += cur[t]
+        if chans:  # |V| peak = max(max V, -min V)
+            np.maximum(vmax, np.maximum(v.max(axis=1), -v.min(axis=1)), out=vmax)
+        np.clip(v, p.state_min, p.state_max, out=clamped)
         sats += np.count_nonzero(clamped != v, axis=1)
-        v = clamped
+        v, clamped = clamped, v
         if p.spiking:
-            spk = v >= th
+            np.greater_equal(v, th, out=spk)
             spikes[t] = spk
             if p.reset is ResetMode.SUBTRACT:
-                v = v - np.where(spk, th, 0)
+                np.subtract(v, th, out=v, where=spk)
             else:
-                v = np.where(spk, 0, v)
+                np.copyto(v, 0, where=spk)
     return NeuronTrace(spikes=spikes, v_final=v, saturations=sats, v_absmax=vmax)
 
 

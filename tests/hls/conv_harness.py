@@ -274,6 +274,8 @@ def compile_cmd(ap_types: Path, cfg_dir: Path, exe: Path, *extra: str) -> list[s
     return tb_compile_cmd(TB_CONV_SRC, ap_types, cfg_dir, exe, *extra)
 
 
-def build_conv_testbenches(groups: Sequence[Sequence[Case]], ap_types: Path) -> list[Path]:
+def build_conv_testbenches(groups: Sequence[Sequence[Case]], ap_types: Path,
+                           extra: Sequence[str] = ()) -> list[Path]:
     """One tb_conv binary per group of cases (cached, built concurrently: tb_harness.build_cached)."""
-    return build_cached(TB_CONV_SRC, [config_header(cases) for cases in groups], ap_types, prefix="conv-")
+    return build_cached(TB_CONV_SRC, [config_header(cases) for cases in groups], ap_types,
+                        prefix="conv-hw-" if extra else "conv-", extra=extra)

@@ -213,8 +213,10 @@ def compile_cmd(tb_src: Path, ap_types: Path, cfg_dir: Path, exe: Path, *extra: 
             str(tb_src), "-o", str(exe)]
 
 
-def build_cached(tb_src: Path, headers: Sequence[str], ap_types: Path, prefix: str = "") -> list[Path]:
-    """Compile ``tb_src`` once per config header, concurrently, reusing cached binaries.
+def build_cached(tb_src: Path, headers: Sequence[str], ap_types: Path, prefix: str = "",
+                 extra: Sequence[str] = ()) -> list[Path]:
+    """Compile ``tb_src`` once per config header, concurrently, reusing cached binaries. ``extra``:
+    more g++ flags (``-DSNN_CSIM_HW_LOOPS`` C-simulates the synthesised loops instead of the fast paths).
 
     The cache key hashes hls/*.h, the testbench source, the header and the compiler command. A file
     lock per binary (taken in a fixed order) makes parallel pytest workers wait for a binary that
@@ -223,7 +225,8 @@ def build_cached(tb_src: Path, headers: Sequence[str], ap_types: Path, prefix: s
     src = sources_digest(tb_src)
     keyed = []
     for header in headers:
-        key = hashlib.sha256("\0".join([prefix, src, header, CXX, *CXXFLAGS, str(ap_types)]).encode()).hexdigest()
+        parts = [prefix, src, header, CXX, *CXXFLAGS, *extra, str(ap_types)]
+        key = hashlib.sha256("\0".join(parts).encode()).hexdigest()
         keyed.append((key[:20], header))
     exes = [CACHE_DIR / f"{prefix}{key}" / "tb" for key, _ in keyed]
     with ExitStack() as stack:
@@ -238,7 +241,7 @@ def build_cached(tb_src: Path, headers: Sequence[str], ap_types: Path, prefix: s
             (cfg_dir / "tb_config.h").write_text(header)
             shutil.copy(cfg_dir / "tb_config.h", exe.parent / "tb_config.h")  # kept for debugging
             tmp = exe.with_name(f"tb.{os.getpid()}.tmp")
-            cmd = compile_cmd(tb_src, ap_types, cfg_dir, tmp)
+            cmd = compile_cmd(tb_src, ap_types, cfg_dir, tmp, *extra)
             procs.append((subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True),
                           tmp, exe, cmd))
         errors = []
@@ -253,9 +256,10 @@ def build_cached(tb_src: Path, headers: Sequence[str], ap_types: Path, prefix: s
     return exes
 
 
-def build_testbenches(groups: Sequence[Sequence[Case]], ap_types: Path) -> list[Path]:
+def build_testbenches(groups: Sequence[Sequence[Case]], ap_types: Path, extra: Sequence[str] = ()) -> list[Path]:
     """One tb_kernels binary per group of cases (see :func:`build_cached`)."""
-    return build_cached(TB_SRC, [config_header(cases) for cases in groups], ap_types)
+    return build_cached(TB_SRC, [config_header(cases) for cases in groups], ap_types,
+                        prefix="hw-" if extra else "", extra=extra)
 
 
 def run_testbench(exe: Path, case_id: int, input_text: str, tmp_path: Path) -> tuple[list[list[int]], str]:

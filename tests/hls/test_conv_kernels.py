@@ -423,6 +423,21 @@ def test_conv_kernel_matches_reference(case, default_testbenches, tmp_path) -> N
         case.check(exe, case_id, tmp_path, draw)
 
 
+@pytest.fixture(scope="module")
+def hw_loop_testbenches() -> dict[str, tuple[Path, int]]:
+    return index_cases(build_conv_testbenches(DEFAULT_GROUPS, need_toolchain(), ("-DSNN_CSIM_HW_LOOPS",)),
+                       DEFAULT_GROUPS)
+
+
+@pytest.mark.parametrize("case", [c for group in DEFAULT_GROUPS for c in group], ids=lambda c: c.name)
+def test_synthesised_loops_match_reference(case, hw_loop_testbenches, tmp_path) -> None:
+    """The same cases with -DSNN_CSIM_HW_LOOPS: the unrolled synapse loops and ap_int arithmetic that
+    Vitis HLS synthesises, not C-simulation's fast paths, also equal the reference."""
+    exe, case_id = hw_loop_testbenches[case.name]
+    for draw in range(DRAWS):
+        case.check(exe, case_id, tmp_path, draw)
+
+
 def test_reference_conventions() -> None:
     """The layout helpers agree with a direct loop over the kernel's weight order and stream order."""
     rng = np.random.default_rng(0)

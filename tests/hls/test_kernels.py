@@ -259,6 +259,20 @@ def test_kernel_matches_reference(case, default_testbenches, tmp_path) -> None:
         case.check(exe, case_id, tmp_path, draw)
 
 
+@pytest.fixture(scope="module")
+def hw_loop_testbenches() -> dict[str, tuple[Path, int]]:
+    return index_cases(build_testbenches([DENSE_CASES], need_toolchain(), ("-DSNN_CSIM_HW_LOOPS",)), [DENSE_CASES])
+
+
+@pytest.mark.parametrize("case", DENSE_CASES, ids=lambda c: c.name)
+def test_synthesised_loops_match_reference(case, hw_loop_testbenches, tmp_path) -> None:
+    """The dense cases with -DSNN_CSIM_HW_LOOPS: the unrolled synapse loops and ap_int arithmetic that
+    Vitis HLS synthesises, not C-simulation's fast paths, also equal the reference."""
+    exe, case_id = hw_loop_testbenches[case.name]
+    for draw in range(DRAWS):
+        case.check(exe, case_id, tmp_path, draw)
+
+
 ILLEGAL = [
     ("IN must be a multiple of SIMD", DenseCase("bad_simd", DenseCfg(10, 4, 3, 1, 1, 2, 4, 8), True)),
     ("OUT must be a multiple of PE", DenseCase("bad_pe", DenseCfg(8, 6, 1, 4, 1, 2, 4, 8), False)),
