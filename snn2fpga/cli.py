@@ -76,7 +76,7 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--arch", default="lif-mlp", help="lif-mlp | lif-cnn | dcll-radioml (default: lif-mlp)")
     t.add_argument("--channels", type=int, nargs="+", help="conv channels per layer (lif-cnn: 16 32; dcll: 32 32 32)")
     t.add_argument("--kernel", type=int, help="conv kernel size (lif-cnn: 5; dcll-radioml: 7, padding K//2)")
-    t.add_argument("--grid", type=int, default=32, help="dcll-radioml: I/Q-plane bins per axis (default: 32)")
+    t.add_argument("--grid", type=int, default=32, help="radio: I/Q-plane bins per axis (default: 32)")
     t.add_argument("--frame-length", type=int, default=128, help="radioml-synth: samples per frame (128 or 1024)")
     t.add_argument("--synth-frames", type=int, default=100, help="radioml-synth: frames per class and SNR")
     t.add_argument("--snrs", type=int, nargs="+", help="radio datasets: keep only these SNRs (dB)")

@@ -119,9 +119,13 @@ def _spec_for(opt: TrainOptions, data: Dataset) -> ModelSpec:
             weight_bits=wbits, state_bits=opt.state_bits or 24,
             threshold=DCLL_THRESHOLD if opt.threshold is None else opt.threshold, seed=opt.seed,
         )
-    if radio:
-        raise SNN2FPGAError(f"a radio dataset needs --arch dcll-radioml (the I/Q-plane encoder), not {opt.arch}")
-    enc = EncoderConfig(EncoderKind(opt.encoder), opt.timesteps, opt.seed)
+    if radio and opt.arch != "lif-cnn":
+        raise SNN2FPGAError(f"a radio dataset needs an I/Q-plane network (--arch dcll-radioml or lif-cnn), "
+                            f"not {opt.arch}")
+    if radio:  # lif-cnn over the I/Q plane: one timestep per I/Q sample, as dcll-radioml
+        enc = EncoderConfig(EncoderKind.IQ_PLANE, int(data.x_train.shape[1]), 0, grid=opt.grid)
+    else:
+        enc = EncoderConfig(EncoderKind(opt.encoder), opt.timesteps, opt.seed)
     threshold = 1.0 if opt.threshold is None else opt.threshold
     if opt.arch == "lif-cnn":
         return lif_cnn_spec(data.input_shape, data.classes, channels=opt.channels or (16, 32), kernel=opt.kernel or 5,
