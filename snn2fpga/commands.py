@@ -179,6 +179,7 @@ def run_train(opt: TrainOptions, log: Any = print) -> dict[str, Any]:
     import torch
 
     from snn2fpga.checkpoint import save_checkpoint
+    from snn2fpga.malloc_tuning import keep_freed_memory
     from snn2fpga.nn import SNNClassifier
     from snn2fpga.train import TrainConfig, calibrate_state, evaluate, quantize_post_training, train_bptt
     from snn2fpga.train.augment import check_augmentable, parse_augment
@@ -188,6 +189,7 @@ def run_train(opt: TrainOptions, log: Any = print) -> dict[str, Any]:
     opt.validate()
     check_writable_file(opt.output, "checkpoint output")  # before training, not after: nothing is lost
     set_torch_threads(opt.threads)
+    keep_freed_memory()  # big per-batch tensors reuse freed memory instead of faulting pages in again
     device = training_device(opt.device)
     augment = parse_augment(opt.augment)
     selection = _selection(opt)
