@@ -76,7 +76,7 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--arch", default="lif-mlp", help="lif-mlp | lif-cnn | dcll-radioml (default: lif-mlp)")
     t.add_argument("--channels", type=int, nargs="+", help="conv channels per layer (lif-cnn: 16 32; dcll: 32 32 32)")
     t.add_argument("--kernel", type=int, help="conv kernel size (lif-cnn: 5; dcll-radioml: 7, padding K//2)")
-    t.add_argument("--grid", type=int, default=32, help="dcll-radioml: I/Q-plane bins per axis (default: 32)")
+    t.add_argument("--grid", type=int, default=32, help="radio: I/Q-plane bins per axis (default: 32)")
     t.add_argument("--frame-length", type=int, default=128, help="radioml-synth: samples per frame (128 or 1024)")
     t.add_argument("--synth-frames", type=int, default=100, help="radioml-synth: frames per class and SNR")
     t.add_argument("--snrs", type=int, nargs="+", help="radio datasets: keep only these SNRs (dB)")
@@ -198,6 +198,11 @@ def _parser() -> argparse.ArgumentParser:
     w.add_argument("--sampler-seed", type=int, default=0, help="optuna: sampler seed")
     w.add_argument("--compare-grid", action="store_true",
                    help="optuna: also evaluate the whole grid and report which true-front points were found")
+    w.add_argument("--from", dest="source", type=Path,
+                   help="re-quantize this trained checkpoint at every point instead of training (post-training, "
+                        "percentile clipping): the prior work's quantization study; dataset, arch, timesteps "
+                        "and hidden shape come from the checkpoint")
+    w.add_argument("--clip-percentile", type=float, default=99.9, help="--from: weight clipping percentile")
     w.add_argument("-o", "--output", type=Path, default=Path("sweep"))
     w.add_argument("--no-progress", action="store_true")
     w.add_argument("--json", action="store_true")
@@ -219,6 +224,24 @@ def _sweep_engine_options(args: argparse.Namespace) -> dict[str, Any]:
     return {"engine": EngineKind(args.engine), "address": args.address, "db_url": args.db, "study": args.study,
             "ray_resources": RayResources(args.ray_cpus, args.ray_gpus, args.ray_retries),
             "train_extra": {"device": args.device} if args.device else {}}
+
+
+def _from_checkpoint(args: argparse.Namespace) -> None:
+    """``sweep --from CKPT``: take the dataset, arch, timesteps and hidden shape from the checkpoint."""
+    from snn2fpga.checkpoint import load_checkpoint
+    from snn2fpga.validate import check_float
+
+    check_float("--clip-percentile", args.clip_percentile, 0, 100, lo_open=True)
+    if args.search != "grid":
+        raise SNN2FPGAError("sweep --from re-quantizes one trained model: use it with the grid search")
+    model, meta = load_checkpoint(args.source)
+    training = meta.get("training", {})
+    args.dataset = training.get("dataset") or model.spec.extra.get("dataset") or args.dataset
+    args.arch = model.spec.arch or training.get("arch", args.arch)
+    args.timesteps = [model.encoder.timesteps]
+    args.hidden = list(training.get("hidden") or args.hidden)
+    args.hidden_options = None
+    args.data_dir = args.data_dir or training.get("data_dir")
 
 
 def _dispatch(args: argparse.Namespace) -> dict[str, Any]:
@@ -271,6 +294,8 @@ def _dispatch(args: argparse.Namespace) -> dict[str, Any]:
         check_ints("--state-bits", args.state_bits, 2, 32)
         check_ints("--timesteps", args.timesteps, 1, 4096)
         check_ints("--hidden", args.hidden, 1)
+        if args.source is not None:
+            _from_checkpoint(args)
         cfg = SweepConfig(
             dataset=args.dataset, arch=args.arch, out_dir=args.output, weight_bits=args.weight_bits,
             state_bits=args.state_bits, timesteps=args.timesteps, quant=args.quant, epochs=args.epochs,
@@ -278,6 +303,7 @@ def _dispatch(args: argparse.Namespace) -> dict[str, Any]:
             workers=args.workers, data_dir=args.data_dir, folding_budgets=tuple(args.folding_budgets),
             target_fps=args.target_fps, **_sweep_engine_options(args),
             hidden_options=[parse_hidden(h) for h in args.hidden_options or []],
+            source=None if args.source is None else str(args.source), clip_percentile=args.clip_percentile,
         )
         if args.search == "optuna":
             from snn2fpga.sweep.search import Objective, SearchConfig, run_search
@@ -289,6 +315,8 @@ def _dispatch(args: argparse.Namespace) -> dict[str, Any]:
             print(Path(summary["search_front_markdown"]).read_text())
             return summary
         summary = run_sweep(cfg, progress=not args.no_progress)
+        if "float_top1" in summary:
+            print(f"{args.source} unquantized (float weights and state): top-1 {summary['float_top1']:.4f}")
         print(Path(summary["markdown"]).read_text())
         return summary
     if args.command == "run":

@@ -119,9 +119,13 @@ def _spec_for(opt: TrainOptions, data: Dataset) -> ModelSpec:
             weight_bits=wbits, state_bits=opt.state_bits or 24,
             threshold=DCLL_THRESHOLD if opt.threshold is None else opt.threshold, seed=opt.seed,
         )
-    if radio:
-        raise SNN2FPGAError(f"a radio dataset needs --arch dcll-radioml (the I/Q-plane encoder), not {opt.arch}")
-    enc = EncoderConfig(EncoderKind(opt.encoder), opt.timesteps, opt.seed)
+    if radio and opt.arch != "lif-cnn":
+        raise SNN2FPGAError(f"a radio dataset needs an I/Q-plane network (--arch dcll-radioml or lif-cnn), "
+                            f"not {opt.arch}")
+    if radio:  # lif-cnn over the I/Q plane: one timestep per I/Q sample, as dcll-radioml
+        enc = EncoderConfig(EncoderKind.IQ_PLANE, int(data.x_train.shape[1]), 0, grid=opt.grid)
+    else:
+        enc = EncoderConfig(EncoderKind(opt.encoder), opt.timesteps, opt.seed)
     threshold = 1.0 if opt.threshold is None else opt.threshold
     if opt.arch == "lif-cnn":
         return lif_cnn_spec(data.input_shape, data.classes, channels=opt.channels or (16, 32), kernel=opt.kernel or 5,
@@ -175,6 +179,7 @@ def run_train(opt: TrainOptions, log: Any = print) -> dict[str, Any]:
     import torch
 
     from snn2fpga.checkpoint import save_checkpoint
+    from snn2fpga.malloc_tuning import keep_freed_memory
     from snn2fpga.nn import SNNClassifier
     from snn2fpga.train import TrainConfig, calibrate_state, evaluate, quantize_post_training, train_bptt
     from snn2fpga.train.augment import check_augmentable, parse_augment
@@ -184,6 +189,7 @@ def run_train(opt: TrainOptions, log: Any = print) -> dict[str, Any]:
     opt.validate()
     check_writable_file(opt.output, "checkpoint output")  # before training, not after: nothing is lost
     set_torch_threads(opt.threads)
+    keep_freed_memory()  # big per-batch tensors reuse freed memory instead of faulting pages in again
     device = training_device(opt.device)
     augment = parse_augment(opt.augment)
     selection = _selection(opt)

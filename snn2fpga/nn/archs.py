@@ -22,8 +22,14 @@ def lif_cnn_spec(
     pool: int = 2, weight_bits: int | None = 4, state_bits: int = 16, leak_shift: int = 3, threshold: float = 1.0,
     reset: str = "subtract", encoder: EncoderConfig | None = None, per_channel: bool = False,
 ) -> ModelSpec:
-    """`lif-cnn`: [conv (same padding) -> LIF -> OR max-pool] per channel count -> flatten -> LI readout."""
-    c, h, w = _map_shape(input_shape)
+    """`lif-cnn`: [conv (same padding) -> LIF -> OR max-pool] per channel count -> flatten -> LI readout.
+
+    With an ``iq_plane`` encoder (radio frames ``[T, 2]``) the convolutions see the encoder's
+    1 x grid x grid I/Q plane at every timestep, as in ``dcll-radioml``, and learn by BPTT."""
+    if encoder is not None and encoder.kind is EncoderKind.IQ_PLANE:
+        c, h, w = 1, encoder.grid, encoder.grid
+    else:
+        c, h, w = _map_shape(input_shape)
     layers: list[dict[str, Any]] = []
     for out_c in channels:
         layers.append({"type": "conv", "in_channels": c, "out_channels": out_c, "kernel": kernel, "stride": 1,

@@ -35,6 +35,8 @@ class SweepPoint:
     train_extra: dict[str, Any] = field(default_factory=dict)
     folding_budgets: tuple[float, ...] = ()
     target_fps: float | None = None
+    source: str | None = None  # a trained checkpoint to re-quantize instead of training (sweep --from)
+    clip_percentile: float = 99.9
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -96,18 +98,25 @@ def run_point(point: SweepPoint) -> dict[str, Any]:
     from snn2fpga.export.checkpoint_export import export_checkpoint
     from snn2fpga.flow.config import BuildConfig
     from snn2fpga.flow.driver import run_build, summary_of
+    from snn2fpga.sweep.requant import requantize_checkpoint
 
     torch.set_num_threads(1)  # points run in parallel processes
     pdir = Path(point.out_dir) / point.name
     pdir.mkdir(parents=True, exist_ok=True)
-    opts = TrainOptions(
-        dataset=point.dataset, output=pdir / "model.pt", data_dir=point.data_dir, arch=point.arch,
-        hidden=point.hidden, weight_bits=point.weight_bits, state_bits=point.state_bits, timesteps=point.timesteps,
-        quant=point.quant, epochs=point.epochs, seed=point.seed, progress=False, **point.train_extra,
-    )
-    train = run_train(opts, log=_quiet)
+    if point.source:
+        train = requantize_checkpoint(Path(point.source), pdir / "model.pt", point.weight_bits, point.state_bits,
+                                      point.clip_percentile, point.data_dir)
+    else:
+        opts = TrainOptions(
+            dataset=point.dataset, output=pdir / "model.pt", data_dir=point.data_dir, arch=point.arch,
+            hidden=point.hidden, weight_bits=point.weight_bits, state_bits=point.state_bits,
+            timesteps=point.timesteps, quant=point.quant, epochs=point.epochs, seed=point.seed, progress=False,
+            **point.train_extra,
+        )
+        train = run_train(opts, log=_quiet)
     model, meta = load_checkpoint(pdir / "model.pt")
-    data = load_any_dataset(point.dataset, point.data_dir, model.spec.extra.get("dataset_selection", {}))
+    data = load_any_dataset(model.spec.extra.get("dataset", point.dataset), point.data_dir,
+                            model.spec.extra.get("dataset_selection", {}))
     with torch.no_grad():
         scores = np.concatenate([model.scores(model(data.x_test[i : i + 200])).numpy()
                                  for i in range(0, len(data.x_test), 200)])

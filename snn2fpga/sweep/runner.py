@@ -47,6 +47,8 @@ class SweepConfig:
     db_url: str | None = None
     study: str | None = None
     hidden_options: list[tuple[int, ...]] = field(default_factory=list)
+    source: str | None = None  # re-quantize this trained checkpoint at every point instead of training
+    clip_percentile: float = 99.9
 
     def hiddens(self) -> list[tuple[int, ...]]:
         """The hidden shapes of the grid."""
@@ -81,7 +83,8 @@ class SweepConfig:
                           weight_bits=wb, state_bits=sb, timesteps=t, quant=self.quant, epochs=self.epochs,
                           hidden=hidden, seed=self.seed, board=self.board, csim_samples=self.csim_samples,
                           data_dir=self.data_dir, train_extra=self.train_extra,
-                          folding_budgets=tuple(self.folding_budgets), target_fps=self.target_fps)
+                          folding_budgets=tuple(self.folding_budgets), target_fps=self.target_fps,
+                          source=self.source, clip_percentile=self.clip_percentile)
 
     def points(self) -> list[SweepPoint]:
         """Every cell of the grid, in table order."""
@@ -178,7 +181,12 @@ def run_sweep(cfg: SweepConfig, log: Callable[[str], None] = print, progress: bo
         store.close()
     ordered = [results[p.name] for p in points if p.name in results]
     files = write_reports(ordered, cfg.out_dir)
-    return {"points": len(points), "finished": len(ordered), "failed": errors, "running_elsewhere": elsewhere,
+    extra: dict[str, Any] = {}
+    if cfg.source:  # the reference every re-quantized point is compared with
+        from snn2fpga.sweep.requant import float_accuracy
+
+        extra["float_top1"] = float_accuracy(Path(cfg.source), cfg.data_dir)
+    return {**extra, "points": len(points), "finished": len(ordered), "failed": errors, "running_elsewhere": elsewhere,
             "engine": cfg.engine.value, "database": public_url(store.url), "study": store.study,
             **{k: str(v) for k, v in files.items()}}
 

@@ -25,20 +25,38 @@ def clip_percentile(w: torch.Tensor, percentile: float, per_channel: bool) -> to
     return torch.maximum(torch.minimum(w, bound), -bound)
 
 
+def _weighted(layer: dict) -> dict | None:
+    """The spec entry that holds a layer's weight settings: the layer, or a DCLL layer's synapse."""
+    if layer["type"] in ("linear", "conv"):
+        return layer
+    if layer["type"] == "dcll":
+        return layer["synapse"]
+    return None
+
+
 def quantize_post_training(
     model: SNNClassifier, weight_bits: int, percentile: float = 99.9, per_channel: bool = False
 ) -> SNNClassifier:
-    """A quantized copy of a (float or quantized) SNNClassifier: same layers, ``weight_bits`` weights."""
+    """A quantized copy of a (float or quantized) SNNClassifier: same layers, ``weight_bits`` weights.
+
+    Every synapse is found by its module name, so the synapses inside DCLL layers are quantized too."""
     spec = copy.deepcopy(model.spec)
     for layer in spec.layers:
-        if layer["type"] in ("linear", "conv"):
-            layer["weight_bits"] = weight_bits
-            layer["per_channel"] = per_channel
+        entry = _weighted(layer)
+        if entry is not None:
+            entry["weight_bits"] = weight_bits
+            entry["per_channel"] = per_channel
     spec.extra["ptq"] = {"weight_bits": weight_bits, "percentile": percentile, "per_channel": per_channel}
     out = SNNClassifier(spec)
+    sources = dict(model.named_modules())
     with torch.no_grad():
-        for src, dst in zip(model.layers, out.layers, strict=True):
-            if isinstance(src, (QuantLinear, QuantConv2d)) and isinstance(dst, (QuantLinear, QuantConv2d)):
-                w = src.weight.detach()  # conv: one row per output channel
-                dst.weight.copy_(clip_percentile(w.reshape(w.shape[0], -1), percentile, per_channel).reshape(w.shape))
+        for name, dst in out.named_modules():
+            if not isinstance(dst, (QuantLinear, QuantConv2d)):
+                continue
+            src = sources.get(name)
+            if type(src) is not type(dst):
+                raise SNN2FPGAError(f"post-training quantization: {name} is a {type(dst).__name__} in the "
+                                    f"quantized copy but {type(src).__name__} in the source model")
+            w = src.weight.detach()  # conv: one row per output channel
+            dst.weight.copy_(clip_percentile(w.reshape(w.shape[0], -1), percentile, per_channel).reshape(w.shape))
     return out.eval()

@@ -52,3 +52,30 @@ def test_lif_cnn_digits_build(tmp_path, capsys):
     assert rc == 4
     assert summary["csim"]["samples"] == 120 and summary["csim"]["mismatches"] == 0
     assert summary["folding"]["layer1"] == {"PE": 4, "SIMD": 2}
+
+
+def test_lif_cnn_radioml_synth_bptt_build(tmp_path, capsys):
+    """lif-cnn on radio frames: the I/Q-plane encoder feeds an event-driven LIF conv, trained by BPTT."""
+    ckpt = tmp_path / "cnn.pt"
+    rc = main(["train", "--dataset", "radioml-synth", "--arch", "lif-cnn", "--channels", "4", "--kernel", "3",
+               "--grid", "8", "--frame-length", "128", "--synth-frames", "6", "--snrs", "10", "18", "--epochs", "1",
+               "--weight-bits", "6", "--batch-size", "32", "--no-progress", "-o", str(ckpt), "--json"])
+    train = _json_last(capsys)
+    assert rc == 0 and 0.0 <= train["test_accuracy"] <= 1.0
+    assert main(["export", str(ckpt), "--verify", "all", "--json"]) == 0
+    export = _json_last(capsys)
+    assert export["verified_samples"] == 22 and export["mismatches"] == 0
+    rc = main(["build", "--model", str(tmp_path / "cnn.onnx"), "-o", str(tmp_path / "b"), "--json"])
+    summary = _json_last(capsys)
+    assert rc == 4
+    assert summary["csim"]["samples"] == 22 and summary["csim"]["mismatches"] == 0
+    assert summary["csim"]["accuracy"] == train["test_accuracy"]
+    top = (tmp_path / "b" / "hls" / "snn_top.cpp").read_text()
+    assert "iq_encoder<input_cfg>" in top and "conv_event_neuron<layer0_cfg>" in top
+
+
+def test_lif_mlp_refuses_radio_data(tmp_path, capsys):
+    rc = main(["train", "--dataset", "radioml-synth", "--arch", "lif-mlp", "--synth-frames", "2", "--snrs", "10",
+               "--epochs", "1", "--no-progress", "-o", str(tmp_path / "never.pt")])
+    assert rc != 0 and "needs an I/Q-plane network (--arch dcll-radioml or lif-cnn)" in capsys.readouterr().err
+    assert not (tmp_path / "never.pt").exists()

@@ -56,3 +56,21 @@ def test_calibration_reports_range_and_saturation(small_trained, digits):
     assert narrow_calib[1].state_bits == layer.required_bits - 1
     assert narrow_calib[1].saturations > 0
     assert narrow_calib[1].required_bits == layer.required_bits
+
+
+def test_ptq_quantizes_dcll_synapses_with_their_trained_weights():
+    """A DCLL layer's synapse sits inside the layer: PTQ must quantize it and keep its weights."""
+    import torch
+
+    from snn2fpga.nn import SNNClassifier
+    from snn2fpga.nn.archs import dcll_radioml_spec
+    from snn2fpga.train import quantize_post_training
+
+    torch.manual_seed(3)
+    spec = dcll_radioml_spec(16, ["a", "b", "c"], grid=8, channels=(2,), kernel=3, padding=1, weight_bits=None)
+    float_model = SNNClassifier(spec)
+    q = quantize_post_training(float_model, 6, percentile=100.0)
+    src, dst = float_model.layers[0].synapse, q.layers[0].synapse
+    assert dst.quantized and q.spec.layers[0]["synapse"]["weight_bits"] == 6
+    assert torch.equal(dst.weight, src.weight)  # percentile 100: no clipping, the trained weights
+    assert torch.equal(q.layers[-2].weight, float_model.layers[-2].weight)
