@@ -144,6 +144,9 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--synth-folding", action="store_true",
                    help="rtl auto folding: synthesize each stage's chosen configuration with yosys (cached) and fold "
                         "again with those figures until the choice stands (default: use cached yosys results only)")
+    b.add_argument("--csim-hw-loops", action="store_true",
+                   help="C-simulate the loops as Vitis HLS synthesises them instead of the C-simulation fast "
+                        "paths (same integers, about 4x slower)")
     b.add_argument("--force", action="store_true", help="rebuild every step instead of resuming")
     b.add_argument("--jobs", type=_positive("--jobs", "processes"),
                    help="C-simulation processes (default: the available cores)")
@@ -336,7 +339,7 @@ def _dispatch(args: argparse.Namespace) -> dict[str, Any]:
             folding=args.folding, target_fps=args.target_fps, max_fraction=args.max_fraction,
             clock_mhz=args.clock_mhz, csim_samples=args.csim_samples, dataset=args.dataset, data_dir=args.data_dir,
             verify_samples=args.verify, backend=args.backend, force=args.force, inputs=args.inputs,
-            jobs=args.jobs, synth_folding=args.synth_folding,
+            jobs=args.jobs, synth_folding=args.synth_folding, csim_hw_loops=args.csim_hw_loops,
         )
         return commands.run_build_command(cfg)
     summary = commands.run_calibrate(args.checkpoint, args.margin, args.split, args.data_dir, args.threads)

@@ -29,15 +29,20 @@ from snn2fpga.errors import SNN2FPGAError
 COMPILE_TIMEOUT_S = 1800
 
 
-def compile_csim(hls_dir: Path) -> Path:
-    """Compile ``hls_dir/csim_lib.cpp`` (which includes the top) into a cached shared library."""
+HW_LOOPS_DEFINE = "-DSNN_CSIM_HW_LOOPS"
+
+
+def compile_csim(hls_dir: Path, hw_loops: bool = False) -> Path:
+    """Compile ``hls_dir/csim_lib.cpp`` (which includes the top) into a cached shared library; ``hw_loops``
+    compiles the synthesised loops instead of the C-simulation fast paths (hls/snn_common.h)."""
     cxx = find_cxx()
     ap_types = find_ap_types()
-    cmd_flags = [*CXXFLAGS, "-shared", "-fPIC", f"-I{hls_dir}", "-isystem", str(ap_types)]
+    flags = [*CXXFLAGS, HW_LOOPS_DEFINE] if hw_loops else list(CXXFLAGS)
+    cmd_flags = [*flags, "-shared", "-fPIC", f"-I{hls_dir}", "-isystem", str(ap_types)]
     h = hashlib.sha256()
     for path in sorted(p for p in hls_dir.iterdir() if p.suffix in (".h", ".cpp")):
         h.update(path.name.encode() + b"\0" + path.read_bytes())
-    h.update(" ".join([compiler_version(cxx), *CXXFLAGS, str(ap_types)]).encode())
+    h.update(" ".join([compiler_version(cxx), *flags, str(ap_types)]).encode())
 
     def build(out_dir: Path) -> Path:
         tmp = Path(tempfile.mkstemp(dir=out_dir, suffix=".so")[1])

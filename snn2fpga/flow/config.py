@@ -34,6 +34,9 @@ class BuildConfig:
         synth_folding: auto folding of an RTL design: synthesize (yosys, cached) each stage's chosen
             configuration and fold again with those figures until the choice stands (a few rounds); without it
             the folding uses only the yosys results already in the synth cache.
+        csim_hw_loops: C-simulate the loops exactly as Vitis HLS synthesises them (``-DSNN_CSIM_HW_LOOPS``)
+            instead of the C-simulation fast paths (hls/snn_common.h: set spike bits only, C integers),
+            which compute the same integers about 4x faster; results must not differ.
     """
 
     model: Path
@@ -52,6 +55,7 @@ class BuildConfig:
     inputs: Path | None = None
     jobs: int | None = None
     synth_folding: bool = False
+    csim_hw_loops: bool = False
 
     @property
     def build_dir(self) -> Path:
@@ -67,8 +71,9 @@ class BuildConfig:
         d["model"] = self.model.name
         d["folding"] = AUTO_FOLDING if self.folding == AUTO_FOLDING else "file"
         d["inputs"] = None if self.inputs is None else "file"
-        if not self.synth_folding:  # absent when off: build folders made before the option resume as before
-            d.pop("synth_folding")
+        for opt in ("synth_folding", "csim_hw_loops"):
+            if not d[opt]:  # absent when off: build folders made before the option resume as before
+                d.pop(opt)
         return d
 
     def validate(self) -> None:

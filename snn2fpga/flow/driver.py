@@ -153,7 +153,7 @@ def summary_of(results: dict[str, Any], cfg: BuildConfig, board: str) -> dict[st
         "onnx": results.get("export", {}).get("onnx"),
         "folding": results.get("fold", {}).get("folding"),
         "csim": None if "skipped" in csim else {k: csim.get(k) for k in ("samples", "mismatches", "accuracy", "data",
-                                                                          "vacuous")},
+                                                                          "vacuous", "loops")},
         "estimate": {**{k: est.get(k) for k in ("lut", "ff", "bram36", "dsp", "latency_us", "fps", "fits")},
                      # per stage: its figures are the formulas' ("estimate") or yosys' from the synth cache ("synth")
                      "resources_from": {la["name"]: la.get("resources_from", "estimate")

@@ -270,7 +270,7 @@ def step_csim(model: ModelWrapper, ctx: BuildContext) -> ModelWrapper:
     gen = dict(ctx.results["generate_hls"])
     gen["hls_dir"] = Path(gen["hls_dir"])
     project = HLSProject(**gen)
-    lib_path = compile_csim(project.hls_dir)
+    lib_path = compile_csim(project.hls_dir, hw_loops=ctx.cfg.csim_hw_loops)
     inputs, labels, what = _csim_inputs(exported, ctx)
     reference = None if project.input_kind == "spikes" else load_reference(inputs_key(onnx_path, inputs))
     report = verify_csim(exported, project, CSimLibrary(lib_path), inputs, labels, jobs=ctx.cfg.jobs,
@@ -279,6 +279,7 @@ def step_csim(model: ModelWrapper, ctx: BuildContext) -> ModelWrapper:
 
     empty = vacuous(report.reference_scores)
     ctx.results["csim"] = {**report.to_dict(), "data": what, "library": str(lib_path), "vacuous": empty,
+                           "loops": "synthesised (--csim-hw-loops)" if ctx.cfg.csim_hw_loops else "fast paths",
                            "qonnx_reference": "stored by export verification" if reference is not None else "computed"}
     if empty:
         ctx.log(f"WARNING: the C-simulation check is vacuous: every score of the {report.samples} samples "

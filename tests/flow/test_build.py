@@ -37,7 +37,7 @@ def test_build_digits_whole_test_split_zero_mismatches(digits_ckpt, tmp_path, ca
     assert len(summary["pending_commands"]) == 2
     assert summary["board"] == "pynq-z2"
     assert summary["csim"]["samples"] == 360 and summary["csim"]["mismatches"] == 0
-    assert summary["csim"]["accuracy"] >= 0.95
+    assert summary["csim"]["accuracy"] >= 0.95 and summary["csim"]["loops"] == "fast paths"
     est = summary["estimate"]
     assert all(est[k] is not None for k in ("lut", "ff", "bram36", "dsp", "latency_us", "fps"))
     assert est["fits"] is True
@@ -59,6 +59,23 @@ def test_build_digits_whole_test_split_zero_mismatches(digits_ckpt, tmp_path, ca
     run = _json_last(capsys)
     assert rc == 0 and run["samples"] == 360 and run["mismatches"] == 0
     assert run["accuracy"] == summary["csim"]["accuracy"]
+
+
+def test_csim_of_the_synthesised_loops_equals_qonnx(digits_ckpt, tmp_path, capsys):
+    """--csim-hw-loops C-simulates the loops as Vitis HLS synthesises them (not the C-sim fast paths)."""
+    rc = main(["build", "--model", str(digits_ckpt / "model.onnx"), "-o", str(tmp_path / "b"), "--csim-samples",
+               "120", "--csim-hw-loops", "--json"])
+    csim = _json_last(capsys)["csim"]
+    assert rc == 4 and csim["samples"] == 120 and csim["mismatches"] == 0
+    assert csim["loops"] == "synthesised (--csim-hw-loops)"
+    # a library of its own, compiled with -DSNN_CSIM_HW_LOOPS, not the fast one the other builds share
+    from snn2fpga.codegen.csim import compile_csim
+
+    hls = tmp_path / "b" / "hls"
+    slow_lib, fast_lib = compile_csim(hls, hw_loops=True), compile_csim(hls)
+    assert slow_lib != fast_lib
+    state = json.loads((tmp_path / "b" / "build_state.json").read_text())
+    assert str(slow_lib) in json.dumps(state)
 
 
 def test_build_from_pt_in_cwd_with_folding_file(digits_ckpt, tmp_path, capsys, monkeypatch):
