@@ -99,13 +99,28 @@ def stage_codes(model: ModelWrapper) -> list[StageCode]:
     return codes
 
 
+def _out_values(fields: dict[str, str]) -> int:
+    """Spikes per timestep on a stage's output stream: a dense layer's OUT, a conv's COUT x Ho x Wo, a
+    pool's C x (H/K) x (W/K), an input stage's IN (its consumer's inputs)."""
+    f = {k: int(v) for k, v in fields.items() if v.isdigit()}
+    if "COUT" in f:
+        ho = (f["H"] + 2 * f["PAD"] - f["K"]) // f["STRIDE"] + 1
+        wo = (f["W"] + 2 * f["PAD"] - f["K"]) // f["STRIDE"] + 1
+        return f["COUT"] * ho * wo
+    if "OUT" in f:
+        return f["OUT"]
+    if "C" in f and "K" in f:
+        return f["C"] * (f["H"] // f["K"]) * (f["W"] // f["K"])
+    return f.get("IN", 2)
+
+
 def _fifo_depth(code: StageCode) -> int:
-    """FIFO depth after a stage: one timestep of its output words, so it never stalls on a full FIFO."""
-    fields = {name: value for _, name, value in code.fields}
+    """FIFO depth after a stage: one timestep of its output words, so a producer never waits for a consumer
+    that is still busy with the previous timestep (conv and pool streams included)."""
     if code.host_out_words:
         return 2
     width = int(code.out_type.split("<")[1].rstrip(">"))
-    return max(2, min(MAX_FIFO_DEPTH, int(fields.get("OUT", fields.get("IN", "2"))) // width))
+    return max(2, min(MAX_FIFO_DEPTH, _out_values({name: value for _, name, value in code.fields}) // width))
 
 
 def _env() -> jinja2.Environment:

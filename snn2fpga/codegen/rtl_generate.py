@@ -121,6 +121,8 @@ def _fifo_depth(stage: RtlStage) -> int:
     if stage.host_out_words:
         return HOST_FIFO_DEPTH
     per_step = max(1, stage.tap_channels // max(1, stage.out_width)) if stage.tap_channels else 1
+    if stage.out_words:  # a pool: its pooled words of one timestep
+        per_step = stage.out_words
     if stage.host_in_words:  # an input stage: its words per timestep are its consumer's IN / SIMD
         per_step = max(1, dict(stage.params).get("IN", 1) // max(1, stage.out_width))
     return max(2, min(MAX_FIFO_DEPTH, per_step))

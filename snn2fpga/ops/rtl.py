@@ -73,6 +73,7 @@ class RtlStage:
         tap_channels / tap_maps: spikes per timestep on the output stream that the rtlsim counts per
             neuron (0: not a spiking stage), and the [C, H, W] map when that stream is NHWC.
         host_in_words / host_out_words: 32-bit host words per sample read (input stage) or written (readout).
+        out_words: words per timestep on the output stream when no tap says it (a pool): sizes its FIFO.
     """
 
     ident: str
@@ -87,6 +88,7 @@ class RtlStage:
     tap_maps: list[int] = field(default_factory=list)
     host_in_words: int = 0
     host_out_words: int = 0
+    out_words: int = 0
 
 
 class RtlOp:

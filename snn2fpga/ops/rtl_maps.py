@@ -103,8 +103,10 @@ class SpikePool_rtl(RtlOp, SpikePool):  # noqa: N801
         simd = attr_int(self, "SIMD")
         params = [("H", attr_int(self, "H")), ("W", attr_int(self, "W")), ("C", attr_int(self, "C")),
                   ("K", attr_int(self, "K")), ("SIMD", simd)]
+        k = attr_int(self, "K")
+        pooled = (attr_int(self, "H") // k) * (attr_int(self, "W") // k) * (attr_int(self, "C") // simd)
         return RtlStage(ident=ident, module="snn_maxpool_or", params=params, in_width=simd, out_width=simd,
-                        sources=["snn_maxpool_or.sv"], timesteps=attr_int(self, "T"))
+                        sources=["snn_maxpool_or.sv"], timesteps=attr_int(self, "T"), out_words=pooled)
 
     def _words(self) -> tuple[int, int, int]:
         """(input words per timestep, index of the input word that completes the first window, of the last)."""

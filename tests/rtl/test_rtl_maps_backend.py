@@ -23,7 +23,7 @@ from snn2fpga.estimate.rtl_cycles import rtl_design_cycles
 from snn2fpga.export.graph import read_meta
 from snn2fpga.nn import EncoderConfig, SNNClassifier
 from snn2fpga.nn.archs import dcll_radioml_spec, lif_cnn_spec
-from snn2fpga.semantics import quantize_input
+from snn2fpga.semantics import EncoderKind, quantize_input
 from snn2fpga.semantics.iq import quantize_iq
 from snn2fpga.transforms.folding import ApplyFoldingConfig
 from snn2fpga.transforms.lower import lower_to_hw
@@ -100,3 +100,17 @@ def test_dcll_iq_events_qonnx_csim_rtlsim_equal_and_cycles_modelled(tmp_path):
     codes = quantize_iq(frames / np.abs(frames).max(axis=(1, 2), keepdims=True), float(meta["iq_range"]))
     folding = {"layer0": {"PE": 3, "SIMD": 1}, "layer1": {"PE": 2, "SIMD": 3}}
     _check(path, codes, folding, tmp_path, 3)
+
+
+def test_lif_cnn_over_iq_events_qonnx_csim_rtlsim_equal_and_cycles_modelled(tmp_path):
+    """lif-cnn on radio frames: I/Q events -> event conv + LIF -> OR pool -> frame conv + LIF -> pool -> LI."""
+    enc = EncoderConfig(kind=EncoderKind.IQ_PLANE, timesteps=8, seed=0, grid=8)
+    spec = lif_cnn_spec([8, 2], [str(i) for i in range(4)], channels=(3, 4), kernel=3, weight_bits=6,
+                        state_bits=14, threshold=0.3, encoder=enc)
+    rng = np.random.default_rng(4)
+    frames = rng.normal(size=(SAMPLES, 8, 2)).astype(np.float32)
+    path = _exported(spec, frames, tmp_path, 4)
+    meta = read_meta(ModelWrapper(str(path)))
+    codes = quantize_iq(frames / np.abs(frames).max(axis=(1, 2), keepdims=True), float(meta["iq_range"]))
+    folding = {"layer0": {"PE": 3, "SIMD": 1}, "layer1": {"PE": 2, "SIMD": 3}, "layer2": {"PE": 2, "SIMD": 4}}
+    _check(path, codes, folding, tmp_path, 4)
