@@ -25,6 +25,7 @@ from snn2fpga.errors import SNN2FPGAError
 from snn2fpga.nn.conv import QuantConv2d
 from snn2fpga.nn.dcll_float import (
     filtered_spike_conv,
+    local_scores,
     local_spikes,
     refractory_scan,
     trace_filter,
@@ -76,6 +77,8 @@ class DCLL(nn.Module):
         self.local_scores: torch.Tensor = torch.zeros(0)
         # Timesteps before grad_start pass no gradient to the weights: local learning sets its burn-in
         # here, so the weight gradient of the timesteps whose loss it ignores (exactly 0) is not computed.
+        # With grad_start > 0 the layer learns from its local readout only: its output spikes carry no
+        # gradient (DECOLLE; the next layer detaches them anyway).
         self.grad_start = 0
 
     @property
@@ -134,17 +137,22 @@ class DCLL(nn.Module):
             u_all = trace_filter_grad(cur, alpha, beta)
             early, late = u_all[:start], u_all[start:]
         else:
-            p_in = trace_filter(x, alpha, beta)
-            u_all = self._spike_conv_float(x, p_in[start:], alpha, beta)
-            if u_all is not None:
-                early, late = u_all[:start], u_all[start:]
+            split = self._spike_conv_float(x, alpha, beta, start)
+            if split is not None:
+                early, late = split
             else:
+                p_in = trace_filter(x, alpha, beta)
                 with torch.no_grad():  # no gradient reaches the weights from the burn-in timesteps
                     early = self.synapse(p_in[:start])
                 late = self.synapse(p_in[start:])
         assert isinstance(early, torch.Tensor) and isinstance(late, torch.Tensor)
+        slope = 5.0 / max(self.threshold, 1e-6)
+        if late.requires_grad and start and self.num_classes:  # local learning: the readout is the only loss
+            spikes, self.local_scores = local_scores(early, late, self.local_readout, gamma, self.rho,
+                                                     self.threshold, slope)
+            return spikes
         if late.requires_grad:
-            spikes = local_spikes(early, late, gamma, self.rho, self.threshold, 5.0 / max(self.threshold, 1e-6))
+            spikes = local_spikes(early, late, gamma, self.rho, self.threshold, slope)
         else:  # no autograd (e.g. the float eval of a model before post-training quantization)
             spikes = refractory_scan([p for p in (early, late) if p.shape[0]], gamma, self.rho, self.threshold)[1]
         if self.num_classes:
@@ -159,10 +167,10 @@ class DCLL(nn.Module):
         return (isinstance(syn, QuantConv2d) and syn.quantized and x.dim() == 5 and x.device.type == "cpu"
                 and bool(((x == 0) | (x == 1)).all()))
 
-    def _spike_conv_float(self, x: torch.Tensor, p_late: torch.Tensor, alpha: float, beta: float
-                          ) -> torch.Tensor | None:
-        """U of binary input maps through the exact int8 spike convolution (filter after the weights), or
-        None where that kernel does not apply."""
+    def _spike_conv_float(self, x: torch.Tensor, alpha: float, beta: float, start: int
+                          ) -> tuple[torch.Tensor, torch.Tensor] | None:
+        """U of binary input maps through the exact int8 spike convolution (filter after the weights), as
+        (early, late) at ``start``, or None where that kernel does not apply."""
         if not self._binary_conv_input(x):
             return None
         syn = self.synapse
@@ -175,6 +183,7 @@ class DCLL(nn.Module):
             return None
         cur = cur.reshape(x.shape[0], x.shape[1], *cur.shape[1:])
         scale_b = scale.reshape(-1, 1, 1) if scale.numel() > 1 else scale.reshape(())
+        p_late = trace_filter(x, alpha, beta, start=start)  # the weight gradient's input, original order
         return filtered_spike_conv(qw.value, cur, scale_b.to(cur.dtype), p_late, syn.conv_stride,
                                    syn.conv_padding, alpha, beta)
 

@@ -17,25 +17,28 @@ from __future__ import annotations
 import torch
 
 
-def trace_filter(x: torch.Tensor, alpha: float, beta: float, reverse: bool = False) -> torch.Tensor:
+def trace_filter(x: torch.Tensor, alpha: float, beta: float, reverse: bool = False, inplace: bool = False,
+                 start: int = 0) -> torch.Tensor:
     """P over time of inputs x [T, ...] (no autograd): P(t) = alpha P(t-1) + Q(t-1), Q(t) = beta Q(t-1) + x(t).
 
-    ``reverse`` runs the same recurrence from the last timestep to the first (the adjoint J H J).
+    ``reverse`` runs the same recurrence from the last timestep to the first (the adjoint J H J);
+    ``inplace`` overwrites x with P (x's memory layout is kept either way); ``start`` > 0 returns only
+    P(start:) (the recurrence still runs from t = 0).
     """
-    out = torch.empty_like(x)
     steps = x.shape[0]
+    out = x if inplace else torch.empty_like(x[start:] if start else x)
     if steps == 0:
         return out
-    order = range(steps - 1, -1, -1) if reverse else range(steps)
-    q = torch.zeros_like(x[0])
-    prev = None
-    for t in order:
-        if prev is None:
-            out[t].zero_()
-        else:
-            torch.add(q, out[prev], alpha=alpha, out=out[t])  # alpha P(t-1) + Q(t-1)
-        q.mul_(beta).add_(x[t])
-        prev = t
+    shift = 0 if inplace else start
+    q, q_next = torch.zeros_like(x[0]), torch.empty_like(x[0])  # Q(t-1), Q(t)
+    p_prev = torch.zeros_like(x[0])  # P(t-1); P(0) = 0
+    scratch = torch.empty_like(x[0]) if shift else p_prev
+    for t in (range(steps - 1, -1, -1) if reverse else range(steps)):
+        torch.add(x[t], q, alpha=beta, out=q_next)  # reads x(t) before an in-place P(t) overwrites it
+        dst = out[t - shift] if t >= shift else scratch
+        torch.add(q, p_prev, alpha=alpha, out=dst)
+        p_prev = dst
+        q, q_next = q_next, q
     return out
 
 
@@ -60,35 +63,47 @@ def trace_filter_grad(x: torch.Tensor, alpha: float, beta: float) -> torch.Tenso
     return _TraceFilter.apply(x, alpha, beta)
 
 
-def refractory_scan(u_parts: list[torch.Tensor], gamma: float, rho: float, threshold: float
+def refractory_scan(u_parts: list[torch.Tensor], gamma: float, rho: float, threshold: float, keep_from: int = 0
                     ) -> tuple[torch.Tensor, torch.Tensor]:
-    """(z, spikes), each [T, ...], of membranes U given as consecutive time chunks (no autograd).
+    """(z [T - keep_from, ...], spikes [T, ...]) of membranes U given as consecutive time chunks (no autograd).
 
-    z(t) = (U(t) + R(t)) - threshold with R(t) = gamma R(t-1) - rho s(t-1), s(t) = U(t) + R(t) >= threshold,
-    as 0/1 floats. The chunks let a caller keep the early timesteps out of the autograd graph.
+    z(t) = (U(t) + R(t)) - threshold for t >= keep_from, with R(t) = gamma R(t-1) - rho s(t-1) and the
+    spikes s(t) = U(t) + R(t) >= threshold as 0/1 floats. The chunks let a caller keep the early timesteps
+    out of the autograd graph; only the timesteps that get a gradient need z.
     """
     steps = sum(p.shape[0] for p in u_parts)
     first = u_parts[0]
-    z = torch.empty((steps, *first.shape[1:]), dtype=first.dtype, device=first.device)
-    if rho == 0.0:  # no refractory kick: R stays 0 and the scan is vectorised
-        at = 0
-        for part in u_parts:
-            z[at : at + part.shape[0]].copy_(part.detach())
-            at += part.shape[0]
-    else:
-        fired = torch.empty(z.shape, dtype=torch.bool, device=z.device)
-        r = torch.zeros_like(first[0])
-        t = 0
-        for part in u_parts:
-            u = part.detach()
-            for i in range(u.shape[0]):
-                if t:
-                    r.mul_(gamma).add_(fired[t - 1], alpha=-rho)
-                torch.add(u[i], r, out=z[t])  # U + R; the threshold is subtracted once, below
-                torch.ge(z[t], threshold, out=fired[t])
-                t += 1
-    z.sub_(threshold)  # (U + R) - threshold >= 0 exactly when U + R >= threshold (IEEE subtraction)
-    return z, (z >= 0).to(z.dtype)
+    shape = (steps, *first.shape[1:])
+    z = torch.empty((steps - keep_from, *shape[1:]), dtype=first.dtype, device=first.device)
+    spikes = torch.empty(shape, dtype=first.dtype, device=first.device)  # written as 0/1 by torch.ge
+    r = torch.zeros_like(first[0])
+    scratch = torch.empty_like(first[0])
+    t = 0
+    for part in u_parts:
+        u = part.detach()
+        if rho == 0.0:  # no refractory kick: R stays 0 and the scan is vectorised
+            n = u.shape[0]
+            torch.ge(u, threshold, out=spikes[t : t + n])
+            lo = max(keep_from - t, 0)
+            if lo < n:
+                torch.sub(u[lo:], threshold, out=z[t + lo - keep_from : t + n - keep_from])
+            t += n
+            continue
+        for i in range(u.shape[0]):
+            if t:
+                r.mul_(gamma).sub_(spikes[t - 1], alpha=rho)
+            zt = z[t - keep_from] if t >= keep_from else scratch
+            torch.add(u[i], r, out=zt)
+            torch.ge(zt, threshold, out=spikes[t])
+            t += 1
+    if rho != 0.0:
+        z.sub_(threshold)  # (U + R) - threshold >= 0 exactly when U + R >= threshold (IEEE subtraction)
+    return z, spikes
+
+
+def _surrogate(z: torch.Tensor, slope: float) -> torch.Tensor:
+    """The fast-sigmoid surrogate derivative 1 / (1 + slope |z|)^2, as a new tensor."""
+    return z.abs().mul_(slope).add_(1.0).square_().reciprocal_()
 
 
 class _LocalSpikes(torch.autograd.Function):
@@ -99,8 +114,8 @@ class _LocalSpikes(torch.autograd.Function):
     def forward(ctx: torch.autograd.function.FunctionCtx, early: torch.Tensor, late: torch.Tensor,  # type: ignore[override]
                 gamma: float, rho: float, threshold: float, slope: float) -> torch.Tensor:
         parts = [p for p in (early, late) if p.shape[0]]
-        z, spikes = refractory_scan(parts, gamma, rho, threshold)
-        ctx.save_for_backward(z[early.shape[0] :])
+        z, spikes = refractory_scan(parts, gamma, rho, threshold, early.shape[0])
+        ctx.save_for_backward(z)
         ctx.slope = slope  # type: ignore[attr-defined]
         return spikes
 
@@ -108,14 +123,46 @@ class _LocalSpikes(torch.autograd.Function):
     def backward(ctx: torch.autograd.function.FunctionCtx, grad: torch.Tensor  # type: ignore[override]
                  ) -> tuple[None, torch.Tensor, None, None, None, None]:
         (z,) = ctx.saved_tensors  # type: ignore[attr-defined]
-        d = z.abs().mul_(ctx.slope).add_(1.0)  # type: ignore[attr-defined]
-        return None, grad[grad.shape[0] - z.shape[0] :] / d.square_(), None, None, None, None
+        return None, grad[grad.shape[0] - z.shape[0] :] * _surrogate(z, ctx.slope), None, None, None, None  # type: ignore[attr-defined]
 
 
 def local_spikes(early: torch.Tensor, late: torch.Tensor, gamma: float, rho: float, threshold: float,
                  slope: float) -> torch.Tensor:
     """Spikes of all timesteps from the membranes ``early`` (no gradient) then ``late`` (surrogate gradient)."""
     return _LocalSpikes.apply(early.detach(), late, gamma, rho, threshold, slope)
+
+
+class _LocalScores(torch.autograd.Function):
+    """(spikes [T, ...] without gradient, local readout scores [T - start, B, classes] of the late spikes):
+    the DECOLLE layer whose only loss is its local readout, so the surrogate gradient is formed from
+    the scores' gradient directly, for the late timesteps only."""
+
+    @staticmethod
+    def forward(ctx: torch.autograd.function.FunctionCtx, early: torch.Tensor, late: torch.Tensor,  # type: ignore[override]
+                readout: torch.Tensor, coeffs: tuple[float, float, float, float]) -> tuple[torch.Tensor, torch.Tensor]:
+        gamma, rho, threshold, slope = coeffs
+        parts = [p for p in (early, late) if p.shape[0]]
+        z, spikes = refractory_scan(parts, gamma, rho, threshold, early.shape[0])
+        flat = spikes[early.shape[0] :].reshape(late.shape[0], late.shape[1], -1)
+        scores = flat @ readout.T
+        ctx.save_for_backward(z, readout)
+        ctx.slope = slope  # type: ignore[attr-defined]
+        ctx.mark_non_differentiable(spikes)
+        return spikes, scores
+
+    @staticmethod
+    def backward(ctx: torch.autograd.function.FunctionCtx, _grad_spikes: torch.Tensor,  # type: ignore[override]
+                 grad_scores: torch.Tensor) -> tuple[None, torch.Tensor, None, None]:
+        z, readout = ctx.saved_tensors  # type: ignore[attr-defined]
+        grad = (grad_scores @ readout).reshape(z.shape)
+        return None, grad.mul_(_surrogate(z, ctx.slope)), None, None  # type: ignore[attr-defined]
+
+
+def local_scores(early: torch.Tensor, late: torch.Tensor, readout: torch.Tensor, gamma: float, rho: float,
+                 threshold: float, slope: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """(spikes of all timesteps, no gradient; scores ``spikes[late] @ readout.T`` whose gradient reaches
+    ``late`` through the surrogate)."""
+    return _LocalScores.apply(early.detach(), late, readout, (gamma, rho, threshold, slope))
 
 
 class _FilteredSpikeConv(torch.autograd.Function):
@@ -129,15 +176,18 @@ class _FilteredSpikeConv(torch.autograd.Function):
         stride, padding, alpha, beta = geometry
         ctx.save_for_backward(p_late, w_q)
         ctx.geometry = (stride, padding)  # type: ignore[attr-defined]
-        return trace_filter(current.mul_(scale), alpha, beta)
+        u = trace_filter(current.mul_(scale), alpha, beta, inplace=True)
+        start = u.shape[0] - p_late.shape[0]
+        early = u[:start]
+        ctx.mark_non_differentiable(early)
+        return early, u[start:]
 
     @staticmethod
-    def backward(ctx: torch.autograd.function.FunctionCtx, grad: torch.Tensor  # type: ignore[override]
-                 ) -> tuple[torch.Tensor, None, None, None, None]:
+    def backward(ctx: torch.autograd.function.FunctionCtx, _grad_early: torch.Tensor,  # type: ignore[override]
+                 grad: torch.Tensor) -> tuple[torch.Tensor, None, None, None, None]:
         p_late, w_q = ctx.saved_tensors  # type: ignore[attr-defined]
         stride, padding = ctx.geometry  # type: ignore[attr-defined]
-        g = grad[grad.shape[0] - p_late.shape[0] :]
-        g = g.reshape(-1, *g.shape[2:]).contiguous()
+        g = grad.reshape(-1, *grad.shape[2:]).contiguous()
         x = p_late.reshape(-1, *p_late.shape[2:])
         gw = torch.ops.aten.convolution_backward(g, x, w_q, None, [stride] * 2, [padding] * 2, [1, 1], False,
                                                  [0, 0], 1, [False, True, False])[1]
@@ -145,7 +195,8 @@ class _FilteredSpikeConv(torch.autograd.Function):
 
 
 def filtered_spike_conv(w_q: torch.Tensor, current: torch.Tensor, scale: torch.Tensor, p_late: torch.Tensor,
-                        stride: int, padding: int, alpha: float, beta: float) -> torch.Tensor:
-    """Membranes U [T, B, Cout, Ho, Wo] from the exact integer current [T, B, Cout, Ho, Wo] of the input spikes
-    (consumed), the weight scale broadcastable to [Cout, 1, 1], and P_in of the timesteps that get a gradient."""
+                        stride: int, padding: int, alpha: float, beta: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """Membranes U [T, B, Cout, Ho, Wo] as (early: no gradient, late: the last len(p_late) timesteps), from
+    the exact integer current [T, B, Cout, Ho, Wo] of the input spikes (consumed), the weight scale
+    broadcastable to [Cout, 1, 1], and P_in of the timesteps that get a gradient."""
     return _FilteredSpikeConv.apply(w_q, current, scale, p_late, (stride, padding, alpha, beta))

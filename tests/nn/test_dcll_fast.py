@@ -60,7 +60,13 @@ def _naive_trace(x: torch.Tensor, alpha: float, beta: float) -> torch.Tensor:
 
 def test_trace_filter_and_its_adjoint():
     x = torch.rand(30, 4, 5, dtype=torch.float64)
-    assert torch.allclose(trace_filter(x, 0.5, 0.75), _naive_trace(x, 0.5, 0.75), rtol=1e-12, atol=0)
+    ref = _naive_trace(x, 0.5, 0.75)
+    assert torch.allclose(trace_filter(x, 0.5, 0.75), ref, rtol=1e-12, atol=0)
+    assert torch.allclose(trace_filter(x, 0.5, 0.75, start=7), ref[7:], rtol=1e-12, atol=0)
+    inplace = x.clone()
+    assert trace_filter(inplace, 0.5, 0.75, inplace=True) is inplace
+    assert torch.allclose(inplace, ref, rtol=1e-12, atol=0)
+    assert torch.allclose(trace_filter(x, 0.5, 0.75, reverse=True), _naive_trace(x.flip(0), 0.5, 0.75).flip(0))
     xg = x.clone().requires_grad_(True)
     assert torch.autograd.gradcheck(lambda v: trace_filter_grad(v, 0.5, 0.75), (xg,))
 
@@ -114,8 +120,8 @@ def _decolle_reference(layer: DCLL, x: torch.Tensor) -> torch.Tensor:
     return spike_fn(u + torch.stack(refr) - layer.threshold, 5.0 / layer.threshold)
 
 
-@pytest.mark.parametrize("second", [False, True])
-def test_float_layer_matches_decolle_loop(second):
+@pytest.mark.parametrize(("second", "start"), [(False, 6), (True, 6), (False, 0), (True, 0)])
+def test_float_layer_matches_decolle_loop(second, start):
     """Same spikes, same local scores and the same weight gradient (float rounding) as the loop, for the
     one-hot dictionary path (first layer) and the int8 spike-conv path (a layer on spikes)."""
     x = _one_hot(24, 3, 2)
@@ -124,14 +130,14 @@ def test_float_layer_matches_decolle_loop(second):
         x[:, :, 0, 0, 0] = 1  # two spikes per map: not the one-hot path
     fast, ref = _layer(), _layer()
     fast.train(), ref.train()
-    fast.grad_start = 6
+    fast.grad_start = start
     spikes = fast(x)
     ref_spikes = _decolle_reference(ref, x)
     assert torch.equal(spikes, ref_spikes.detach()) and spikes.any()
     ref_scores = ref_spikes.reshape(24, 3, -1) @ ref.local_readout.T
-    assert torch.allclose(fast.local_scores, ref_scores[6:], atol=1e-5)
+    assert torch.allclose(fast.local_scores, ref_scores[start:], atol=1e-5)
     fast.local_scores.square().sum().backward()
-    ref_scores[6:].square().sum().backward()
+    ref_scores[start:].square().sum().backward()
     gf, gr = fast.synapse.weight.grad, ref.synapse.weight.grad
     assert gr.abs().max() > 0 and torch.allclose(gf, gr, rtol=1e-4, atol=1e-6 * float(gr.abs().max()))
 
