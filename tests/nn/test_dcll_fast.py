@@ -165,3 +165,13 @@ def test_integer_layer_equals_reference():
             assert np.array_equal(tr.v_final.reshape(ref.v_final.shape), ref.v_final)
             assert np.array_equal(tr.saturations, ref.saturations) and np.array_equal(tr.v_absmax, ref.v_absmax)
     assert h1.any() and h2.any()
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU")
+def test_dcll_training_on_cuda_without_a_gpu_is_refused(tmp_path):
+    from snn2fpga.commands import TrainOptions, run_train
+
+    opt = TrainOptions(dataset="radioml-synth", output=tmp_path / "m.pt", arch="dcll-radioml", device="cuda",
+                       synth_frames=2, frame_length=16, channels=(2,), grid=4, kernel=3, epochs=1)
+    with pytest.raises(SNN2FPGAError, match="--device cuda asks for a GPU"):
+        run_train(opt, log=lambda _m: None)
