@@ -193,9 +193,9 @@ class DCLL(nn.Module):
             syn = self.synapse
             assert isinstance(syn, QuantConv2d)
             w_int, scale = syn.integer_weight()
-            cur = spike_conv(x.reshape(-1, *x.shape[2:]), w_int, syn.conv_stride, syn.conv_padding)
+            cur = spike_conv(x.reshape(-1, *x.shape[2:]), w_int, syn.conv_stride, syn.conv_padding, torch.int32)
             if cur is not None:
-                return IntCurrent(cur.to(torch.int32).reshape(x.shape[0], x.shape[1], *cur.shape[1:]), scale)
+                return IntCurrent(cur.reshape(x.shape[0], x.shape[1], *cur.shape[1:]), scale)
         out = self.synapse(x)
         assert isinstance(out, IntCurrent)
         return out
