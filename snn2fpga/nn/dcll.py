@@ -128,7 +128,10 @@ class DCLL(nn.Module):
         beta, alpha, gamma = (1 - 2.0 ** -self.params.kq, 1 - 2.0 ** -self.params.kp, 1 - 2.0 ** -self.params.kr)
         steps, start = x.shape[0], min(max(self.grad_start, 0), x.shape[0])
         pos = self._one_hot_positions(x)
-        if pos is not None:
+        split = self._spike_conv_float(x, alpha, beta, start) if pos is None else None
+        if split is not None:
+            early, late = split
+        elif pos is not None:
             # One spike per timestep: W * S_in is a row of the synapse's dictionary, and filtering the
             # current equals filtering the input (linear filters, linear W): exact up to float rounding.
             rows = self._dictionary(x)
@@ -137,14 +140,10 @@ class DCLL(nn.Module):
             u_all = trace_filter_grad(cur, alpha, beta)
             early, late = u_all[:start], u_all[start:]
         else:
-            split = self._spike_conv_float(x, alpha, beta, start)
-            if split is not None:
-                early, late = split
-            else:
-                p_in = trace_filter(x, alpha, beta)
-                with torch.no_grad():  # no gradient reaches the weights from the burn-in timesteps
-                    early = self.synapse(p_in[:start])
-                late = self.synapse(p_in[start:])
+            p_in = trace_filter(x, alpha, beta)
+            with torch.no_grad():  # no gradient reaches the weights from the burn-in timesteps
+                early = self.synapse(p_in[:start])
+            late = self.synapse(p_in[start:])
         assert isinstance(early, torch.Tensor) and isinstance(late, torch.Tensor)
         slope = 5.0 / max(self.threshold, 1e-6)
         if late.requires_grad and start and self.num_classes:  # local learning: the readout is the only loss
@@ -188,15 +187,22 @@ class DCLL(nn.Module):
                                    syn.conv_padding, alpha, beta)
 
     def _int_current(self, x: torch.Tensor) -> IntCurrent:
-        """The synapse's exact integer current of x, through the int8 spike convolution where it applies."""
+        """The synapse's exact integer current of x: a gather from the integer dictionary for one-spike-per-
+        timestep maps, else the int8 spike convolution where it applies, else the synapse itself."""
+        syn = self.synapse
+        pos = self._one_hot_positions(x)
+        if pos is not None:  # integer dictionary rows: exact, as the conv of the one-hot maps is
+            rows = self._dictionary(x)
+            assert isinstance(rows, IntCurrent)
+            table = rows.value.to(torch.int32)  # |current| <= sum |W| < 2^31 for <= 16-bit weights, K <= 15
+            return IntCurrent(table[pos].reshape(x.shape[0], x.shape[1], *self._out_map(x)), rows.scale)
         if self._binary_conv_input(x):
-            syn = self.synapse
             assert isinstance(syn, QuantConv2d)
             w_int, scale = syn.integer_weight()
             cur = spike_conv(x.reshape(-1, *x.shape[2:]), w_int, syn.conv_stride, syn.conv_padding, torch.int32)
             if cur is not None:
                 return IntCurrent(cur.reshape(x.shape[0], x.shape[1], *cur.shape[1:]), scale)
-        out = self.synapse(x)
+        out = syn(x)
         assert isinstance(out, IntCurrent)
         return out
 
@@ -208,13 +214,7 @@ class DCLL(nn.Module):
         return syn.out_channels, ho, wo
 
     def _forward_int(self, x: torch.Tensor) -> torch.Tensor:
-        pos = self._one_hot_positions(x)
-        if pos is not None:  # integer dictionary rows: exact, as the conv of the one-hot maps is
-            rows = self._dictionary(x)
-            assert isinstance(rows, IntCurrent)
-            cur = IntCurrent(rows.value[pos].reshape(x.shape[0], x.shape[1], *self._out_map(x)), rows.scale)
-        else:
-            cur = self._int_current(x)
+        cur = self._int_current(x)
         theta_c, params = self.integer_params(cur.scale)
         shape = tuple(cur.value.shape)
         per_channel = int(np.prod(shape[3:])) if len(shape) > 3 else 1

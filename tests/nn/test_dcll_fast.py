@@ -122,10 +122,14 @@ def _decolle_reference(layer: DCLL, x: torch.Tensor) -> torch.Tensor:
     return spike_fn(u + torch.stack(refr) - layer.threshold, 5.0 / layer.threshold)
 
 
-@pytest.mark.parametrize(("second", "start"), [(False, 6), (True, 6), (False, 0), (True, 0)])
-def test_float_layer_matches_decolle_loop(second, start):
+@pytest.mark.parametrize(("second", "start", "int8"), [(False, 6, True), (True, 6, True), (False, 0, True),
+                                                      (True, 0, True), (True, 6, False)])
+def test_float_layer_matches_decolle_loop(second, start, int8, monkeypatch):
     """Same spikes, same local scores and the same weight gradient (float rounding) as the loop, for the
-    one-hot dictionary path (first layer) and the int8 spike-conv path (a layer on spikes)."""
+    one-hot dictionary path (first layer), the int8 spike-conv path (a layer on spikes) and the float
+    synapse path that a GPU takes (no int8 kernel)."""
+    if not int8:
+        monkeypatch.setattr("snn2fpga.nn.dcll.spike_conv", lambda *_a, **_k: None)
     x = _one_hot(24, 3, 2)
     if second:
         x = (torch.rand(24, 3, 1, 8, 8, generator=torch.Generator().manual_seed(4)) < 0.2).float()
@@ -144,8 +148,11 @@ def test_float_layer_matches_decolle_loop(second, start):
     assert gr.abs().max() > 0 and torch.allclose(gf, gr, rtol=1e-4, atol=1e-6 * float(gr.abs().max()))
 
 
-def test_integer_layer_equals_reference():
-    """The dictionary (one-hot) and int8 paths give the reference's spikes, state and counts exactly."""
+@pytest.mark.parametrize("int8", [True, False])
+def test_integer_layer_equals_reference(int8, monkeypatch):
+    """The dictionary (one-hot), int8 and synapse paths give the reference's spikes, state and counts exactly."""
+    if not int8:
+        monkeypatch.setattr("snn2fpga.nn.dcll.spike_conv", lambda *_a, **_k: None)
     torch.manual_seed(0)
     first = _layer().eval()
     second = DCLL(QuantConv2d(4, 4, 3, padding=1, weight_bits=8), 4 * 8 * 8, threshold=0.02).eval()
