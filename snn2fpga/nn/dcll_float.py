@@ -17,6 +17,26 @@ from __future__ import annotations
 import torch
 
 
+def _empty_steps(like: torch.Tensor, steps: int) -> torch.Tensor:
+    """An uninitialised [steps, *like.shape[1:]] tensor in like's per-timestep memory layout (e.g. the
+    channels-last maps of the int8 convolution), so that elementwise steps never transpose."""
+    inner = like.shape[1:]
+    if like.dim() > 1 and like.shape[0] and like.stride(0) == like[0].numel() and like[0].is_contiguous(
+            memory_format=torch.channels_last if like.dim() == 5 else torch.contiguous_format):
+        return torch.empty_strided((steps, *inner), like.stride(), dtype=like.dtype, device=like.device)
+    return torch.empty((steps, *inner), dtype=like.dtype, device=like.device)
+
+
+def _flat_maps(t: torch.Tensor, readout: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(t [T, B, ...] flattened per sample without a copy, readout [K, N] with its columns in that order):
+    channels-last maps [T, B, C, H, W] flatten as [T, B, H*W*C], so the readout's columns are permuted."""
+    if t.dim() == 5 and not t.is_contiguous() and t.permute(0, 1, 3, 4, 2).is_contiguous():
+        c, h, w = t.shape[2:]
+        return (t.permute(0, 1, 3, 4, 2).reshape(t.shape[0], t.shape[1], -1),
+                readout.reshape(-1, c, h, w).permute(0, 2, 3, 1).reshape(readout.shape[0], -1))
+    return t.reshape(t.shape[0], t.shape[1], -1), readout
+
+
 def trace_filter(x: torch.Tensor, alpha: float, beta: float, reverse: bool = False, inplace: bool = False,
                  start: int = 0) -> torch.Tensor:
     """P over time of inputs x [T, ...] (no autograd): P(t) = alpha P(t-1) + Q(t-1), Q(t) = beta Q(t-1) + x(t).
@@ -26,7 +46,7 @@ def trace_filter(x: torch.Tensor, alpha: float, beta: float, reverse: bool = Fal
     P(start:) (the recurrence still runs from t = 0).
     """
     steps = x.shape[0]
-    out = x if inplace else torch.empty_like(x[start:] if start else x)
+    out = x if inplace else _empty_steps(x, steps - start)
     if steps == 0:
         return out
     shift = 0 if inplace else start
@@ -73,9 +93,8 @@ def refractory_scan(u_parts: list[torch.Tensor], gamma: float, rho: float, thres
     """
     steps = sum(p.shape[0] for p in u_parts)
     first = u_parts[0]
-    shape = (steps, *first.shape[1:])
-    z = torch.empty((steps - keep_from, *shape[1:]), dtype=first.dtype, device=first.device)
-    spikes = torch.empty(shape, dtype=first.dtype, device=first.device)  # written as 0/1 by torch.ge
+    z = _empty_steps(first, steps - keep_from)
+    spikes = _empty_steps(first, steps)  # written as 0/1 by torch.ge
     r = torch.zeros_like(first[0])
     scratch = torch.empty_like(first[0])
     t = 0
@@ -143,8 +162,8 @@ class _LocalScores(torch.autograd.Function):
         gamma, rho, threshold, slope = coeffs
         parts = [p for p in (early, late) if p.shape[0]]
         z, spikes = refractory_scan(parts, gamma, rho, threshold, early.shape[0])
-        flat = spikes[early.shape[0] :].reshape(late.shape[0], late.shape[1], -1)
-        scores = flat @ readout.T
+        flat, columns = _flat_maps(spikes[early.shape[0] :], readout)
+        scores = flat @ columns.T
         ctx.save_for_backward(z, readout)
         ctx.slope = slope  # type: ignore[attr-defined]
         ctx.mark_non_differentiable(spikes)
@@ -154,7 +173,9 @@ class _LocalScores(torch.autograd.Function):
     def backward(ctx: torch.autograd.function.FunctionCtx, _grad_spikes: torch.Tensor,  # type: ignore[override]
                  grad_scores: torch.Tensor) -> tuple[None, torch.Tensor, None, None]:
         z, readout = ctx.saved_tensors  # type: ignore[attr-defined]
-        grad = (grad_scores @ readout).reshape(z.shape)
+        grad = _empty_steps(z, z.shape[0])  # z's layout: the readout's columns follow it
+        flat, columns = _flat_maps(grad, readout)
+        torch.matmul(grad_scores, columns, out=flat)
         return None, grad.mul_(_surrogate(z, ctx.slope)), None, None  # type: ignore[attr-defined]
 
 
@@ -187,8 +208,11 @@ class _FilteredSpikeConv(torch.autograd.Function):
                  grad: torch.Tensor) -> tuple[torch.Tensor, None, None, None, None]:
         p_late, w_q = ctx.saved_tensors  # type: ignore[attr-defined]
         stride, padding = ctx.geometry  # type: ignore[attr-defined]
-        g = grad.reshape(-1, *grad.shape[2:]).contiguous()
+        g = grad.reshape(-1, *grad.shape[2:])
         x = p_late.reshape(-1, *p_late.shape[2:])
+        if g.is_contiguous(memory_format=torch.channels_last) != x.is_contiguous(memory_format=torch.channels_last):
+            g = g.contiguous(memory_format=torch.channels_last if x.is_contiguous(
+                memory_format=torch.channels_last) else torch.contiguous_format)
         gw = torch.ops.aten.convolution_backward(g, x, w_q, None, [stride] * 2, [padding] * 2, [1, 1], False,
                                                  [0, 0], 1, [False, True, False])[1]
         return gw, None, None, None, None

@@ -41,9 +41,9 @@ def _run(x_u8: torch.Tensor, w_i8: torch.Tensor, stride: int, padding: int) -> t
 
 def spike_conv(spikes: torch.Tensor, w_int: torch.Tensor, stride: int, padding: int,
                dtype: torch.dtype = torch.float32) -> torch.Tensor | None:
-    """conv2d(spikes [N, Cin, H, W] of 0/1, w_int [Cout, Cin, K, K] integers), exact, as a contiguous
-    [N, Cout, Ho, Wo] tensor of ``dtype`` (float32 or int32), or None when the int8 kernel does not apply.
-    The caller guarantees binary spikes."""
+    """conv2d(spikes [N, Cin, H, W] of 0/1, w_int [Cout, Cin, K, K] integers), exact, as [N, Cout, Ho, Wo]:
+    float32 in oneDNN's channels-last layout, or int32 contiguous; None when the int8 kernel does not
+    apply. The caller guarantees binary spikes."""
     if spikes.device.type != "cpu" or w_int.device.type != "cpu" or spikes.shape[0] == 0:
         return None
     if int(w_int.abs().max()) > 127 or int(w_int.abs().sum(dim=(1, 2, 3)).max()) >= _EXACT_F32:
@@ -52,4 +52,6 @@ def spike_conv(spikes: torch.Tensor, w_int: torch.Tensor, stride: int, padding: 
         return None
     x = spikes.detach().to(torch.uint8, memory_format=torch.channels_last)
     out = _run(x, w_int.detach().to(torch.int8), stride, padding)
+    if dtype == torch.float32:
+        return out  # channels-last: the DCLL float path keeps that layout, no transpose
     return out.to(dtype=dtype, memory_format=torch.contiguous_format)  # one pass: layout and type
