@@ -46,8 +46,8 @@ def worker(args: argparse.Namespace) -> None:
     from snn2fpga.commands import TrainOptions, _spec_for
     from snn2fpga.data.radioml import load_radio_dataset
     from snn2fpga.nn import SNNClassifier
-    from snn2fpga.train.bptt import TrainConfig, evaluate
-    from snn2fpga.train.local import train_local
+    from snn2fpga.train.bptt import TrainConfig, evaluate, train_loop
+    from snn2fpga.train.local import BURN_IN_FRACTION, local_losses
 
     torch.set_num_threads(args.threads)
     data = load_radio_dataset("radioml-synth", n_per_class_snr=args.synth_frames, length=args.frame_length,
@@ -58,8 +58,16 @@ def worker(args: argparse.Namespace) -> None:
     torch.manual_seed(args.seed)
     model = SNNClassifier(_spec_for(opt, data))
     cfg = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed, progress=False)
+    batch_loss: list[float] = []  # every batch's loss: the sharpest check that both versions compute the same
+    burn_in = int(model.encoder.timesteps * BURN_IN_FRACTION)
+
+    def loss(m, x, y, _seed):  # what train_local passes to train_loop, recording the loss
+        out = local_losses(m, x, y, burn_in)
+        batch_loss.append(float(out[0].detach()))
+        return out
+
     t0, c0 = time.perf_counter(), _cpu_seconds()
-    history = train_local(model, data, cfg, log=lambda _m: None)
+    history = train_loop(model, data, cfg, loss, lambda _m: None, eval_batch_size=100)
     train_s, train_cpu = time.perf_counter() - t0, _cpu_seconds() - c0
     t1, c1 = time.perf_counter(), _cpu_seconds()
     acc = evaluate(model, data.x_test, data.y_test, 100)
@@ -72,9 +80,17 @@ def worker(args: argparse.Namespace) -> None:
         "epoch_seconds": [h.seconds for h in history], "loss": [h.loss for h in history],
         "train_accuracy": [h.train_accuracy for h in history], "test_accuracy": [h.test_accuracy for h in history],
         "total_seconds": train_s, "eval_seconds": eval_s, "final_test_accuracy": acc,
-        "total_cpu_seconds": train_cpu, "eval_cpu_seconds": eval_cpu,
+        "total_cpu_seconds": train_cpu, "eval_cpu_seconds": eval_cpu, "batch_loss": batch_loss,
         "weights_sum": float(sum(float(np.abs(p.detach().numpy()).sum()) for p in model.parameters())),
     }))
+
+
+def _loss_agreement(before: list[float], after: list[float]) -> dict:
+    """How far the two versions' per-batch losses agree (same seed, data, batch order)."""
+    rel = [abs(a - b) / max(abs(b), 1e-12) for a, b in zip(after, before, strict=True)]
+    first_off = next((i for i, r in enumerate(rel) if r > 1e-3), None)
+    return {"batches": len(rel), "max_rel_diff_first_10": max(rel[:10]), "max_rel_diff": max(rel),
+            "first_batch_off_by_more_than_0.1%": first_off}
 
 
 def extract(rev: str, into: Path) -> Path:
@@ -139,11 +155,13 @@ def main() -> None:
                          "epochs_per_s_median": 1 / statistics.median(per_epoch)}
     speedup = {k: summary["before"][k] / summary["after"][k]
                for k in ("epoch_s_min", "epoch_s_median", "epoch_cpu_s_min", "epoch_cpu_s_median", "eval_s_min")}
-    print(json.dumps({"summary": summary, "speedup": speedup}, indent=1))
+    agreement = _loss_agreement(runs["before"][0]["batch_loss"], runs["after"][0]["batch_loss"])
+    print(json.dumps({"summary": summary, "speedup": speedup, "batch_loss_agreement": agreement}, indent=1))
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps({"args": {k: v for k, v in vars(args).items() if k != "out"} | {
             "out": str(args.out)}, "runs": runs, "summary": summary, "speedup": speedup,
+            "batch_loss_agreement": agreement,
             "cpu": os.cpu_count(), "load_avg_end": os.getloadavg()}, indent=1) + "\n")
 
 
