@@ -8,9 +8,14 @@ neuron of :mod:`snn2fpga.semantics.dcll`.
   refractory trace R = gamma R - rho S(previous), spike = U >= threshold with a surrogate gradient.
   The input is detached and the traces carry no gradient, so the gradient stays inside the layer and
   the timestep. A fixed random local readout G (training only) maps the layer's spikes to class
-  scores for the layer's local loss.
+  scores for the layer's local loss. Where it is cheaper the same U is computed with the filter after
+  the weights (W*P_in = H (W*S_in): both linear), which is exact up to float rounding: the one-hot
+  I/Q plane gathers rows of the synapse's dictionary, and binary maps go through the exact int8
+  spike convolution (:mod:`snn2fpga.nn.spike_conv`); the weight gradient is unchanged.
+  The kernels are in :mod:`snn2fpga.nn.dcll_float`.
 * Integer path (eval after quantization): the same linear filters applied AFTER the weights, to the
-  integer current (filter-after-weights; equal in exact arithmetic), exactly as ``run_dcll``.
+  integer current (filter-after-weights; equal in exact arithmetic), exactly as ``run_dcll``
+  (:func:`snn2fpga.nn.dcll_int.run_dcll_torch`, equal to it with ``==``).
 """
 
 from __future__ import annotations
@@ -105,6 +110,8 @@ class DCLL(nn.Module):
         H*W where there is none; None when some (t, b) holds more than one spike or a non-binary value."""
         if not isinstance(self.synapse, QuantConv2d) or self.synapse.in_channels != 1 or x.dim() != 5:
             return None
+        if x.shape[3] * x.shape[4] > x.shape[0] * x.shape[1]:
+            return None  # a dictionary with more rows than the maps it would serve costs more than it saves
         flat = x.reshape(x.shape[0], x.shape[1], -1)
         count = flat.sum(dim=2)
         if bool((count > 1).any()) or not bool(((flat == 0) | (flat == 1)).all()):
