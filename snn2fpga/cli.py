@@ -71,14 +71,16 @@ def _parser() -> argparse.ArgumentParser:
 
     t = sub.add_parser("train", help="train a quantized SNN with surrogate-gradient BPTT")
     t.add_argument("--dataset", default="digits",
-                   help="digits | fashion-mnist | mnist | radioml-synth | rml2016 | rml2018 (default: digits)")
+                   help="digits | fashion-mnist | mnist | radioml-synth | radioml-synth24 | rml2016 | rml2018 "
+                   "(default: digits)")
     t.add_argument("--data-dir", help="folder with the IDX files of fashion-mnist / mnist")
     t.add_argument("--arch", default="lif-mlp", help="lif-mlp | lif-cnn | dcll-radioml (default: lif-mlp)")
     t.add_argument("--channels", type=int, nargs="+", help="conv channels per layer (lif-cnn: 16 32; dcll: 32 32 32)")
     t.add_argument("--kernel", type=int, help="conv kernel size (lif-cnn: 5; dcll-radioml: 7, padding K//2)")
     t.add_argument("--grid", type=int, default=32, help="radio: I/Q-plane bins per axis (default: 32)")
-    t.add_argument("--frame-length", type=int, default=128, help="radioml-synth: samples per frame (128 or 1024)")
-    t.add_argument("--synth-frames", type=int, default=100, help="radioml-synth: frames per class and SNR")
+    t.add_argument("--frame-length", type=int,
+                   help="radioml-synth(24): samples per frame (default: 128; radioml-synth24: 1024)")
+    t.add_argument("--synth-frames", type=int, default=100, help="radioml-synth(24): frames per class and SNR")
     t.add_argument("--snrs", type=int, nargs="+", help="radio datasets: keep only these SNRs (dB)")
     t.add_argument("--hidden", type=int, nargs="+", default=[128], help="hidden layer widths (default: 128)")
     t.add_argument("--weight-bits", type=int, default=4, help="weight bits, 2..16 (default: 4)")

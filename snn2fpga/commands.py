@@ -50,7 +50,7 @@ class TrainOptions:
     channels: tuple[int, ...] | None = None
     kernel: int | None = None
     grid: int = 32
-    frame_length: int = 128
+    frame_length: int | None = None  # radioml-synth: 128, radioml-synth24: 1024
     synth_frames: int = 100
     snrs: tuple[int, ...] | None = None
     per_channel: bool = False
@@ -94,8 +94,9 @@ def _selection(opt: TrainOptions) -> dict[str, Any]:
     if opt.dataset not in RADIO_DATASETS:
         return {}
     sel: dict[str, Any] = {"seed": opt.seed}
-    if opt.dataset == "radioml-synth":
-        sel.update(n_per_class_snr=opt.synth_frames, length=opt.frame_length)
+    if opt.dataset in ("radioml-synth", "radioml-synth24"):
+        default_length = 1024 if opt.dataset == "radioml-synth24" else 128
+        sel.update(n_per_class_snr=opt.synth_frames, length=opt.frame_length or default_length)
     if opt.snrs:
         sel["snrs"] = list(opt.snrs)
     return sel

@@ -18,16 +18,12 @@ import numpy as np
 
 from snn2fpga.data.datasets import Dataset
 from snn2fpga.data.radioml_synth import DEFAULT_SNRS, RML2016_CLASSES, RadioFrames, synth_radioml
+from snn2fpga.data.radioml_synth24 import RML2018_CLASSES, RML2018_LENGTH, RML2018_SNRS, synth_radioml2018
 from snn2fpga.errors import SNN2FPGAError
 
 RML2016_FILE = "RML2016.10a_dict.pkl"
 RML2018_FILE = "GOLD_XYZ_OSC.0001_1024.hdf5"
-# The order of the one-hot columns of Y. The classes.txt shipped with the 2018 download lists them in
-# another order, which is known to be wrong; this is the order the data follows.
-RML2018_CLASSES = ["OOK", "4ASK", "8ASK", "BPSK", "QPSK", "8PSK", "16PSK", "32PSK", "16APSK", "32APSK",
-                   "64APSK", "128APSK", "16QAM", "32QAM", "64QAM", "128QAM", "256QAM", "AM-SSB-WC",
-                   "AM-SSB-SC", "AM-DSB-WC", "AM-DSB-SC", "FM", "GMSK", "OQPSK"]
-RADIO_DATASETS = ("radioml-synth", "rml2016", "rml2018")
+RADIO_DATASETS = ("radioml-synth", "radioml-synth24", "rml2016", "rml2018")
 IQ_NORMALIZE_MODES = ("peak", "rms", "none")
 DEFAULT_TEST_FRACTION = 0.2
 _WHERE = "RadioML is published by DeepSig at https://www.deepsig.ai/datasets and must be downloaded by the user"
@@ -340,6 +336,8 @@ _SPLIT_KEYS = {"test_fraction", "seed"}
 _ACCEPTED = {
     "radioml-synth": _SPLIT_KEYS | {"n_per_class_snr", "snrs", "length", "classes", "noise", "sps", "max_cfo",
                                     "fading"},
+    "radioml-synth24": _SPLIT_KEYS | {"n_per_class_snr", "snrs", "length", "classes", "noise", "sps", "max_cfo",
+                                      "fading"},
     "rml2016": _SPLIT_KEYS | {"classes", "snrs", "max_per_class_snr"},
     "rml2018": _SPLIT_KEYS | {"classes", "snrs", "max_per_class_snr"},
 }
@@ -347,7 +345,8 @@ _ACCEPTED = {
 
 def load_radio_dataset(name: str, data_dir: str | Path | None = None, **selection: Any) -> RadioData:
     """Load ``radioml-synth`` (no files; default 100 frames per class and SNR, 128 samples, SNRs -20..18
-    dB), ``rml2016`` (``RML2016.10a_dict.pkl`` in ``data_dir``) or ``rml2018``
+    dB), ``radioml-synth24`` (no files; the 24 RadioML 2018 classes, default 100 frames per class and SNR,
+    1024 samples, SNRs -20..30 dB), ``rml2016`` (``RML2016.10a_dict.pkl`` in ``data_dir``) or ``rml2018``
     (``GOLD_XYZ_OSC.0001_1024.hdf5`` in ``data_dir``), with the selection keywords of the loader
     (plus ``test_fraction`` and ``seed``; for ``radioml-synth`` the seed drives generator and split)."""
     if name not in _ACCEPTED:
@@ -360,6 +359,16 @@ def load_radio_dataset(name: str, data_dir: str | Path | None = None, **selectio
         opts = {"n_per_class_snr": 100, "snrs": DEFAULT_SNRS, "classes": RML2016_CLASSES, **selection}
         opts["classes"] = _resolve_classes(RML2016_CLASSES, opts["classes"], "radioml-synth")
         frames = synth_radioml(seed=split.get("seed", 0), **opts)
+        return split_radio(frames, name, **split)
+    if name == "radioml-synth24":
+        opts = {"n_per_class_snr": 100, "snrs": RML2018_SNRS, "length": RML2018_LENGTH, "classes": RML2018_CLASSES,
+                **selection}
+        opts["classes"] = _resolve_classes(RML2018_CLASSES, opts["classes"], "radioml-synth24")
+        off_grid = sorted({int(s) for s in opts["snrs"]} - set(RML2018_SNRS))
+        if off_grid:
+            raise SNN2FPGAError(f"radioml-synth24: SNRs {off_grid} dB are not on the RadioML 2018 grid "
+                                f"{RML2018_SNRS[0]}..{RML2018_SNRS[-1]} dB in 2 dB steps")
+        frames = synth_radioml2018(seed=split.get("seed", 0), **opts)
         return split_radio(frames, name, **split)
     file = RML2016_FILE if name == "rml2016" else RML2018_FILE
     if data_dir is None:

@@ -32,11 +32,14 @@ def local_losses(
     after_dcll = False
     for layer in model.layers:
         if isinstance(layer, DCLL):
-            h = layer(h)
-            scores = layer.local_scores[burn_in:]
-            if scores:  # mean cross-entropy over the timesteps after the burn-in, in one call
-                stacked = torch.cat(scores)
-                total = total + loss_fn(stacked, y.repeat(len(scores)))
+            layer.grad_start = burn_in  # the timesteps before carry no loss: skip their weight gradient
+            try:
+                h = layer(h)
+            finally:
+                layer.grad_start = 0
+            scores = layer.local_scores  # the timesteps from the burn-in on
+            if scores.shape[0]:  # mean cross-entropy over the timesteps after the burn-in, in one call
+                total = total + loss_fn(scores.reshape(-1, scores.shape[-1]), y.repeat(scores.shape[0]))
             after_dcll = True
         else:
             if after_dcll:
