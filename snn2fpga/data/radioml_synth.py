@@ -24,7 +24,7 @@ generated with ``noise=False`` is exactly the noisy frame minus its noise.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import NamedTuple
 
 import numpy as np
@@ -169,6 +169,42 @@ def _group_seed(seed: int, name: str, snr: int) -> np.random.SeedSequence:
     return np.random.SeedSequence([seed, RML2016_CLASSES.index(name), zigzag])
 
 
+class Channel(NamedTuple):
+    """Symbol rate and channel settings shared by every frame of one generated set."""
+
+    sps: int
+    max_cfo: float
+    fading: bool
+    noise: bool
+
+
+def assemble_frames(
+    names: list[str], snr_list: list[int], n: int, length: int, channel: Channel,
+    group_seed: Callable[[str, int], np.random.SeedSequence],
+    modulate: Callable[[str, np.random.Generator, int, int, int], np.ndarray],
+) -> RadioFrames:
+    """``n`` frames per (class, SNR), class-major then SNR in the given order: each group's signal from its
+    own seed's first child stream (modulation, then the channel), its AWGN from the second."""
+    iq = np.empty((len(names) * len(snr_list) * n, length, 2), dtype=np.float32)
+    pos = 0
+    for name in names:
+        for snr in snr_list:
+            sig_ss, noise_ss = group_seed(name, snr).spawn(2)
+            rng = np.random.default_rng(sig_ss)
+            y = _channel(modulate(name, rng, n, length + _DELAYS, channel.sps), rng, length, channel.max_cfo,
+                         channel.fading)
+            if channel.noise:
+                nrng = np.random.default_rng(noise_ss)
+                sigma = np.sqrt(10.0 ** (-snr / 10.0) / 2.0)
+                y = y + sigma * (nrng.standard_normal(y.shape) + 1j * nrng.standard_normal(y.shape))
+            iq[pos : pos + n, :, 0] = y.real
+            iq[pos : pos + n, :, 1] = y.imag
+            pos += n
+    labels = np.repeat(np.arange(len(names), dtype=np.int64), len(snr_list) * n)
+    snr_arr = np.tile(np.repeat(np.array(snr_list, dtype=np.int64), n), len(names))
+    return RadioFrames(iq, labels, snr_arr, names)
+
+
 def synth_radioml(
     n_per_class_snr: int,
     snrs: Iterable[int] = DEFAULT_SNRS,
@@ -200,21 +236,5 @@ def synth_radioml(
     if seed < 0:
         raise SNN2FPGAError(f"synth_radioml seed must be >= 0, got {seed}")
     names = [c for c in RML2016_CLASSES if c in set(classes)]
-    n = n_per_class_snr
-    iq = np.empty((len(names) * len(snr_list) * n, length, 2), dtype=np.float32)
-    pos = 0
-    for name in names:
-        for snr in snr_list:
-            sig_ss, noise_ss = _group_seed(seed, name, snr).spawn(2)
-            rng = np.random.default_rng(sig_ss)
-            y = _channel(_modulate(name, rng, n, length + _DELAYS, sps), rng, length, max_cfo, fading)
-            if noise:
-                nrng = np.random.default_rng(noise_ss)
-                sigma = np.sqrt(10.0 ** (-snr / 10.0) / 2.0)
-                y = y + sigma * (nrng.standard_normal(y.shape) + 1j * nrng.standard_normal(y.shape))
-            iq[pos : pos + n, :, 0] = y.real
-            iq[pos : pos + n, :, 1] = y.imag
-            pos += n
-    labels = np.repeat(np.arange(len(names), dtype=np.int64), len(snr_list) * n)
-    snr_arr = np.tile(np.repeat(np.array(snr_list, dtype=np.int64), n), len(names))
-    return RadioFrames(iq, labels, snr_arr, names)
+    return assemble_frames(names, snr_list, n_per_class_snr, length, Channel(sps, max_cfo, fading, noise),
+                           lambda name, snr: _group_seed(seed, name, snr), _modulate)

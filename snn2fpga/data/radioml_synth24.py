@@ -39,13 +39,13 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 from snn2fpga.data.radioml_synth import (
-    _DELAYS,
     DEFAULT_MAX_CFO,
     FM_DEVIATION,
     RRC_SPAN,
+    Channel,
     RadioFrames,
     _audio,
-    _channel,
+    assemble_frames,
     gaussian_taps,
     rrc_taps,
 )
@@ -201,21 +201,5 @@ def synth_radioml2018(
     if seed < 0:
         raise SNN2FPGAError(f"synth_radioml2018 seed must be >= 0, got {seed}")
     names = [c for c in RML2018_CLASSES if c in set(classes)]
-    n = n_per_class_snr
-    iq = np.empty((len(names) * len(snr_list) * n, length, 2), dtype=np.float32)
-    pos = 0
-    for name in names:
-        for snr in snr_list:
-            sig_ss, noise_ss = _group_seed(seed, name, snr).spawn(2)
-            rng = np.random.default_rng(sig_ss)
-            y = _channel(modulate(name, rng, n, length + _DELAYS, sps), rng, length, max_cfo, fading)
-            if noise:
-                nrng = np.random.default_rng(noise_ss)
-                sigma = np.sqrt(10.0 ** (-snr / 10.0) / 2.0)
-                y = y + sigma * (nrng.standard_normal(y.shape) + 1j * nrng.standard_normal(y.shape))
-            iq[pos : pos + n, :, 0] = y.real
-            iq[pos : pos + n, :, 1] = y.imag
-            pos += n
-    labels = np.repeat(np.arange(len(names), dtype=np.int64), len(snr_list) * n)
-    snr_arr = np.tile(np.repeat(np.array(snr_list, dtype=np.int64), n), len(names))
-    return RadioFrames(iq, labels, snr_arr, names)
+    return assemble_frames(names, snr_list, n_per_class_snr, length, Channel(sps, max_cfo, fading, noise),
+                           lambda name, snr: _group_seed(seed, name, snr), modulate)
