@@ -241,7 +241,11 @@ def _from_checkpoint(args: argparse.Namespace) -> None:
         raise SNN2FPGAError("sweep --from re-quantizes one trained model: use it with the grid search")
     model, meta = load_checkpoint(args.source)
     training = meta.get("training", {})
-    args.dataset = training.get("dataset") or model.spec.extra.get("dataset") or args.dataset
+    dataset = training.get("dataset") or model.spec.extra.get("dataset")
+    if not dataset:
+        raise SNN2FPGAError(f"{args.source} does not name the dataset it was trained on, so a sweep cannot "
+                            "evaluate it; re-save it with snn2fpga train")
+    args.dataset = dataset
     args.arch = model.spec.arch or training.get("arch", args.arch)
     args.timesteps = [model.encoder.timesteps]
     args.hidden = list(training.get("hidden") or args.hidden)

@@ -100,5 +100,8 @@ class BuildConfig:
             raise SNN2FPGAError(f"backend {self.backend!r} is unknown: use hls, rtl or auto")
         if self.synth_folding and self.backend == "hls":
             raise SNN2FPGAError("--synth-folding synthesizes RTL stages with yosys: it needs --backend rtl (or auto)")
+        if self.csim_hw_loops and self.backend == "rtl":
+            raise SNN2FPGAError("--csim-hw-loops chooses how the HLS C++ is C-simulated; a --backend rtl build "
+                                "simulates its RTL with Verilator instead: use --backend hls (or auto)")
         if self.synth_folding and self.folding != AUTO_FOLDING:
             raise SNN2FPGAError("--synth-folding refines the auto folding: leave --folding out (or set it to auto)")

@@ -145,3 +145,10 @@ def test_unmappable_node_is_named(digits_ckpt, tmp_path, capsys):
     err = capsys.readouterr().err
     assert "my_relu" in err and "Relu" in err and "Traceback" not in err
     assert os.path.isdir(tmp_path / "b" / "intermediate")
+
+
+def test_csim_hw_loops_is_refused_for_an_rtl_build(digits_ckpt, tmp_path, capsys):
+    rc = main(["build", "--model", str(digits_ckpt / "model.onnx"), "-o", str(tmp_path / "b"), "--backend", "rtl",
+               "--csim-hw-loops"])
+    assert rc == 2 and "--csim-hw-loops chooses how the HLS C++ is C-simulated" in capsys.readouterr().err
+    assert not (tmp_path / "b").exists()

@@ -49,3 +49,23 @@ def test_sweep_from_a_missing_checkpoint_names_it(tmp_path, capsys):
 def test_sweep_from_refuses_optuna(tmp_path, capsys):
     rc = main(["sweep", "--from", str(EXAMPLE), "--search", "optuna", "-o", str(tmp_path / "q")])
     assert rc == 2 and "use it with the grid search" in capsys.readouterr().err
+
+
+def test_sweep_from_refuses_a_bad_clip_percentile(tmp_path, capsys):
+    rc = main(["sweep", "--from", str(EXAMPLE), "--clip-percentile", "0", "-o", str(tmp_path / "q")])
+    assert rc == 2 and "--clip-percentile" in capsys.readouterr().err
+    assert not (tmp_path / "q").exists()
+
+
+def test_sweep_from_a_checkpoint_without_its_dataset_names_the_problem(tmp_path, capsys):
+    import torch
+
+    payload = torch.load(EXAMPLE, weights_only=False)
+    payload["training"].pop("dataset", None)
+    payload["model"].setdefault("extra", {}).pop("dataset", None)
+    bare = tmp_path / "bare.pt"
+    torch.save(payload, bare)
+    rc = main(["sweep", "--from", str(bare), "--weight-bits", "8", "--state-bits", "16", "--workers", "1",
+               "--no-progress", "-o", str(tmp_path / "q")])
+    assert rc == 2 and "does not name the dataset it was trained on" in capsys.readouterr().err
+    assert not (tmp_path / "q").exists()  # refused before the sweep starts
