@@ -22,6 +22,7 @@ import torch
 from snn2fpga.checkpoint import load_checkpoint
 from snn2fpga.commands import TrainOptions, run_train
 from snn2fpga.data import load_any_dataset
+from snn2fpga.data.radioml import mean_accuracy_snr_ge0
 
 _spec = importlib.util.spec_from_file_location("radioml_accuracy", Path(__file__).with_name("radioml_accuracy.py"))
 assert _spec is not None and _spec.loader is not None
@@ -35,7 +36,7 @@ def by_snr(pred: np.ndarray, y: np.ndarray, snr: np.ndarray) -> dict[str, float]
 
 def summary(acc: dict[str, float]) -> dict[str, float | str]:
     peak = max(acc, key=lambda s: acc[s])
-    return {"snr_ge0": float(np.mean([a for s, a in acc.items() if int(s) >= 0])), "peak": acc[peak],
+    return {"snr_ge0": mean_accuracy_snr_ge0(acc), "peak": acc[peak],
             "peak_snr": peak}
 
 

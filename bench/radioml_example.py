@@ -25,15 +25,11 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from snn2fpga.checkpoint import load_checkpoint  # noqa: E402
 from snn2fpga.data import load_any_dataset  # noqa: E402
+from snn2fpga.data.radioml import mean_accuracy_snr_ge0  # noqa: E402
 from snn2fpga.export.checkpoint_export import export_checkpoint  # noqa: E402
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 NAME = "radioml-snn"
-
-
-def mean_ge0(by_snr: dict[str, float]) -> float:
-    """Mean accuracy over the SNRs >= 0 dB (each SNR has the same number of test frames)."""
-    return float(np.mean([a for s, a in by_snr.items() if int(s) >= 0]))
 
 
 def plots(by_snr: dict[str, float], cnn_by_snr: dict[str, float], conf: np.ndarray, classes: list[str],
@@ -95,9 +91,9 @@ def run() -> None:
         "dataset": meta["training"]["dataset"], "selection": selection, "classes": data.classes,
         "test_frames": int(len(data.y_test)), "arch": model.spec.arch,
         "accuracy": m["test_accuracy"], "accuracy_by_snr": m["accuracy_by_snr"],
-        "accuracy_snr_ge0": mean_ge0(m["accuracy_by_snr"]),
+        "accuracy_snr_ge0": mean_accuracy_snr_ge0(m["accuracy_by_snr"]),
         "cnn_accuracy": cnn_run["cnn"]["test_accuracy"], "cnn_accuracy_by_snr": cnn_run["cnn"]["accuracy_by_snr"],
-        "cnn_accuracy_snr_ge0": mean_ge0(cnn_run["cnn"]["accuracy_by_snr"]),
+        "cnn_accuracy_snr_ge0": mean_accuracy_snr_ge0(cnn_run["cnn"]["accuracy_by_snr"]),
         "cnn": {"arch": cnn_run["cnn"]["arch"], "source": str(args.cnn)},
         "weight_bits": (syn.get("synapse") or syn)["weight_bits"], "state_bits": neuron["state_bits"],
         "training": {k: meta["training"].get(k) for k in ("arch", "channels", "kernel", "grid", "leak_shift", "epochs",

@@ -23,12 +23,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from snn2fpga.cli import main  # noqa: E402
-
-
-def snr_ge0(row: dict[str, Any]) -> float | None:
-    """Mean of the per-SNR accuracies at SNR >= 0 dB (every SNR has the same number of test frames)."""
-    accs = [a for s, a in row.get("accuracy_by_snr", {}).items() if int(s) >= 0]
-    return sum(accs) / len(accs) if accs else None
+from snn2fpga.data.radioml import mean_accuracy_snr_ge0  # noqa: E402
 
 
 def table(rows: list[dict[str, Any]], float_top1: float, failed: dict[str, str]) -> str:
@@ -36,7 +31,7 @@ def table(rows: list[dict[str, Any]], float_top1: float, failed: dict[str, str])
              "| BRAM36 (estimate) |", "|---|---|---|---|---|---|---|---|",
              f"| float | float | {float_top1:.1%} | | | | | |"]
     for r in sorted(rows, key=lambda r: (-r["weight_bits"], -r["state_bits"])):
-        ge0 = snr_ge0(r)
+        ge0 = mean_accuracy_snr_ge0(r.get("accuracy_by_snr", {}))
         lines.append(f"| {r['weight_bits']}-bit | {r['state_bits']}-bit | {r['top1']:.1%} | "
                      f"{'' if ge0 is None else f'{ge0:.1%}'} | {r['top5']:.1%} | {r['saturations']} | {r['lut']} | "
                      f"{r['bram36']} |")

@@ -234,6 +234,7 @@ def _sweep_engine_options(args: argparse.Namespace) -> dict[str, Any]:
 def _from_checkpoint(args: argparse.Namespace) -> None:
     """``sweep --from CKPT``: take the dataset, arch, timesteps and hidden shape from the checkpoint."""
     from snn2fpga.checkpoint import load_checkpoint
+    from snn2fpga.sweep.requant import source_dataset
     from snn2fpga.validate import check_float
 
     check_float("--clip-percentile", args.clip_percentile, 0, 100, lo_open=True)
@@ -241,11 +242,7 @@ def _from_checkpoint(args: argparse.Namespace) -> None:
         raise SNN2FPGAError("sweep --from re-quantizes one trained model: use it with the grid search")
     model, meta = load_checkpoint(args.source)
     training = meta.get("training", {})
-    dataset = training.get("dataset") or model.spec.extra.get("dataset")
-    if not dataset:
-        raise SNN2FPGAError(f"{args.source} does not name the dataset it was trained on, so a sweep cannot "
-                            "evaluate it; re-save it with snn2fpga train")
-    args.dataset = dataset
+    args.dataset = source_dataset(args.source, model, meta)
     args.arch = model.spec.arch or training.get("arch", args.arch)
     args.timesteps = [model.encoder.timesteps]
     args.hidden = list(training.get("hidden") or args.hidden)

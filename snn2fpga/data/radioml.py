@@ -40,6 +40,13 @@ class RadioData(Dataset):
         self.snr_test = snr_test
 
 
+def mean_accuracy_snr_ge0(by_snr: dict[str, float]) -> float | None:
+    """Mean of per-SNR accuracies (keys: SNR in dB as text) over SNR >= 0 dB; every SNR of a stratified split
+    holds the same number of test frames, so this is also the accuracy on those frames. None: no such SNR."""
+    accs = [a for s, a in by_snr.items() if int(s) >= 0]
+    return float(np.mean(accs)) if accs else None
+
+
 def iq_normalize(iq: np.ndarray, mode: str = "peak") -> np.ndarray:
     """Per-frame scaling of I/Q frames [..., T, 2] before spike encoding (float32 result).
 

@@ -36,17 +36,22 @@ def _with_widths(model: Any, state_bits: int | None, float_weights: bool) -> Any
     return out.eval()
 
 
+def source_dataset(path: Path, model: Any, meta: dict[str, Any]) -> str:
+    """The dataset a checkpoint names (its training record, else its model spec), or an SNN2FPGAError."""
+    dataset = meta.get("training", {}).get("dataset") or model.spec.extra.get("dataset")
+    if not dataset:
+        raise SNN2FPGAError(f"{path} does not name the dataset it was trained on, so a sweep cannot evaluate it; "
+                            "re-save it with snn2fpga train")
+    return str(dataset)
+
+
 def load_source(path: Path, data_dir: str | None) -> tuple[Any, dict[str, Any], Any]:
     """(model, checkpoint metadata, its dataset) of the checkpoint a sweep re-quantizes."""
     from snn2fpga.checkpoint import load_checkpoint
     from snn2fpga.data import load_any_dataset
 
     model, meta = load_checkpoint(path)
-    dataset = meta.get("training", {}).get("dataset") or model.spec.extra.get("dataset")
-    if not dataset:
-        raise SNN2FPGAError(f"{path} does not name the dataset it was trained on, so a sweep cannot evaluate it; "
-                            "re-save it with snn2fpga train")
-    data = load_any_dataset(dataset, data_dir, model.spec.extra.get("dataset_selection", {}))
+    data = load_any_dataset(source_dataset(path, model, meta), data_dir, model.spec.extra.get("dataset_selection", {}))
     return model, meta, data
 
 

@@ -257,3 +257,10 @@ def test_split_is_deterministic_and_stratified():
     assert not np.array_equal(split_radio(frames, "t", test_fraction=0.3, seed=8).x_test, a.x_test)
     with pytest.raises(SNN2FPGAError, match="strictly between 0 and 1"):
         split_radio(frames, "t", test_fraction=1.0)
+
+
+def test_mean_accuracy_snr_ge0_averages_only_non_negative_snrs():
+    from snn2fpga.data.radioml import mean_accuracy_snr_ge0
+
+    assert mean_accuracy_snr_ge0({"-2": 0.0, "0": 0.5, "10": 0.25}) == 0.375
+    assert mean_accuracy_snr_ge0({"-4": 0.9, "-2": 0.1}) is None
