@@ -98,14 +98,21 @@ class _NeuronOp(CustomOp):
         )
 
     def _integers(self, flat: np.ndarray) -> np.ndarray:
-        """``flat`` as int64, or an SNN2FPGAError when a value is not an integer.
+        """``flat`` as an integer array (int32 where float32 values allow it, else int64), or an
+        SNN2FPGAError when a value is not an integer.
 
         ``astype`` truncates toward zero, so the copy equals the input exactly when every value is an
-        integer (a fraction, NaN or infinity never compares equal to its truncation).
+        integer (a fraction, NaN or infinity never compares equal to its truncation). For float32, the
+        int32 copy is compared back in float32: below 2^23 a truncation is exact in float32, above it every
+        float32 is an integer, and a value outside int32 (cast to -2^31) fails and takes the int64 check.
         """
         if flat.dtype.kind in "iu":
-            return flat.astype(np.int64, copy=False)
-        with np.errstate(invalid="ignore"):  # NaN / out-of-range values: caught by the comparison below
+            return flat
+        with np.errstate(invalid="ignore"):  # NaN / out-of-range values: caught by the comparisons below
+            if flat.dtype == np.float32:
+                narrow = flat.astype(np.int32)
+                if np.array_equal(narrow.astype(np.float32), flat):
+                    return narrow
             as_int = flat.astype(np.int64)
         if not np.array_equal(as_int, flat):
             raise SNN2FPGAError(
@@ -115,7 +122,7 @@ class _NeuronOp(CustomOp):
         return as_int
 
     def unfold(self, current: np.ndarray) -> tuple[np.ndarray, tuple[int, ...], int]:
-        """Integer current as [T, B, C*H*W]; also the original shape and the positions per channel."""
+        """Integer current (int32 or int64) as [T, B, C*H*W]; also the original shape and the positions per channel."""
         flat, per_channel = self._flat(current)
         return self._integers(flat), np.asarray(current).shape, per_channel
 

@@ -78,3 +78,16 @@ def test_bad_parameters_are_rejected(kw):
 def test_threshold_outside_state_range_is_rejected():
     with pytest.raises(SNN2FPGAError, match="state range"):
         run_neurons(np.zeros((1, 1, 1)), [128], p())
+
+
+@pytest.mark.parametrize("wmax", [127, 1 << 20, 1 << 44])  # BLAS path, BLAS path, int64 path (bound >= 2^53)
+def test_dense_currents_equal_integer_sums_on_either_path(wmax):
+    rng = np.random.default_rng(wmax % 1000)
+    s = (rng.random((3, 4, 600)) < 0.5).astype(np.uint8)
+    s[0, 0] = 1  # an all-ones row: the largest sums
+    w = rng.integers(-wmax, wmax + 1, (5, 600), dtype=np.int64)
+    w[0], w[1] = wmax, -wmax
+    expected = np.einsum("tbj,cj->tbc", s.astype(object), w.astype(object))  # Python integers, no overflow
+    got = dense_currents(s, w)
+    assert got.dtype == np.int64 and np.array_equal(got, expected.astype(np.int64))
+    assert got[0, 0, 0] == 600 * wmax and got[0, 0, 1] == -600 * wmax

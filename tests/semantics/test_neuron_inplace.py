@@ -2,7 +2,8 @@
 
 ``_plain_run_neurons`` is the reference loop as first written (one new array per expression); the
 library's ``run_neurons`` computes in place, and ``LIF.run`` of the QONNX op evaluates blocks of
-samples. Random currents up to beyond the state range make every saturation and reset branch fire.
+samples. Random currents up to beyond the state range make every saturation and reset branch fire; the
+loop runs in int32 where a bound allows, and both sides of that bound are checked.
 """
 
 from __future__ import annotations
@@ -13,7 +14,15 @@ from onnx import helper
 
 from snn2fpga.errors import SNN2FPGAError
 from snn2fpga.ops.neuron_ops import _BLOCK_NEURONS, LIF, LeakyIntegrator
-from snn2fpga.semantics.neuron import LeakMode, NeuronParams, NeuronTrace, ResetMode, leak, run_neurons
+from snn2fpga.semantics.neuron import (
+    LeakMode,
+    NeuronParams,
+    NeuronTrace,
+    ResetMode,
+    _work_dtype,
+    leak,
+    run_neurons,
+)
 
 
 def _plain_run_neurons(cur: np.ndarray, theta: np.ndarray, p: NeuronParams) -> NeuronTrace:
@@ -108,3 +117,34 @@ def test_a_non_integer_current_in_a_late_block_is_refused(bad):
     cur[1, batch - 1, chans - 1] = bad
     with pytest.raises(SNN2FPGAError, match="not integer-valued"):
         _op(LIF, p, np.ones(chans, np.int64)).run(cur)
+
+
+# The int32 work type is chosen from a bound; either side of the bound the result is the plain int64 one.
+BOUNDARY = [
+    # (params, largest |current|, expected work dtype)
+    (NeuronParams(LeakMode.SHIFT, 31, ResetMode.SUBTRACT, leak_shift=3), (1 << 30) - 1, np.int32),
+    (NeuronParams(LeakMode.SHIFT, 31, ResetMode.ZERO, leak_shift=3), 1 << 30, np.int64),
+    (NeuronParams(LeakMode.MULT, 16, ResetMode.SUBTRACT, beta_q=65535, beta_frac_bits=16), 1 << 20, np.int32),
+    (NeuronParams(LeakMode.MULT, 17, ResetMode.SUBTRACT, beta_q=65535, beta_frac_bits=16), 1 << 20, np.int64),
+    (NeuronParams(LeakMode.NONE, 32, spiking=False), 5, np.int64),
+]
+
+
+@pytest.mark.parametrize(("p", "peak", "dtype"), BOUNDARY, ids=lambda x: str(x)[:40])
+def test_work_dtype_either_side_of_the_int32_bound_gives_the_plain_result(p, peak, dtype):
+    rng = np.random.default_rng(peak % 97)
+    cur = rng.integers(-peak, peak + 1, (9, 4, 6))
+    cur[0, 0, 0], cur[1, 0, 1] = peak, -peak  # the extremes are present, so the bound is exactly the one named
+    assert _work_dtype(cur, p) is dtype
+    theta = rng.integers(1, p.state_max + 1, 6)
+    _equal(run_neurons(cur, theta, p), _plain_run_neurons(cur, theta, p))
+
+
+def test_float32_currents_beyond_int32_take_the_int64_path():
+    p = NeuronParams(LeakMode.SHIFT, 32, ResetMode.SUBTRACT, leak_shift=4)
+    # multiples of 2^10 up to 3 * 2^31 are exact in float32; some of them do not fit int32
+    cur = np.random.default_rng(5).integers(-(3 << 21), (3 << 21) + 1, (5, 3, 7)) << 10
+    cur[0, 0, 0], cur[0, 0, 1], cur[1, 0, 0] = 1 << 31, -(1 << 31), (1 << 24) + 2
+    assert np.array_equal(cur.astype(np.float32).astype(np.int64), cur)
+    theta = np.full(7, 1 << 20, dtype=np.int64)
+    _equal(_op(LIF, p, theta).run(cur.astype(np.float32)), _plain_run_neurons(cur, theta, p))
