@@ -8,6 +8,10 @@ already (tests/export/test_execute.py shows identical contexts on the shipped ex
 environment variable would change qonnx's behaviour for everything else in the user's process while
 we run, so :func:`execute_graph` walks the nodes itself with qonnx's own ``execute_node`` instead:
 the sanitizing is skipped for our calls only, and qonnx's global state is never touched.
+
+Standard ONNX nodes run through :mod:`snn2fpga.export.node_exec`: onnxruntime as in qonnx, with each
+one-node session built once, and a spikes-by-integer-weights MatMul in onnxruntime's int8 kernel where
+that is provably the same float32 result.
 """
 
 from __future__ import annotations
@@ -15,11 +19,13 @@ from __future__ import annotations
 import numpy as np
 from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.core.onnx_exec import execute_node
+from qonnx.custom_op.registry import is_custom_op
 from qonnx.util.basic import get_preferred_qonnx_opset
 
 import snn2fpga.ops  # noqa: F401  (registers the custom ops)
 from snn2fpga.errors import SNN2FPGAError
 from snn2fpga.export.graph import GRAPH_INPUT, input_batch, set_batch
+from snn2fpga.export.node_exec import execute_standard_node
 
 
 def execute_graph(model: ModelWrapper, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -40,7 +46,10 @@ def execute_graph(model: ModelWrapper, inputs: dict[str, np.ndarray]) -> dict[st
     opsets = model.get_opset_imports()
     for node in model.graph.node:
         version = opsets.get(node.domain, get_preferred_qonnx_opset())
-        execute_node(node, context, model.graph, version)
+        if is_custom_op(node.domain, node.op_type):
+            execute_node(node, context, model.graph, version)
+        else:
+            execute_standard_node(node, context, model.graph, version)
     return context
 
 
