@@ -25,7 +25,7 @@ from qonnx.util.basic import get_preferred_qonnx_opset
 import snn2fpga.ops  # noqa: F401  (registers the custom ops)
 from snn2fpga.errors import SNN2FPGAError
 from snn2fpga.export.graph import GRAPH_INPUT, input_batch, set_batch
-from snn2fpga.export.node_exec import execute_standard_node
+from snn2fpga.export.node_exec import execute_standard_node, value_infos
 
 
 def execute_graph(model: ModelWrapper, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -44,12 +44,13 @@ def execute_graph(model: ModelWrapper, inputs: dict[str, np.ndarray]) -> dict[st
             raise SNN2FPGAError(f"input {name!r} has shape {value.shape}, the graph expects {context[name].shape}")
         context[name] = value
     opsets = model.get_opset_imports()
+    infos = value_infos(model.graph)
     for node in model.graph.node:
         version = opsets.get(node.domain, get_preferred_qonnx_opset())
         if is_custom_op(node.domain, node.op_type):
             execute_node(node, context, model.graph, version)
         else:
-            execute_standard_node(node, context, model.graph, version)
+            execute_standard_node(node, context, model.graph, version, infos)
     return context
 
 

@@ -21,10 +21,11 @@ from typing import Any
 
 import numpy as np
 import onnxruntime as rt
-from onnx import NodeProto, TensorProto, helper
+from onnx import NodeProto, TensorProto, ValueInfoProto, helper
 from qonnx.util.basic import qonnx_make_model
 
 _FLOAT_EXACT = 1 << 24  # integers up to 2^24 are exact in float32
+_MAX_SESSIONS = 256  # one per (node, batch shape): a sweep over many graphs must not grow without end
 _sessions: dict[bytes, rt.InferenceSession] = {}
 _lock = threading.Lock()
 
@@ -34,36 +35,52 @@ def _session(model_bytes: bytes) -> rt.InferenceSession:
     if sess is None:
         sess = rt.InferenceSession(model_bytes, providers=["CPUExecutionProvider"])
         with _lock:
+            if len(_sessions) >= _MAX_SESSIONS:
+                _sessions.clear()
             _sessions[model_bytes] = sess
     return sess
 
 
-def _one_node_model(node: NodeProto, graph: Any, opset_version: int) -> tuple[bytes, list[str]]:
-    """qonnx's one-node model of ``node`` (same inputs/outputs value infos), serialized; its output names."""
-    node_inputs = [v for v in graph.input if v.name in node.input]
-    node_inputs += [v for v in graph.output if v.name in node.input]
-    node_inputs += [v for v in graph.value_info if v.name in node.input]
-    node_outputs = [v for v in graph.output if v.name in node.output]
-    node_outputs += [v for v in graph.value_info if v.name in node.output]
-    node_graph = helper.make_graph(nodes=[node], name="single-node-exec", inputs=node_inputs, outputs=node_outputs)
+def value_infos(graph: Any) -> dict[str, ValueInfoProto]:
+    """Every named value info of ``graph`` (inputs, outputs, then intermediates; the first one wins)."""
+    infos: dict[str, ValueInfoProto] = {}
+    for group in (graph.input, graph.output, graph.value_info):
+        for info in group:
+            infos.setdefault(info.name, info)
+    return infos
+
+
+def _one_node_model(node: NodeProto, infos: dict[str, ValueInfoProto], opset_version: int) -> bytes:
+    """qonnx's one-node model of ``node`` (the graph's value infos of its inputs and outputs), serialized."""
+    missing = [name for name in node.output if name not in infos]
+    if missing:
+        raise KeyError(f"output {missing[0]} of node {node.name or node.op_type} has no value info in the graph")
+    node_graph = helper.make_graph(
+        nodes=[node], name="single-node-exec",
+        inputs=[infos[name] for name in node.input if name in infos],
+        outputs=[infos[name] for name in node.output],
+    )
     node_model = qonnx_make_model(node_graph)
     node_model.opset_import[0].version = opset_version
-    return node_model.SerializeToString(), [v.name for v in node_outputs]
+    return node_model.SerializeToString()
 
 
-def execute_standard_node(node: NodeProto, context: dict[str, np.ndarray], graph: Any, opset_version: int) -> None:
-    """Run one standard-domain node on ``context`` (outputs written into it), as qonnx's ``execute_node``."""
+def execute_standard_node(
+    node: NodeProto, context: dict[str, np.ndarray], graph: Any, opset_version: int,
+    infos: dict[str, ValueInfoProto] | None = None,
+) -> None:
+    """Run one standard-domain node on ``context`` (outputs written into it), as qonnx's ``execute_node``.
+
+    ``infos``: :func:`value_infos` of ``graph``, built once per graph walk by the caller (else here).
+    """
     if node.op_type == "MatMul" and len(node.input) == 2:
         product = spike_matmul(context[node.input[0]], context[node.input[1]])
         if product is not None:
             context[node.output[0]] = product
             return
-    model_bytes, out_names = _one_node_model(node, graph, opset_version)
-    results = _session(model_bytes).run(None, {name: context[name] for name in node.input})
-    for name in node.output:
-        if name not in out_names:
-            raise KeyError(f"output {name} of node {node.name or node.op_type} has no value info in the graph")
-        context[name] = results[out_names.index(name)]
+    model_bytes = _one_node_model(node, value_infos(graph) if infos is None else infos, opset_version)
+    results = _session(model_bytes).run(list(node.output), {name: context[name] for name in node.input})
+    context.update(zip(node.output, results, strict=True))
 
 
 def _matmul_integer_session() -> rt.InferenceSession:
