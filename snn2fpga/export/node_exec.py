@@ -33,7 +33,12 @@ _lock = threading.Lock()
 def _session(model_bytes: bytes) -> rt.InferenceSession:
     sess = _sessions.get(model_bytes)
     if sess is None:
-        sess = rt.InferenceSession(model_bytes, providers=["CPUExecutionProvider"])
+        options = rt.SessionOptions()
+        # a cached session outlives its call: its idle pool threads must sleep, not spin on the cores that
+        # the rest of the process (PyTorch, the C-simulation) uses next
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        options.add_session_config_entry("session.inter_op.allow_spinning", "0")
+        sess = rt.InferenceSession(model_bytes, sess_options=options, providers=["CPUExecutionProvider"])
         with _lock:
             if len(_sessions) >= _MAX_SESSIONS:
                 _sessions.clear()
