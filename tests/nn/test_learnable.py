@@ -144,3 +144,19 @@ def test_cli_refuses_learning_options_for_dcll(tmp_path, capsys):
         assert rc == 2
         assert f"{flag} is not supported for --arch dcll-radioml" in capsys.readouterr().err
     assert not (tmp_path / "m.pt").exists()
+
+
+def test_nir_export_writes_the_learned_thresholds_and_beta(digits):
+    pytest.importorskip("nir")
+    from snn2fpga.nir.exporter import to_nir
+
+    model = SNNClassifier(lif_mlp_spec(64, [6], digits.classes, digits.input_shape, learn_threshold=True,
+                                       learn_leak=True))
+    with torch.no_grad():
+        model.layers[1].learned_threshold.raw.copy_(torch.linspace(-1.0, 1.0, 6))
+        model.layers[1].learned_beta.raw.fill_(0.5)
+    node = to_nir(model).nodes["lif1"]
+    assert np.array_equal(node.v_threshold, model.layers[1].float_thresholds())
+    beta_q = model.layers[1].params.beta_q  # the snntorch preset (Euler): beta = 1 - dt / tau
+    assert beta_q == quantize_beta(1 / (1 + np.exp(-0.5)), 8)
+    assert np.allclose(1 - 1e-4 / node.tau, beta_q / 256)
