@@ -59,6 +59,35 @@ def learned_values(path: Path) -> list[dict[str, Any]]:
     return rows
 
 
+def leak_cost(onnx_path: Path, beta_q: int = 248, frac_bits: int = 8) -> dict[str, Any]:
+    """What a learned leak costs in hardware (estimate level): the shipped example's graph as it is (shift
+    leak k = 5) and with every LIF switched to the mult leak that --learn-leak starts from (beta_q = 248,
+    F = 8: the same beta 1 - 2^-5), both AutoFolded for the PYNQ-Z2 as `snn2fpga build` does by default."""
+    from qonnx.core.modelwrapper import ModelWrapper
+    from qonnx.custom_op.registry import getCustomOp
+
+    from snn2fpga.boards import load_board
+    from snn2fpga.estimate.report import estimate_model
+    from snn2fpga.transforms.folding import AutoFolding
+    from snn2fpga.transforms.lower import lower_to_hw
+
+    board = load_board("pynq-z2")
+    out: dict[str, Any] = {"level": "estimate", "board": "pynq-z2", "model": str(onnx_path.relative_to(REPO))}
+    for leak in ("shift", "mult"):
+        model = ModelWrapper(str(onnx_path))
+        for node in model.graph.node:
+            if node.op_type == "LIF" and leak == "mult":
+                op = getCustomOp(node)
+                op.set_nodeattr("leak", "mult")
+                op.set_nodeattr("beta_q", beta_q)
+                op.set_nodeattr("beta_frac_bits", frac_bits)
+        folded = lower_to_hw(model).transform(AutoFolding(board=board))
+        est = estimate_model(folded, board)
+        out[leak] = {"lut": est.lut, "ff": est.ff, "bram36": est.bram36, "dsp": est.dsp, "fps": round(est.fps, 1),
+                     "fits": est.fits}
+    return out
+
+
 def run_variant(name: str, args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     learn_threshold, learn_leak = VARIANTS[name]
     ckpt = workdir / f"{name}.pt"
@@ -100,6 +129,8 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=5, help="training epochs (shipped: 14)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--variants", nargs="+", choices=sorted(VARIANTS), default=list(VARIANTS))
+    ap.add_argument("--leak-cost-only", action="store_true",
+                    help="only the hardware estimate of a learned (mult) leak on the shipped example's graph")
     ap.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "radioml" / "learnable.json")
     args = ap.parse_args()
     torch.set_num_threads(1)
@@ -111,7 +142,11 @@ def main() -> None:
     result["setup"] = setup
     result["machine"] = {"python": platform.python_version(), "torch": torch.__version__, "threads": 1,
                          "cpu": platform.processor() or platform.machine()}
+    result["leak_cost"] = leak_cost(REPO / "examples" / "radioml-snn.onnx")
+    print(f"leak cost (estimate, pynq-z2): {json.dumps(result['leak_cost'])}", flush=True)
     result.setdefault("variants", {})
+    if args.leak_cost_only:
+        args.variants = []
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.variants:
             result["variants"][name] = run_variant(name, args, Path(tmp))

@@ -114,8 +114,8 @@ def layer_to_spec(layer: nn.Module) -> dict[str, Any]:
         elif p.leak.value == "mult":
             spec["beta"] = layer.beta_float
             spec["beta_frac_bits"] = p.beta_frac_bits
-        if layer.learns_leak:  # the configured beta is the initial value; the learned one is in the state_dict
-            spec.update(beta=layer.beta_float, learn_leak=True)
+        if layer.learns_leak:  # the beta above is the initial value; the learned one is in the state_dict
+            spec["learn_leak"] = True
         if layer.spiking:
             spec["threshold"] = layer.threshold
             spec["reset"] = p.reset.value

@@ -97,6 +97,17 @@ def test_checkpoint_round_trip_and_old_specs(tmp_path, digits):
     assert plain.layers[1].params.leak is LeakMode.SHIFT and "learn_threshold" not in plain.spec.layers[1]
 
 
+def test_layer_spec_round_trip():
+    from snn2fpga.nn.model import layer_from_spec, layer_to_spec
+
+    lif = LIF(leak_shift=5, threshold=0.7, learn_threshold=True, channels=3, learn_leak=True)
+    spec = layer_to_spec(lif)
+    assert spec["learn_threshold"] and spec["channels"] == 3 and spec["learn_leak"] and spec["beta"] == 1 - 2**-5
+    back = layer_from_spec(spec)
+    back.load_state_dict(lif.state_dict())
+    assert back.params == lif.params and np.array_equal(back.float_thresholds(), lif.float_thresholds())
+
+
 def test_channels_are_inferred_for_a_hand_written_spec(digits):
     spec = lif_mlp_spec(64, [12], digits.classes, digits.input_shape)
     spec.layers[1] = {**spec.layers[1], "learn_threshold": True}
