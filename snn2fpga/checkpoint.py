@@ -116,7 +116,7 @@ def _check_zip_crc(path: Path) -> None:
 
 
 _INT_KEYS = ("in_features", "out_features", "in_channels", "out_channels", "kernel", "stride", "padding",
-             "state_bits", "leak_shift", "num_classes", "frac_bits", "seed", "beta_frac_bits")
+             "state_bits", "leak_shift", "num_classes", "frac_bits", "seed", "beta_frac_bits", "channels")
 
 
 def _check_values(p: Path, spec: dict[str, Any], state: dict[str, Any]) -> None:

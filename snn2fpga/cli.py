@@ -91,6 +91,11 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--threshold", type=float, help="firing threshold, real units (default: 1.0; DCLL: 0.1)")
     t.add_argument("--reset", choices=["subtract", "zero"], default="subtract", help="reset mechanism")
     t.add_argument("--per-channel", action="store_true", help="one weight scale per neuron")
+    t.add_argument("--learn-threshold", action="store_true",
+                   help="lif-mlp/lif-cnn: learn one threshold per channel (exported as integer thresholds)")
+    t.add_argument("--learn-leak", action="store_true",
+                   help="lif-mlp/lif-cnn: learn each LIF layer's beta, used as the 8-bit fixed-point beta the "
+                   "hardware applies (a multiplier leak: one DSP per neuron lane instead of the shift)")
     t.add_argument("--quant", choices=["qat", "ptq"], default="qat",
                    help="quantization-aware training, or float training + post-training quantization")
     t.add_argument("--clip-percentile", type=float, default=99.9, help="PTQ weight clipping percentile")
@@ -262,6 +267,7 @@ def _dispatch(args: argparse.Namespace) -> dict[str, Any]:
             clip_percentile=args.clip_percentile, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
             seed=args.seed, calib_margin=args.calib_margin, progress=not args.no_progress, device=args.device,
             augment=args.augment, threads=args.threads,
+            learn_threshold=args.learn_threshold, learn_leak=args.learn_leak,
             channels=tuple(args.channels) if args.channels else None, kernel=args.kernel, grid=args.grid,
             frame_length=args.frame_length, synth_frames=args.synth_frames,
             snrs=tuple(args.snrs) if args.snrs else None,

@@ -65,6 +65,8 @@ class TrainOptions:
     device: str = "cpu"
     augment: str = "none"
     threads: int = TORCH_THREADS
+    learn_threshold: bool = False
+    learn_leak: bool = False
 
     def validate(self) -> None:
         """Refuse out-of-range numbers before any data is loaded or any training starts."""
@@ -84,6 +86,10 @@ class TrainOptions:
         check_int("--synth-frames", self.synth_frames, 1)
         check_float("--clip-percentile", self.clip_percentile, 0, 100, lo_open=True)
         check_float("--calib-margin", self.calib_margin, 0, 10)
+        if self.arch == "dcll-radioml" and (self.learn_threshold or self.learn_leak):
+            flag = "--learn-threshold" if self.learn_threshold else "--learn-leak"
+            raise SNN2FPGAError(f"{flag} is not supported for --arch dcll-radioml (its layers have fixed shift "
+                                "trace leaks kq/kp/kr and one threshold): use it with lif-mlp or lif-cnn")
 
 
 def _selection(opt: TrainOptions) -> dict[str, Any]:
@@ -131,11 +137,13 @@ def _spec_for(opt: TrainOptions, data: Dataset) -> ModelSpec:
     if opt.arch == "lif-cnn":
         return lif_cnn_spec(data.input_shape, data.classes, channels=opt.channels or (16, 32), kernel=opt.kernel or 5,
                             weight_bits=wbits, state_bits=opt.state_bits or 16, leak_shift=opt.leak_shift,
-                            threshold=threshold, reset=opt.reset, encoder=enc, per_channel=opt.per_channel)
+                            threshold=threshold, reset=opt.reset, encoder=enc, per_channel=opt.per_channel,
+                            learn_threshold=opt.learn_threshold, learn_leak=opt.learn_leak)
     return lif_mlp_spec(
         num_inputs=int(np.prod(data.input_shape)), hidden=list(opt.hidden), classes=data.classes,
         input_shape=data.input_shape, weight_bits=wbits, state_bits=opt.state_bits or 16, leak_shift=opt.leak_shift,
         threshold=threshold, reset=opt.reset, encoder=enc, per_channel=opt.per_channel,
+        learn_threshold=opt.learn_threshold, learn_leak=opt.learn_leak,
     )
 
 

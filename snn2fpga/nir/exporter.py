@@ -56,15 +56,19 @@ def _neuron_node(layer: _NeuronBase, n: list[int], preset: Preset) -> Any:
     def full(v: float) -> np.ndarray:
         return np.full(n, v, dtype=np.float64)
 
+    # per neuron: a learned threshold per channel (the first axis of n) is repeated over its positions
+    thr = layer.float_thresholds()
+    v_threshold = np.broadcast_to(thr.reshape(-1, *([1] * (len(n) - 1))), n).astype(np.float64)
+
     if beta == 0.0 and layer.spiking:
         raise SNN2FPGAError(f"{type(layer).__name__} with beta 0 has no finite NIR time constant; NIR's "
                             "Threshold node is its stateless equivalent, which we do not write")
     if layer.spiking:
         meta["reset_mechanism"] = layer.params.reset.value
         if beta == 1.0:
-            return nir.IF(r=full(1.0), v_threshold=full(layer.threshold), v_reset=full(0.0), metadata=meta)
+            return nir.IF(r=full(1.0), v_threshold=v_threshold, v_reset=full(0.0), metadata=meta)
         tau, r = _tau_and_r(beta, preset)
-        return nir.LIF(tau=full(tau), r=full(r), v_leak=full(0.0), v_threshold=full(layer.threshold),
+        return nir.LIF(tau=full(tau), r=full(r), v_leak=full(0.0), v_threshold=v_threshold,
                        v_reset=full(0.0), metadata=meta)
     if beta == 1.0:
         return nir.I(r=full(1.0), metadata=meta)

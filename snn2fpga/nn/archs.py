@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from snn2fpga.nn.model import EncoderConfig, ModelSpec
+from snn2fpga.nn.model import EncoderConfig, ModelSpec, learn_flags
 from snn2fpga.semantics.conv import conv_out_size
 from snn2fpga.semantics.encoders import EncoderKind
 
@@ -21,8 +21,11 @@ def lif_cnn_spec(
     input_shape: list[int], classes: list[str], channels: tuple[int, ...] = (16, 32), kernel: int = 5,
     pool: int = 2, weight_bits: int | None = 4, state_bits: int = 16, leak_shift: int = 3, threshold: float = 1.0,
     reset: str = "subtract", encoder: EncoderConfig | None = None, per_channel: bool = False,
+    learn_threshold: bool = False, learn_leak: bool = False,
 ) -> ModelSpec:
     """`lif-cnn`: [conv (same padding) -> LIF -> OR max-pool] per channel count -> flatten -> LI readout.
+
+    ``learn_threshold`` / ``learn_leak``: learnable per-channel thresholds / beta of the LIF layers.
 
     With an ``iq_plane`` encoder (radio frames ``[T, 2]``) the convolutions see the encoder's
     1 x grid x grid I/Q plane at every timestep, as in ``dcll-radioml``, and learn by BPTT."""
@@ -35,7 +38,7 @@ def lif_cnn_spec(
         layers.append({"type": "conv", "in_channels": c, "out_channels": out_c, "kernel": kernel, "stride": 1,
                        "padding": kernel // 2, "weight_bits": weight_bits, "per_channel": per_channel})
         layers.append({"type": "lif", "leak_shift": leak_shift, "threshold": threshold, "reset": reset,
-                       "state_bits": state_bits})
+                       "state_bits": state_bits, **learn_flags(learn_threshold, learn_leak, out_c)})
         h, w = conv_out_size(h, kernel, 1, kernel // 2), conv_out_size(w, kernel, 1, kernel // 2)
         if pool > 1:
             layers.append({"type": "maxpool", "kernel": pool})

@@ -114,11 +114,36 @@ def layer_to_spec(layer: nn.Module) -> dict[str, Any]:
         elif p.leak.value == "mult":
             spec["beta"] = layer.beta_float
             spec["beta_frac_bits"] = p.beta_frac_bits
+        if layer.learns_leak:  # the beta above is the initial value; the learned one is in the state_dict
+            spec["learn_leak"] = True
         if layer.spiking:
             spec["threshold"] = layer.threshold
             spec["reset"] = p.reset.value
+        if layer.learned_threshold is not None:
+            spec.update(learn_threshold=True, channels=layer.learned_threshold.channels)
         return spec
     raise SNN2FPGAError(f"cannot describe layer {type(layer).__name__}: not an snn2fpga layer")
+
+
+def with_neuron_channels(layers: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The layer specs with ``channels`` filled in for every neuron layer that learns its thresholds and
+    does not state it: the output channels of the nearest synapse before it (conv: out_channels, linear:
+    out_features). An explicit ``channels`` is kept (a mismatch fails at the first forward pass)."""
+    out: list[dict[str, Any]] = []
+    width: int | None = None
+    for spec in layers:
+        kind = spec.get("type")
+        if kind == "conv":
+            width = spec.get("out_channels")
+        elif kind == "linear":
+            width = spec.get("out_features")
+        elif kind in ("lif", "if") and spec.get("learn_threshold") and spec.get("channels") is None:
+            if width is None:
+                raise SNN2FPGAError(f"a {kind} layer that learns its thresholds needs a synapse (linear or conv) "
+                                    "before it, or an explicit 'channels' in its spec")
+            spec = {**spec, "channels": width}
+        out.append(spec)
+    return out
 
 
 def layer_from_spec(spec: dict[str, Any]) -> nn.Module:
@@ -141,15 +166,30 @@ def layer_from_spec(spec: dict[str, Any]) -> nn.Module:
         return QuantLinear(
             spec["in_features"], spec["out_features"], spec["weight_bits"], bool(spec.get("per_channel"))
         )
+    learn = {"learn_leak": bool(spec.get("learn_leak", False))}
+    if kind in ("lif", "if"):
+        learn.update(learn_threshold=bool(spec.get("learn_threshold", False)), channels=spec.get("channels"))
     if kind == "lif":
-        return LIF(threshold=spec["threshold"], reset=spec["reset"], state_bits=spec["state_bits"], **leak)
+        return LIF(threshold=spec["threshold"], reset=spec["reset"], state_bits=spec["state_bits"], **leak, **learn)
     if kind == "if":
-        return IF(threshold=spec["threshold"], reset=spec["reset"], state_bits=spec["state_bits"])
+        return IF(threshold=spec["threshold"], reset=spec["reset"], state_bits=spec["state_bits"], **learn)
     if kind == "li":
-        return LI(state_bits=spec["state_bits"], **leak)
+        return LI(state_bits=spec["state_bits"], learn_threshold=bool(spec.get("learn_threshold", False)),
+                  **leak, **learn)
     raise SNN2FPGAError(
         f"unknown layer type {kind!r} in model spec (known: linear, conv, maxpool, flatten, lif, if, li, dcll)"
     )
+
+
+def learn_flags(learn_threshold: bool, learn_leak: bool, channels: int) -> dict[str, Any]:
+    """The spec keys of the opt-in learnable neuron parameters (none when both are off, so that the
+    specs of models without them stay as they were)."""
+    flags: dict[str, Any] = {}
+    if learn_threshold:
+        flags.update(learn_threshold=True, channels=channels)
+    if learn_leak:
+        flags["learn_leak"] = True
+    return flags
 
 
 class SNNClassifier(nn.Module):
@@ -162,6 +202,7 @@ class SNNClassifier(nn.Module):
 
     def __init__(self, spec: ModelSpec) -> None:
         super().__init__()
+        spec.layers = with_neuron_channels(spec.layers)
         self.spec = spec
         self.layers = nn.Sequential(*[layer_from_spec(s) for s in spec.layers])
         self.encoder = spec.encoder
@@ -247,15 +288,20 @@ def lif_mlp_spec(
     reset: str = "subtract",
     encoder: EncoderConfig | None = None,
     per_channel: bool = False,
+    learn_threshold: bool = False,
+    learn_leak: bool = False,
 ) -> ModelSpec:
-    """The `lif-mlp` architecture: N -> hidden LIF layers -> non-leaky LI readout over the classes."""
+    """The `lif-mlp` architecture: N -> hidden LIF layers -> non-leaky LI readout over the classes.
+
+    ``learn_threshold`` / ``learn_leak`` make the LIF layers' thresholds (per channel) / beta learnable
+    (see :mod:`snn2fpga.nn.learnable`); the readout keeps its fixed, leak-free integration."""
     layers: list[dict[str, Any]] = []
     width = num_inputs
     for h in hidden:
         layers.append({"type": "linear", "in_features": width, "out_features": h,
                        "weight_bits": weight_bits, "per_channel": per_channel})
         layers.append({"type": "lif", "leak_shift": leak_shift, "threshold": threshold,
-                       "reset": reset, "state_bits": state_bits})
+                       "reset": reset, "state_bits": state_bits, **learn_flags(learn_threshold, learn_leak, h)})
         width = h
     layers.append({"type": "linear", "in_features": width, "out_features": len(classes),
                    "weight_bits": weight_bits, "per_channel": per_channel})

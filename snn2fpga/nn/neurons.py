@@ -4,6 +4,9 @@ Each layer runs a whole sequence: input [T, B, C] -> output [T, B, C].
 
 * Training / float path (input is a float tensor): V = beta * V + I; spike = V >= threshold with a
   surrogate gradient; reset by subtraction or to zero (the reset is detached, as in snnTorch).
+* Opt-in learnable parameters (:mod:`snn2fpga.nn.learnable`): ``learn_threshold`` makes the threshold a
+  per-channel parameter, ``learn_leak`` the multiplicative beta (a shift leak k starts as beta = 1 - 2^-k
+  and becomes a MULT leak); both map onto the integers below, so no new hardware is needed.
 * Integer path (input is an :class:`IntCurrent`, i.e. eval mode after a quantized synapse): exactly the
   integer semantics of :mod:`snn2fpga.semantics.neuron`, in torch int64, with the threshold mapped to
   weight-scale units: theta[c] = round(threshold / scale[c]). After each integer run the layer keeps
@@ -12,7 +15,7 @@ Each layer runs a whole sequence: input [T, B, C] -> output [T, B, C].
 
 from __future__ import annotations
 
-import math
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,9 +23,16 @@ import torch
 from torch import nn
 
 from snn2fpga.errors import SNN2FPGAError
+from snn2fpga.nn.learnable import LearnableBeta, LearnableThreshold, quantize_beta
 from snn2fpga.nn.surrogate import spike_fn
 from snn2fpga.nn.synapse import IntCurrent
-from snn2fpga.semantics.neuron import LeakMode, NeuronParams, ResetMode, check_thresholds
+from snn2fpga.semantics.neuron import (
+    MAX_BETA_FRAC_BITS,
+    LeakMode,
+    NeuronParams,
+    ResetMode,
+    check_thresholds,
+)
 
 DEFAULT_BETA_FRAC_BITS = 8
 _BLOCK_NEURONS = 1 << 15  # (sample, neuron) pairs per block of the integer update: per-step tensors stay cached
@@ -67,22 +77,37 @@ class _NeuronBase(nn.Module):
         state_bits: int,
         beta_frac_bits: int,
         surrogate_slope: float = 5.0,
+        learn_threshold: bool = False,
+        channels: int | None = None,
+        learn_leak: bool = False,
     ) -> None:
         super().__init__()
+        name = type(self).__name__
         if beta is not None and leak_shift is not None:
             raise SNN2FPGAError("give either beta (multiplicative leak) or leak_shift (shift leak), not both")
         if beta is not None and not 0.0 <= beta < 1.0:
             raise SNN2FPGAError(f"beta={beta} must lie in [0, 1)")
         if threshold <= 0:
             raise SNN2FPGAError(f"threshold={threshold} must be positive")
+        if learn_threshold and not self.spiking:
+            raise SNN2FPGAError(f"{name} does not spike, so it has no threshold to learn: "
+                                "learn_threshold applies to LIF and IF layers")
+        if learn_leak and beta is None and leak_shift is None:
+            raise SNN2FPGAError(f"{name} has no leak to learn (IF integrates without decay): learn_leak needs a "
+                                "leaky layer (LIF with beta or leak_shift); use LIF, or drop learn_leak")
+        if learn_leak and leak_shift is not None:
+            # a learned decay is a multiplicative leak: start from the shift leak's beta 1 - 2^-k, with F >= k
+            # fractional bits so that beta_q = 2^F - 2^(F-k) is exactly that beta (the hardware then uses a
+            # multiplier, one DSP per neuron lane, instead of the shift's adders)
+            beta_frac_bits = min(max(beta_frac_bits, leak_shift), MAX_BETA_FRAC_BITS)
+            beta, leak_shift = 1.0 - 2.0 ** -leak_shift, None
         if leak_shift is not None:
             leak, beta_q = LeakMode.SHIFT, 0
         elif beta is not None:
-            leak, beta_q = LeakMode.MULT, int(math.floor(beta * (1 << beta_frac_bits) + 0.5))
-            beta_q = min(beta_q, (1 << beta_frac_bits) - 1)
+            leak, beta_q = LeakMode.MULT, quantize_beta(beta, beta_frac_bits)
         else:
             leak, beta_q = LeakMode.NONE, 0
-        self.params = NeuronParams(
+        self._params = NeuronParams(
             leak=leak,
             state_bits=state_bits,
             reset=ResetMode(reset),
@@ -92,25 +117,55 @@ class _NeuronBase(nn.Module):
             spiking=self.spiking,
         )
         # The float path uses the user's beta exactly (so quantization-off equals snnTorch);
-        # the integer path uses its fixed-point/shift version.
-        self.beta_float = float(beta) if beta is not None else self.params.beta
-        self.threshold = float(threshold)
+        # the integer path uses its fixed-point/shift version. A learned beta is used quantized in both.
+        self.beta_float = float(beta) if beta is not None else self._params.beta
+        self.threshold = float(threshold)  # the configured value (the initial one when learned)
+        self.learned_threshold = LearnableThreshold(channels, self.threshold) if learn_threshold else None  # type: ignore[arg-type]
+        self.learned_beta = LearnableBeta(self.beta_float, self._params.beta_frac_bits) if learn_leak else None
         self.surrogate_slope = surrogate_slope
         self.last_trace: LayerTrace | None = None
         # Off while only predictions are wanted (SNNClassifier.predict): then no trace is copied out.
         self.record_trace = True
 
+    @property
+    def params(self) -> NeuronParams:
+        """The layer's integer parameters; with a learned leak, beta_q is the current parameter's."""
+        if self.learned_beta is None:
+            return self._params
+        return dataclasses.replace(self._params, beta_q=self.learned_beta.beta_q())
+
+    @property
+    def learns_threshold(self) -> bool:
+        return self.learned_threshold is not None
+
+    @property
+    def learns_leak(self) -> bool:
+        return self.learned_beta is not None
+
+    def float_thresholds(self) -> np.ndarray:
+        """The thresholds in real units as float64: [C] when learned, else the one value [1]."""
+        if self.learned_threshold is not None:
+            return self.learned_threshold.values()
+        return np.array([self.threshold], dtype=np.float64)
+
     def extra_repr(self) -> str:
         p = self.params
-        return (
-            f"leak={p.leak.value}, beta={self.beta_float:.4g}, threshold={self.threshold:g}, "
-            f"reset={p.reset.value}, state_bits={p.state_bits}"
-        )
+        beta = f"{p.beta:.4g} (learned)" if self.learned_beta is not None else f"{self.beta_float:.4g}"
+        thr = self.float_thresholds()
+        threshold = (f"{thr.min():.4g}..{thr.max():.4g} (learned, {thr.size} channels)"
+                     if self.learned_threshold is not None else f"{self.threshold:g}")
+        return (f"leak={p.leak.value}, beta={beta}, threshold={threshold}, reset={p.reset.value}, "
+                f"state_bits={p.state_bits}")
 
     def integer_thresholds(self, scale: torch.Tensor) -> np.ndarray:
-        """theta[c] = round(threshold / scale[c]) (round half up), as int64 [C]."""
+        """theta[c] = round(threshold[c] / scale[c]) (round half up), as int64 [C]; a per-tensor scale or
+        a single threshold is broadcast over the channels."""
         s = np.asarray(scale.detach().cpu().numpy(), dtype=np.float64).reshape(-1)
-        return np.floor(self.threshold / s + 0.5).astype(np.int64)
+        thr = self.float_thresholds()
+        if thr.size > 1 and s.size not in (1, thr.size):
+            raise SNN2FPGAError(f"{type(self).__name__}: {thr.size} learned thresholds but {s.size} weight scales; "
+                                "the layer's channel count must match its synapse's output channels")
+        return np.floor(thr / s + 0.5).astype(np.int64)
 
     def forward(self, x: torch.Tensor | IntCurrent) -> torch.Tensor:
         if isinstance(x, IntCurrent):
@@ -123,16 +178,26 @@ class _NeuronBase(nn.Module):
 
     def _forward_float(self, cur: torch.Tensor) -> torch.Tensor:
         v = torch.zeros_like(cur[0])
+        beta: float | torch.Tensor = self.beta_float if self.learned_beta is None else self.learned_beta()
+        threshold: float | torch.Tensor = self.threshold
+        if self.learned_threshold is not None:
+            if cur.shape[2] != self.learned_threshold.channels:
+                raise SNN2FPGAError(f"{type(self).__name__} learns {self.learned_threshold.channels} thresholds "
+                                    f"but its input has {cur.shape[2]} channels")
+            # [C] -> broadcast over [B, C] or [B, C, H, W]
+            threshold = self.learned_threshold().reshape(-1, *([1] * (cur.dim() - 3)))
+        # the surrogate's width follows the threshold but is not a path for its gradient
+        slope = self.surrogate_slope / (threshold.detach() if isinstance(threshold, torch.Tensor) else threshold)
         out = []
         for t in range(cur.shape[0]):
-            v = self.beta_float * v + cur[t]
+            v = beta * v + cur[t]
             if not self.spiking:
                 out.append(v)
                 continue
-            spk = spike_fn(v - self.threshold, self.surrogate_slope / self.threshold)
+            spk = spike_fn(v - threshold, slope)
             fired = spk.detach()
-            if self.params.reset is ResetMode.SUBTRACT:
-                v = v - fired * self.threshold
+            if self._params.reset is ResetMode.SUBTRACT:
+                v = v - fired * threshold
             else:
                 v = v * (1.0 - fired)
             out.append(spk)
@@ -218,6 +283,9 @@ class LIF(_NeuronBase):
         reset: "subtract" or "zero".
         state_bits: signed membrane width, 2..32.
         beta_frac_bits: F, fractional bits of the fixed-point beta.
+        learn_threshold: learn one threshold per channel (needs ``channels``), initialised to ``threshold``.
+        channels: output channels of the synapse before this layer (for ``learn_threshold``).
+        learn_leak: learn beta (a MULT leak; a ``leak_shift`` k starts at beta = 1 - 2^-k with F >= k).
     """
 
     def __init__(
@@ -228,25 +296,32 @@ class LIF(_NeuronBase):
         reset: ResetMode | str = ResetMode.SUBTRACT,
         state_bits: int = 16,
         beta_frac_bits: int = DEFAULT_BETA_FRAC_BITS,
+        learn_threshold: bool = False,
+        channels: int | None = None,
+        learn_leak: bool = False,
     ) -> None:
         if beta is None and leak_shift is None:
             raise SNN2FPGAError("LIF needs a leak: give beta (e.g. 0.9) or leak_shift (e.g. 3); IF has no leak")
-        super().__init__(beta, leak_shift, threshold, reset, state_bits, beta_frac_bits)
+        super().__init__(beta, leak_shift, threshold, reset, state_bits, beta_frac_bits,
+                         learn_threshold=learn_threshold, channels=channels, learn_leak=learn_leak)
 
 
 class IF(_NeuronBase):
-    """Integrate-and-fire neurons (no leak)."""
+    """Integrate-and-fire neurons (no leak; ``learn_threshold`` as for :class:`LIF`)."""
 
     def __init__(
-        self, threshold: float = 1.0, reset: ResetMode | str = ResetMode.SUBTRACT, state_bits: int = 16
+        self, threshold: float = 1.0, reset: ResetMode | str = ResetMode.SUBTRACT, state_bits: int = 16,
+        learn_threshold: bool = False, channels: int | None = None, learn_leak: bool = False,
     ) -> None:
-        super().__init__(None, None, threshold, reset, state_bits, 0)
+        super().__init__(None, None, threshold, reset, state_bits, 0,
+                         learn_threshold=learn_threshold, channels=channels, learn_leak=learn_leak)
 
 
 class LI(_NeuronBase):
     """Non-spiking leaky-integrator readout: its final membrane is the class score.
 
-    Output: membrane trace [T, B, C] (float in training, int64 in the integer path).
+    Output: membrane trace [T, B, C] (float in training, int64 in the integer path). ``learn_leak``
+    learns its beta when it has a leak; it has no threshold to learn.
     """
 
     spiking = False
@@ -257,8 +332,11 @@ class LI(_NeuronBase):
         leak_shift: int | None = None,
         state_bits: int = 16,
         beta_frac_bits: int = DEFAULT_BETA_FRAC_BITS,
+        learn_threshold: bool = False,
+        learn_leak: bool = False,
     ) -> None:
-        super().__init__(beta, leak_shift, 1.0, ResetMode.SUBTRACT, state_bits, beta_frac_bits)
+        super().__init__(beta, leak_shift, 1.0, ResetMode.SUBTRACT, state_bits, beta_frac_bits,
+                         learn_threshold=learn_threshold, learn_leak=learn_leak)
 
 
 NEURON_TYPES: tuple[type[_NeuronBase], ...] = (LIF, IF, LI)

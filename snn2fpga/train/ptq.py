@@ -9,6 +9,7 @@ import torch
 from snn2fpga.errors import SNN2FPGAError
 from snn2fpga.nn import QuantLinear, SNNClassifier
 from snn2fpga.nn.conv import QuantConv2d
+from snn2fpga.nn.neurons import _NeuronBase
 
 
 def clip_percentile(w: torch.Tensor, percentile: float, per_channel: bool) -> torch.Tensor:
@@ -39,7 +40,8 @@ def quantize_post_training(
 ) -> SNNClassifier:
     """A quantized copy of a (float or quantized) SNNClassifier: same layers, ``weight_bits`` weights.
 
-    Every synapse is found by its module name, so the synapses inside DCLL layers are quantized too."""
+    Every synapse is found by its module name, so the synapses inside DCLL layers are quantized too; the
+    learned thresholds and leaks of neuron layers (if any) are copied unchanged."""
     spec = copy.deepcopy(model.spec)
     for layer in spec.layers:
         entry = _weighted(layer)
@@ -51,6 +53,9 @@ def quantize_post_training(
     sources = dict(model.named_modules())
     with torch.no_grad():
         for name, dst in out.named_modules():
+            if isinstance(dst, _NeuronBase):
+                dst.load_state_dict(sources[name].state_dict())  # learned thresholds / beta, if any
+                continue
             if not isinstance(dst, (QuantLinear, QuantConv2d)):
                 continue
             src = sources.get(name)
