@@ -1,6 +1,7 @@
 """The shipped radio example (examples/radioml-snn.*): its stated numbers come from the checkpoint, and
-the C-simulation of its generated top reproduces them: on a subset by default, on the whole test split
-(1,320 frames, every SNR) with ``-m slow``. The dataset is generated deterministically, no download."""
+the C-simulation of its generated top reproduces them: on a subset by default (and its deploy package on the
+emulated board), on the whole test split (1,320 frames, every SNR) with ``-m slow``. The dataset is
+generated deterministically, no download."""
 
 from __future__ import annotations
 
@@ -54,6 +55,11 @@ def test_csim_subset_equals_pytorch(tmp_path, capsys):
     expected = float(np.mean(model.predict(data.x_test[:n]) == data.y_test[:n]))
     csim = _build(tmp_path / "b", n, capsys)["csim"]
     assert csim["samples"] == n and csim["mismatches"] == 0 and csim["accuracy"] == expected
+    # the deploy package on the emulated board (host I/Q quantisation + the C-simulated top): same frames
+    rc = main(["run", str(tmp_path / "b" / "deploy"), "--emulate", "--json"])
+    run = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert rc == 0 and run["samples"] == n and run["mismatches"] == 0
+    assert run["accuracy"] == expected
 
 
 @pytest.mark.slow
