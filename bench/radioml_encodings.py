@@ -34,7 +34,8 @@ initialisation, every encoding's first layer then starts with the same current v
     nice -n 15 .venv/bin/python bench/radioml_encodings.py --out bench/results/radioml/encodings.json
 
 Each encoding's result is merged into the JSON file as soon as it is done (the file is rewritten
-atomically), so encodings can be run one at a time with ``--encodings``.
+atomically), under ``studies/<H, k, epochs, gain, seed>/runs/<encoding>``, so encodings and
+configurations can be run one at a time (``--encodings``, ``--leak-shift``, ...).
 """
 
 from __future__ import annotations
@@ -247,6 +248,12 @@ def run_encoding(kind: str, data: RadioData, args: argparse.Namespace, log: Call
     return res
 
 
+def study_key(config: dict[str, Any]) -> str:
+    """The name of one configuration's results in the JSON file (its knobs that studies vary)."""
+    return (f"H{config['hidden']}_k{config['leak_shift']}_e{config['epochs']}_{config['input_gain']}"
+            f"_seed{config['seed']}")
+
+
 def write_atomically(path: Path, obj: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -260,7 +267,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--encodings", nargs="+", choices=ENCODINGS, default=list(ENCODINGS))
     ap.add_argument("--hidden", type=int, default=128, help="LIF neurons per hidden layer")
-    ap.add_argument("--epochs", type=int, default=10)
+    ap.add_argument("--epochs", type=int, default=15)
     ap.add_argument("--batch-size", type=int, default=32)
     ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--leak-shift", type=int, default=5, help="k of the shift leak, beta = 1 - 2^-k")
@@ -269,7 +276,8 @@ def main(argv: Sequence[str] | None = None) -> None:
                     help="level-crossing thresholds in 8-bit code units")
     ap.add_argument("--input-gain", choices=INPUT_GAINS, default="unit-rms",
                     help="unit-rms: scale each encoding's inputs to unit mean square per input (see input_gain)")
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--seed", type=int, default=0,
+                    help="training seed (weights, batch order); the split is always the shipped one (seed 0)")
     ap.add_argument("--out", type=Path, default=Path("bench/results/radioml/encodings.json"))
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
@@ -279,21 +287,22 @@ def main(argv: Sequence[str] | None = None) -> None:
               "numerics": "float32 training and evaluation",
               "network": f"N-{args.hidden} LIF-{args.hidden} LIF-classes LI (no leak); QuantLinear float, no bias; "
                          f"LIF shift leak k={args.leak_shift}, threshold 1, subtract reset; Adam, cosine lr"}
-    doc: dict[str, Any] = {"config": config, "runs": {}}
+    key = study_key(config)
+    doc: dict[str, Any] = {"studies": {}}
     if args.out.exists():
-        old = json.loads(args.out.read_text())
-        if old.get("config") == config:  # only merge runs of the same study
-            doc = old
+        doc = json.loads(args.out.read_text())
+    study = doc["studies"].setdefault(key, {"config": config, "runs": {}})
+    if study["config"] != config:
+        raise SystemExit(f"{args.out} holds a study {key} with another configuration: use another --out")
     data = load_any_dataset("radioml-synth", None, SELECTION)
     assert isinstance(data, RadioData)
-    print(f"radioml-synth: {len(data.x_train)} train / {len(data.x_test)} test frames, {len(data.classes)} classes",
-          flush=True)
-    doc["machine"] = {"platform": platform.platform(), "torch": torch.__version__, "threads": 1,
-                      "load_average_at_start": os.getloadavg()[0]}
+    print(f"radioml-synth: {len(data.x_train)} train / {len(data.x_test)} test frames, {len(data.classes)} classes;"
+          f" study {key}", flush=True)
+    study["machine"] = {"platform": platform.platform(), "torch": torch.__version__, "threads": 1,
+                        "load_average_at_start": os.getloadavg()[0]}
     for kind in args.encodings:
-        doc["runs"][kind] = run_encoding(kind, data, args, lambda s: print(s, flush=True))
+        study["runs"][kind] = run_encoding(kind, data, args, lambda s: print(s, flush=True))
         write_atomically(args.out, doc)
-
 
 if __name__ == "__main__":
     main()
