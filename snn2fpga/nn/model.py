@@ -229,11 +229,12 @@ class SNNClassifier(nn.Module):
         return quantize_input(arr.reshape(arr.shape[0], -1))
 
     def encode(self, x: torch.Tensor | np.ndarray, seed: int | None = None) -> torch.Tensor:
-        """Spikes [T, B, N] (or [T, B, 1, G, G] for iq_plane), float 0/1; ``seed`` overrides the rate
-        encoder's seed (training)."""
+        """Spikes [T, B, N] (or [T, B, 1, G, G] for iq_plane into a convolution), float 0/1; ``seed``
+        overrides the rate encoder's seed (training)."""
         q = self.quantize(x)
         if self.encoder.kind is EncoderKind.IQ_PLANE:
-            return torch.from_numpy(iq_plane_encode(q, self.encoder.grid)).to(torch.float32)
+            planes = torch.from_numpy(iq_plane_encode(q, self.encoder.grid)).to(torch.float32)
+            return planes if self.takes_maps else planes.flatten(2)  # a dense first layer sees G*G inputs
         s = encode(q, self.encoder.kind, self.encoder.timesteps, self.encoder.seed if seed is None else seed)
         spikes = torch.from_numpy(s).to(torch.float32)
         if self.takes_maps:  # a convolutional first layer: [T, B, N] -> [T, B, C, H, W]
