@@ -6,8 +6,9 @@ holds quantized: the same split as the shipped example, lif-mlp G*G -> hidden LI
 with the shipped example's weight and state widths, BPTT, and the test accuracy from the PyTorch integer
 path (the hardware's integers; `tests/nn` holds it equal to QONNX and the C-simulation for lif-mlp).
 
-Not a shipped model: the exporter and the hardware lowering do not take a dense layer behind the I/Q-plane
-encoder yet (the CLI refuses `--arch lif-mlp` on radio data), so nothing here is exported or C-simulated.
+The same network trains from the CLI (`snn2fpga train --dataset radioml-synth --arch lif-mlp --hidden 128 128
+--grid 8 ...`), exports and builds (the I/Q frame encoder feeds the first dense layer, HLS and RTL); this
+script only trains and evaluates, to compare settings quickly.
 
     nice -n 15 .venv/bin/python bench/radioml_plane_mlp.py --epochs 14 --leak-shift 5 \\
         --out bench/results/radioml/plane_mlp.json

@@ -126,10 +126,7 @@ def _spec_for(opt: TrainOptions, data: Dataset) -> ModelSpec:
             weight_bits=wbits, state_bits=opt.state_bits or 24,
             threshold=DCLL_THRESHOLD if opt.threshold is None else opt.threshold, seed=opt.seed,
         )
-    if radio and opt.arch != "lif-cnn":
-        raise SNN2FPGAError(f"a radio dataset needs an I/Q-plane network (--arch dcll-radioml or lif-cnn), "
-                            f"not {opt.arch}")
-    if radio:  # lif-cnn over the I/Q plane: one timestep per I/Q sample, as dcll-radioml
+    if radio:  # lif-cnn / lif-mlp over the I/Q plane: one timestep per I/Q sample, as dcll-radioml
         enc = EncoderConfig(EncoderKind.IQ_PLANE, int(data.x_train.shape[1]), 0, grid=opt.grid)
     else:
         enc = EncoderConfig(EncoderKind(opt.encoder), opt.timesteps, opt.seed)
@@ -139,8 +136,9 @@ def _spec_for(opt: TrainOptions, data: Dataset) -> ModelSpec:
                             weight_bits=wbits, state_bits=opt.state_bits or 16, leak_shift=opt.leak_shift,
                             threshold=threshold, reset=opt.reset, encoder=enc, per_channel=opt.per_channel,
                             learn_threshold=opt.learn_threshold, learn_leak=opt.learn_leak)
-    return lif_mlp_spec(
-        num_inputs=int(np.prod(data.input_shape)), hidden=list(opt.hidden), classes=data.classes,
+    return lif_mlp_spec(  # over the I/Q plane, the first dense layer reads the G x G plane flattened
+        num_inputs=opt.grid * opt.grid if radio else int(np.prod(data.input_shape)), hidden=list(opt.hidden),
+        classes=data.classes,
         input_shape=data.input_shape, weight_bits=wbits, state_bits=opt.state_bits or 16, leak_shift=opt.leak_shift,
         threshold=threshold, reset=opt.reset, encoder=enc, per_channel=opt.per_channel,
         learn_threshold=opt.learn_threshold, learn_leak=opt.learn_leak,

@@ -83,6 +83,13 @@ def dataflow_nodes(model: ModelWrapper, domain: str = HLS_DOMAIN, what: str = "s
     return nodes
 
 
+def feeds_event_conv(nodes: list[Any], i: int) -> bool:
+    """Whether node ``i`` feeds an event-driven convolution (then an I/Q input emits one event word per
+    timestep; feeding anything else, it emits the one-hot plane as frames)."""
+    return (i + 1 < len(nodes) and nodes[i + 1].op_type.startswith("SpikingConv")
+            and int(getCustomOp(nodes[i + 1]).get_nodeattr("event")) == 1)
+
+
 def stage_codes(model: ModelWrapper) -> list[StageCode]:
     """The StageCode of every dataflow node, with sanitised identifiers and stream widths."""
     nodes = dataflow_nodes(model)
@@ -94,6 +101,8 @@ def stage_codes(model: ModelWrapper) -> list[StageCode]:
         out_simd = int(getCustomOp(nodes[i + 1]).get_nodeattr("SIMD")) if i + 1 < len(nodes) else 1
         if node.op_type in ("SpikingDense_hls", "DenseReadout_hls", "SpikingConv_hls"):
             codes.append(op.stage_code(ident, out_simd, model.get_initializer(node.input[1])))
+        elif node.op_type == "SpikeInput_hls":
+            codes.append(op.stage_code(ident, out_simd, event=feeds_event_conv(nodes, i)))
         else:
             codes.append(op.stage_code(ident, out_simd))
     return codes

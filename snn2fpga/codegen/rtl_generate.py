@@ -19,7 +19,7 @@ from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.custom_op.registry import getCustomOp
 
 import snn2fpga
-from snn2fpga.codegen.generate import dataflow_nodes
+from snn2fpga.codegen.generate import dataflow_nodes, feeds_event_conv
 from snn2fpga.codegen.names import SV_RESERVED, comment_text, identifier
 from snn2fpga.codegen.rtl_rom import conv_weight_rom, dense_weight_rom, threshold_rom
 from snn2fpga.errors import SNN2FPGAError
@@ -98,12 +98,6 @@ def rtl_stages(model: ModelWrapper) -> list[RtlStage]:
                        int(getCustomOp(nodes[i + 1]).get_nodeattr("SIMD")) if i + 1 < len(nodes) else 1,
                        feeds_event_conv(nodes, i))
             for i, (node, ident) in enumerate(zip(nodes, stage_idents(nodes), strict=True))]
-
-
-def feeds_event_conv(nodes: list[Any], i: int) -> bool:
-    """Whether node ``i`` feeds an event-driven convolution (then an I/Q input emits one event word per timestep)."""
-    return (i + 1 < len(nodes) and nodes[i + 1].op_type == "SpikingConv_rtl"
-            and int(getCustomOp(nodes[i + 1]).get_nodeattr("event")) == 1)
 
 
 def rom_lines(rom: RomFile, stage: str) -> list[str]:

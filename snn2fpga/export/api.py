@@ -64,12 +64,8 @@ def _input_shape(module: nn.Module, example: np.ndarray) -> tuple[int, ...]:
     """Per-sample shape the first layer sees: (N,) or (C, H, W)."""
     if isinstance(module, SNNClassifier):
         if module.encoder.kind.value == "iq_plane":
-            if not module.takes_maps:
-                raise SNN2FPGAError(
-                    "a dense first layer behind the I/Q-plane encoder trains and evaluates in PyTorch, but it "
-                    "cannot be exported yet: the graph and the hardware take the I/Q plane into a convolution "
-                    "(use --arch lif-cnn or dcll-radioml for a model to build)"
-                )
+            if not module.takes_maps:  # a dense first layer reads the plane flattened (raster order)
+                return (module.encoder.grid * module.encoder.grid,)
             return (1, module.encoder.grid, module.encoder.grid)
         shape = module.spec.input_shape
         if module.takes_maps:

@@ -99,6 +99,12 @@ def build_graph(layers: list[ExportLayer], meta: GraphMeta) -> ModelWrapper:
                                             domain=DOMAIN, grid=meta.grid, timesteps=steps))
         parts.vi("spikes_in", TensorProto.FLOAT, [steps, 1, meta.grid, meta.grid], tbatch=True)
         src = "spikes_in"
+        if len(first_in) == 1:  # a dense first layer: the plane flattened, row-major (as torch's flatten)
+            parts.init("spikes_in_shape", np.array([steps, -1, meta.grid * meta.grid], dtype=np.int64))
+            parts.nodes.append(helper.make_node("Reshape", [src, "spikes_in_shape"], ["spikes_in_flat"],
+                                                name="encoder_flatten"))
+            parts.vi("spikes_in_flat", TensorProto.FLOAT, [steps, 1, meta.grid * meta.grid], batch_axis=1)
+            src = "spikes_in_flat"
     elif meta.encoder is not None:
         n_in = int(np.prod(first_in))
         inp = make_vi(GRAPH_INPUT, TensorProto.FLOAT, [1, n_in], 0)

@@ -67,15 +67,24 @@ def _u(name: str, value: int) -> tuple[str, str, str]:
 
 
 class SpikeInput_hls(SpikeInput):  # noqa: N801  (FINN naming: <op>_hls)
-    """rate_encoder / latency_encoder / spike_unpack of hls/snn_encoders.h."""
+    """rate_encoder / latency_encoder / spike_unpack of hls/snn_encoders.h, iq_encoder / iq_frame_encoder of
+    hls/snn_iq.h."""
 
-    def stage_code(self, ident: str, out_simd: int) -> StageCode:
+    def stage_code(self, ident: str, out_simd: int, event: bool = True) -> StageCode:
+        """``event``: an iq input feeds an event-driven conv (one event word per timestep), else frames."""
         kind = self.get_nodeattr("kind")
         n_in, steps = int(self.get_nodeattr("IN")), int(self.get_nodeattr("T"))
-        if kind == "iq":  # two 8-bit codes per timestep, two timesteps per host word -> one event per timestep
-            return StageCode(
-                ident=ident, kernel="iq_encoder", in_type=f"ap_uint<{HOST_WORD_BITS}>", out_type="ap_uint<16>",
-                fields=[_u("T", steps), _u("G", int(self.get_nodeattr("G")))], host_in_words=-(-steps // 2),
+        if kind == "iq":  # two 8-bit codes per timestep, two timesteps per host word
+            grid = int(self.get_nodeattr("G"))
+            if event:  # one event word per timestep
+                return StageCode(
+                    ident=ident, kernel="iq_encoder", in_type=f"ap_uint<{HOST_WORD_BITS}>", out_type="ap_uint<16>",
+                    fields=[_u("T", steps), _u("G", grid)], host_in_words=-(-steps // 2),
+                )
+            return StageCode(  # the one-hot plane, raster order, out_simd pixels per word
+                ident=ident, kernel="iq_frame_encoder", in_type=f"ap_uint<{HOST_WORD_BITS}>",
+                out_type=f"ap_uint<{out_simd}>", fields=[_u("T", steps), _u("G", grid), _u("SIMD", out_simd)],
+                host_in_words=-(-steps // 2),
             )
         kernel = {"rate": "rate_encoder", "latency": "latency_encoder", "spikes": "spike_unpack"}[kind]
         words = -(-n_in // 4) if kind != "spikes" else steps * -(-n_in // HOST_WORD_BITS)

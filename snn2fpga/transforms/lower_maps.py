@@ -39,7 +39,10 @@ class LowerPooling(Transformation):
 
 
 class LowerFlatten(Transformation):
-    """Drop the Reshape between a spike map and a dense layer: the dense reads the map (``in_maps``)."""
+    """Drop the Reshape between a spike map and a dense layer: the dense reads the map (``in_maps``).
+
+    The map comes from a conv or pool, or it is the I/Q plane of an iq SpikeInput (one channel, so its
+    NHWC stream is the row-major flatten the graph's Reshape describes)."""
 
     def apply(self, model: ModelWrapper) -> tuple[ModelWrapper, bool]:
         for node in model.graph.node:
@@ -47,7 +50,10 @@ class LowerFlatten(Transformation):
                 continue
             prod = model.find_producer(node.input[0])
             cons = model.find_consumers(node.output[0]) or []
-            if prod is None or prod.domain != HW_DOMAIN or prod.op_type not in (*MAP_CONSUMERS,):
+            if prod is None or prod.domain != HW_DOMAIN:
+                continue
+            iq_plane = prod.op_type == "SpikeInput" and node_attr(prod, "kind") == "iq"
+            if prod.op_type not in MAP_CONSUMERS and not iq_plane:
                 continue
             if len(cons) != 1 or cons[0].op_type not in ("SpikingDense", "DenseReadout"):
                 raise SNN2FPGAError(f"Reshape '{node.name}' after a spike map must feed one dense layer")

@@ -1,8 +1,11 @@
-"""Convolutional and DCLL networks through the whole CLI: train -> export -> build (C-sim == QONNX)."""
+"""Convolutional, DCLL and I/Q-plane networks through the whole CLI: train -> export -> build (C-sim == QONNX)."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
+
+import pytest
 
 from snn2fpga.cli import main
 
@@ -74,8 +77,38 @@ def test_lif_cnn_radioml_synth_bptt_build(tmp_path, capsys):
     assert "iq_encoder<input_cfg>" in top and "conv_event_neuron<layer0_cfg>" in top
 
 
-def test_lif_mlp_refuses_radio_data(tmp_path, capsys):
-    rc = main(["train", "--dataset", "radioml-synth", "--arch", "lif-mlp", "--synth-frames", "2", "--snrs", "10",
-               "--epochs", "1", "--no-progress", "-o", str(tmp_path / "never.pt")])
-    assert rc != 0 and "needs an I/Q-plane network (--arch dcll-radioml or lif-cnn)" in capsys.readouterr().err
-    assert not (tmp_path / "never.pt").exists()
+@pytest.fixture(scope="module")
+def plane_mlp(tmp_path_factory) -> Path:
+    """lif-mlp on radio frames, trained through the CLI: the I/Q plane's G*G spikes feed a dense LIF layer."""
+    d = tmp_path_factory.mktemp("plane_mlp")
+    rc = main(["train", "--dataset", "radioml-synth", "--arch", "lif-mlp", "--hidden", "16", "--grid", "4",
+               "--frame-length", "32", "--synth-frames", "6", "--snrs", "10", "18", "--epochs", "1",
+               "--weight-bits", "6", "--leak-shift", "2", "--batch-size", "32", "--no-progress",
+               "-o", str(d / "mlp.pt")])
+    assert rc == 0
+    assert main(["export", str(d / "mlp.pt"), "--verify", "all"]) == 0
+    return d
+
+
+def test_lif_mlp_over_the_iq_plane_csim_and_emulated_board(plane_mlp, tmp_path, capsys):
+    """HLS: the frame encoder (iq_frame_encoder) feeds a dense LIF layer; C-sim == QONNX, and the deploy
+    package on the emulated board == C-sim."""
+    rc = main(["build", "--model", str(plane_mlp / "mlp.onnx"), "-o", str(tmp_path / "b"), "--json"])
+    summary = _json_last(capsys)
+    assert rc == 4 and summary["csim"]["samples"] == 22 and summary["csim"]["mismatches"] == 0
+    top = (tmp_path / "b" / "hls" / "snn_top.cpp").read_text()
+    assert "iq_frame_encoder<input_cfg>" in top and "iq_encoder<" not in top
+    assert main(["run", str(tmp_path / "b" / "deploy"), "--emulate", "--json"]) == 0
+    run = _json_last(capsys)
+    assert run["samples"] == 22 and run["mismatches"] == 0 and run["accuracy"] == summary["csim"]["accuracy"]
+
+
+@pytest.mark.slow
+def test_lif_mlp_over_the_iq_plane_rtl(plane_mlp, tmp_path, capsys):
+    """RTL: the frame encoder module feeds the dense LIF module; rtlsim == QONNX, cycles == the model."""
+    rc = main(["build", "--model", str(plane_mlp / "mlp.onnx"), "-o", str(tmp_path / "r"), "--backend", "rtl",
+               "--json"])
+    summary = _json_last(capsys)
+    sim = summary["rtlsim"]
+    assert rc == 4 and sim["samples"] == 22 and sim["mismatches"] == 0
+    assert sim["latency_cycles"] == sim["model"]["latency"] and sim["interval_cycles"] == sim["model"]["interval"]

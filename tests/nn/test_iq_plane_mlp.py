@@ -1,14 +1,13 @@
 """A dense LIF network on the I/Q plane (bench/radioml_plane_mlp.py): the encoder hands it G*G spike inputs per
-timestep, its integer path equals the numpy reference layer by layer, and export refuses it by name."""
+timestep, its integer path equals the numpy reference layer by layer, and the export flattens the plane
+(tests/flow/test_build_maps.py takes it through C-sim, the emulated board and rtlsim)."""
 
 from __future__ import annotations
 
 import numpy as np
-import pytest
 import torch
 
 import snn2fpga
-from snn2fpga.errors import SNN2FPGAError
 from snn2fpga.export import collect_layers
 from snn2fpga.nn import EncoderConfig, SNNClassifier, lif_mlp_spec
 from snn2fpga.semantics import EncoderKind, dense_currents, predict, run_neurons
@@ -60,8 +59,11 @@ def test_integer_path_equals_the_reference_layer_by_layer():
     assert np.array_equal(pred, predict(ref.v_final))
 
 
-def test_export_refuses_it_by_name(tmp_path):
+def test_export_flattens_the_plane_and_verifies(tmp_path):
+    from qonnx.core.modelwrapper import ModelWrapper
+
     model, x = _model(), _frames()
-    with pytest.raises(SNN2FPGAError, match="dense first layer behind the I/Q-plane encoder"):
-        snn2fpga.export(model, x[:1], tmp_path / "m.onnx", verify_inputs=x)
-    assert not (tmp_path / "m.onnx").exists()
+    result = snn2fpga.export(model, x[:1], tmp_path / "m.onnx", verify_inputs=x)
+    assert result.report.samples == len(x) and result.report.mismatches == 0
+    ops = [n.op_type for n in ModelWrapper(str(tmp_path / "m.onnx")).graph.node]
+    assert ops[:3] == ["IQPlaneEncoder", "Reshape", "Quant"] and "Conv" not in ops
