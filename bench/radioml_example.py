@@ -1,4 +1,4 @@
-"""Ship a trained radio SNN as `examples/radioml-snn.{pt,onnx,json}` with its plots.
+"""Ship a trained radio SNN as `examples/radioml-snn.{pt,onnx,json}` (or `--name`) with its plots.
 
 Exports the checkpoint to QONNX (verified on the whole test split), states its hardware-exact
 accuracy (overall, per SNR, mean over SNR >= 0 dB) beside the float 1-D CNN trained by
@@ -64,6 +64,7 @@ def run() -> None:
     ap.add_argument("--checkpoint", type=Path, required=True)
     ap.add_argument("--cnn", type=Path, default=Path("bench/results/radioml/accuracy_by_snr.json"))
     ap.add_argument("--out-dir", type=Path, default=Path("bench/results/radioml_snn"))
+    ap.add_argument("--name", default=NAME, help=f"examples/NAME.{{pt,onnx,json}} (default {NAME})")
     args = ap.parse_args()
     model, meta = load_checkpoint(args.checkpoint)
     selection = model.spec.extra.get("dataset_selection", {})
@@ -76,10 +77,10 @@ def run() -> None:
     if float(np.mean(pred == data.y_test)) != m["test_accuracy"]:
         raise SystemExit("the checkpoint's stated accuracy does not reproduce")
     EXAMPLES.mkdir(exist_ok=True)
-    pt = EXAMPLES / f"{NAME}.pt"
+    pt = EXAMPLES / f"{args.name}.pt"
     if args.checkpoint.resolve() != pt.resolve():
         shutil.copyfile(args.checkpoint, pt)
-    export = export_checkpoint(pt, EXAMPLES / f"{NAME}.onnx", None, None, False, log=print)
+    export = export_checkpoint(pt, EXAMPLES / f"{args.name}.onnx", None, None, False, log=print)
     if export["mismatches"]:
         raise SystemExit(f"export verification found {export['mismatches']} mismatches")
     ge0 = data.snr_test >= 0
@@ -96,10 +97,10 @@ def run() -> None:
         "cnn_accuracy_snr_ge0": mean_accuracy_snr_ge0(cnn_run["cnn"]["accuracy_by_snr"]),
         "cnn": {"arch": cnn_run["cnn"]["arch"], "source": str(args.cnn)},
         "weight_bits": (syn.get("synapse") or syn)["weight_bits"], "state_bits": neuron["state_bits"],
-        "training": {k: meta["training"].get(k) for k in ("arch", "channels", "kernel", "grid", "leak_shift", "epochs",
-                                                           "lr", "batch_size", "seed")},
+        "training": {k: meta["training"].get(k) for k in ("arch", "hidden", "channels", "kernel", "grid", "leak_shift",
+                                                           "epochs", "lr", "batch_size", "seed")},
     }
-    (EXAMPLES / f"{NAME}.json").write_text(json.dumps(stated, indent=1) + "\n")
+    (EXAMPLES / f"{args.name}.json").write_text(json.dumps(stated, indent=1) + "\n")
     args.out_dir.mkdir(parents=True, exist_ok=True)
     plots(m["accuracy_by_snr"], cnn_run["cnn"]["accuracy_by_snr"], conf, data.classes, args.out_dir)
     print(json.dumps({k: stated[k] for k in ("accuracy", "accuracy_snr_ge0", "cnn_accuracy_snr_ge0")}))
