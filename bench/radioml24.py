@@ -2,10 +2,13 @@
 `radioml-synth24` split (the 24 RadioML 2018.01A classes, SNR -20..30 dB).
 
 The SNN is trained through `snn2fpga train` (lif-cnn over the I/Q plane, the settings of
-`examples/radioml-snn`), the CNN is `bench/radioml_accuracy.py`'s baseline; both see the same frames.
+`examples/radioml-snn`, or with `--arch lif-mlp` those of `examples/radioml-snn-mlp`), the CNN is
+`bench/radioml_accuracy.py`'s baseline; both see the same frames.
 Writes ``radioml24.json`` (per-SNR accuracies, mean over SNR >= 0 dB, peaks, times) and prints a table.
 
     .venv/bin/python bench/radioml24.py --frames-per-group 10 --length 128 --epochs 10 --out bench/results/radioml24
+    .venv/bin/python bench/radioml24.py --frames-per-group 10 --length 128 --epochs 10 --arch lif-mlp \
+        --out bench/results/radioml24_mlp
 """
 
 from __future__ import annotations
@@ -47,13 +50,16 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=10)
     ap.add_argument("--cnn-epochs", type=int, default=15)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--arch", choices=["lif-cnn", "lif-mlp"], default="lif-cnn",
+                    help="lif-cnn 16-32 (examples/radioml-snn) or lif-mlp 128-128 (examples/radioml-snn-mlp)")
     ap.add_argument("--out", type=Path, default=Path("bench/results/radioml24"))
     args = ap.parse_args()
     torch.set_num_threads(1)
     args.out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
-    opts = TrainOptions(dataset="radioml-synth24", output=args.out / "snn.pt", arch="lif-cnn", channels=(16, 32),
-                        kernel=3, grid=8, leak_shift=5, frame_length=args.length, synth_frames=args.frames_per_group,
+    opts = TrainOptions(dataset="radioml-synth24", output=args.out / "snn.pt", arch=args.arch, channels=(16, 32),
+                        kernel=3, hidden=(128, 128), grid=8, leak_shift=5, frame_length=args.length,
+                        synth_frames=args.frames_per_group,
                         epochs=args.epochs, weight_bits=8, state_bits=24, batch_size=32, lr=3e-3, seed=args.seed,
                         progress=False)
     run_train(opts)
