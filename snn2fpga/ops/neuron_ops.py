@@ -21,7 +21,14 @@ from qonnx.custom_op.base import CustomOp
 
 from snn2fpga.errors import SNN2FPGAError
 from snn2fpga.semantics.dcll import DCLLParams, run_dcll
-from snn2fpga.semantics.neuron import LeakMode, NeuronParams, NeuronTrace, ResetMode, run_neurons
+from snn2fpga.semantics.neuron import (
+    LeakMode,
+    NeuronParams,
+    NeuronTrace,
+    ResetMode,
+    integer_valued,
+    run_neurons,
+)
 
 _LEAKS = {m.value for m in LeakMode}
 _BLOCK_NEURONS = 1 << 15  # (sample, neuron) pairs per block of LIF.run: 256 KiB per int64 state array
@@ -98,23 +105,9 @@ class _NeuronOp(CustomOp):
         )
 
     def _integers(self, flat: np.ndarray) -> np.ndarray:
-        """``flat`` as an integer array (int32 where float32 values allow it, else int64), or an
-        SNN2FPGAError when a value is not an integer.
-
-        ``astype`` truncates toward zero, so the copy equals the input exactly when every value is an
-        integer (a fraction, NaN or infinity never compares equal to its truncation). For float32, the
-        int32 copy is compared back in float32: below 2^23 a truncation is exact in float32, above it every
-        float32 is an integer, and a value outside int32 (cast to -2^31) fails and takes the int64 check.
-        """
-        if flat.dtype.kind in "iu":
-            return flat
-        with np.errstate(invalid="ignore"):  # NaN / out-of-range values: caught by the comparisons below
-            if flat.dtype == np.float32:
-                narrow = flat.astype(np.int32)
-                if np.array_equal(narrow.astype(np.float32), flat):
-                    return narrow
-            as_int = flat.astype(np.int64)
-        if not np.array_equal(as_int, flat):
+        """``flat`` as an integer array (:func:`integer_valued`), or an SNN2FPGAError naming the node."""
+        as_int = integer_valued(flat)
+        if as_int is None:
             raise SNN2FPGAError(
                 f"node {self.onnx_node.name}: the synaptic current is not integer-valued; the neuron ops "
                 "need integer weights and binary spikes upstream"

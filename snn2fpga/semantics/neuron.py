@@ -138,6 +138,26 @@ def _leak_in_place(v: np.ndarray, scratch: np.ndarray, p: NeuronParams) -> None:
         np.right_shift(v, p.beta_frac_bits, out=v)
 
 
+def integer_valued(a: np.ndarray) -> np.ndarray | None:
+    """``a`` as an integer array (itself if integer already; int32 where float32 values allow it, else
+    int64), or None when some value is not an integer.
+
+    ``astype`` truncates toward zero, so the copy equals the input exactly when every value is an integer
+    (a fraction, NaN or infinity never compares equal to its truncation). For float32, the int32 copy is
+    compared back in float32: below 2^23 a truncation is exact in float32, above it every float32 is an
+    integer, and a value outside int32 (cast to -2^31) fails and takes the int64 check.
+    """
+    if a.dtype.kind in "iu":
+        return a
+    with np.errstate(invalid="ignore"):  # NaN / out-of-range values: caught by the comparisons below
+        if a.dtype == np.float32:
+            narrow = a.astype(np.int32)
+            if np.array_equal(narrow.astype(np.float32), a):
+                return narrow
+        as_int = a.astype(np.int64)
+    return as_int if np.array_equal(as_int, a) else None
+
+
 def _work_dtype(cur: np.ndarray, p: NeuronParams) -> type[np.signedinteger]:
     """int32 when no intermediate of the update can leave it (half the memory traffic), else int64.
 
@@ -180,12 +200,10 @@ def run_neurons(
     steps, batch, chans = cur.shape
     th = np.broadcast_to(np.asarray(theta, dtype=np.int64), (chans,))
     check_thresholds(th, p)
-    if cur.dtype.kind not in "iu":  # integer-valued floats are accepted; a fraction is never truncated
-        with np.errstate(invalid="ignore"):
-            as_int = cur.astype(np.int64)
-        if not np.array_equal(as_int, cur):
-            raise SNN2FPGAError("currents must be integer-valued (a fraction, NaN or infinity was found)")
-        cur = as_int
+    as_int = integer_valued(cur)  # integer-valued floats are accepted; a fraction is never truncated
+    if as_int is None:
+        raise SNN2FPGAError("currents must be integer-valued (a fraction, NaN or infinity was found)")
+    cur = as_int
     work = _work_dtype(cur, p)
     cur = cur.astype(work, copy=False)
     th = th.astype(work)
