@@ -4,33 +4,19 @@ with ``-m slow``. They need the Debian package dataset-fashion-mnist (`make data
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from snn2fpga.checkpoint import load_checkpoint
-from snn2fpga.cli import main
 from snn2fpga.data import load_dataset
 from snn2fpga.data.datasets import FASHION_MNIST_DEFAULT_DIR
+from tests.examples.build_example import EXAMPLES, build_example
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 FMNIST_EXAMPLES = ["fmnist-lif-mlp", "fmnist-lif-cnn"]
 needs_fmnist = pytest.mark.skipif(
     not (FASHION_MNIST_DEFAULT_DIR / "t10k-images-idx3-ubyte.gz").is_file(),
     reason="Fashion-MNIST is not installed: `make data` (apt-get install dataset-fashion-mnist)",
 )
-
-
-def _build(name: str, out: Path, samples: int | None, capsys: pytest.CaptureFixture[str]) -> dict:
-    argv = ["build", "--board", "pynq-z2", "--model", str(EXAMPLES / f"{name}.onnx"), "-o", str(out), "--json"]
-    if samples is not None:
-        argv += ["--csim-samples", str(samples)]
-    rc = main(argv)
-    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
-    assert rc == 4, "the build stops before the Vivado steps (no Xilinx tools here) with exit code 4"
-    return summary
 
 
 @pytest.mark.parametrize("name", FMNIST_EXAMPLES)
@@ -47,7 +33,7 @@ def test_csim_subset_equals_pytorch(name, samples, tmp_path, capsys):
     model, _ = load_checkpoint(EXAMPLES / f"{name}.pt")
     data = load_dataset("fashion-mnist")
     expected = float(np.mean(model.predict(data.x_test[:samples]) == data.y_test[:samples]))
-    csim = _build(name, tmp_path / "b", samples, capsys)["csim"]
+    csim = build_example(name, tmp_path / "b", samples, capsys)["csim"]
     assert csim["samples"] == samples and csim["mismatches"] == 0
     assert csim["accuracy"] == expected
 
@@ -57,6 +43,6 @@ def test_csim_subset_equals_pytorch(name, samples, tmp_path, capsys):
 @pytest.mark.parametrize("name", FMNIST_EXAMPLES)
 def test_csim_full_test_set_reproduces_stated_accuracy(name, tmp_path, capsys):
     _, meta = load_checkpoint(EXAMPLES / f"{name}.pt")
-    csim = _build(name, tmp_path / "b", None, capsys)["csim"]
+    csim = build_example(name, tmp_path / "b", None, capsys)["csim"]
     assert csim["samples"] == 10_000 and csim["mismatches"] == 0
     assert csim["accuracy"] == meta["metrics"]["test_accuracy"]

@@ -6,7 +6,6 @@ every SNR) with ``-m slow``. The dataset is generated deterministically, no down
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,24 +13,14 @@ import pytest
 from snn2fpga.checkpoint import load_checkpoint
 from snn2fpga.cli import main
 from snn2fpga.data import load_any_dataset
+from tests.examples.build_example import EXAMPLES, build_example
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 # lif-cnn (event conv over the I/Q plane) and lif-mlp (dense layers over the flattened plane)
 NAMES = ["radioml-snn", "radioml-snn-mlp"]
 
 
 def _stated(name: str) -> dict:
     return json.loads((EXAMPLES / f"{name}.json").read_text())
-
-
-def _build(name: str, out: Path, samples: int | None, capsys: pytest.CaptureFixture[str]) -> dict:
-    argv = ["build", "--board", "pynq-z2", "--model", str(EXAMPLES / f"{name}.onnx"), "-o", str(out), "--json"]
-    if samples is not None:
-        argv += ["--csim-samples", str(samples)]
-    rc = main(argv)
-    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
-    assert rc == 4, "the build stops before the Vivado steps (no Xilinx tools here) with exit code 4"
-    return summary
 
 
 def _ge0(by_snr: dict[str, float]) -> float:
@@ -61,7 +50,7 @@ def test_csim_subset_equals_pytorch(name, tmp_path, capsys):
     data = load_any_dataset("radioml-synth", None, _stated(name)["selection"])
     n = 60
     expected = float(np.mean(model.predict(data.x_test[:n]) == data.y_test[:n]))
-    csim = _build(name, tmp_path / "b", n, capsys)["csim"]
+    csim = build_example(name, tmp_path / "b", n, capsys)["csim"]
     assert csim["samples"] == n and csim["mismatches"] == 0 and csim["accuracy"] == expected
     # the deploy package on the emulated board (host I/Q quantisation + the C-simulated top): same frames
     rc = main(["run", str(tmp_path / "b" / "deploy"), "--emulate", "--json"])
@@ -74,7 +63,7 @@ def test_csim_subset_equals_pytorch(name, tmp_path, capsys):
 @pytest.mark.parametrize("name", NAMES)
 def test_csim_full_split_reproduces_stated_accuracy(name, tmp_path, capsys):
     stated = _stated(name)
-    csim = _build(name, tmp_path / "b", None, capsys)["csim"]
+    csim = build_example(name, tmp_path / "b", None, capsys)["csim"]
     assert csim["samples"] == stated["test_frames"] == 1320 and csim["mismatches"] == 0
     assert csim["accuracy"] == stated["accuracy"]
     # per SNR too: the predictions the build verified (QONNX == C-simulation, 0 mismatches) and kept
