@@ -91,3 +91,12 @@ def test_dense_currents_equal_integer_sums_on_either_path(wmax):
     got = dense_currents(s, w)
     assert got.dtype == np.int64 and np.array_equal(got, expected.astype(np.int64))
     assert got[0, 0, 0] == 600 * wmax and got[0, 0, 1] == -600 * wmax
+
+
+@pytest.mark.parametrize("bad", [0.5, -2.25, np.nan, np.inf])
+def test_a_fractional_current_is_refused_not_truncated(bad):
+    cur = np.zeros((2, 1, 3))
+    cur[1, 0, 2] = bad
+    with pytest.raises(SNN2FPGAError, match="integer-valued"):
+        run_neurons(cur, [5, 5, 5], p())
+    assert run_neurons(cur[:1], [5, 5, 5], p()).v_final.dtype == np.int64  # integer-valued floats are taken
