@@ -27,6 +27,7 @@ import torch
 from torch import nn
 
 from snn2fpga.errors import SNN2FPGAError
+from snn2fpga.nn import dcll_native
 from snn2fpga.nn.conv import QuantConv2d
 from snn2fpga.nn.dcll_float import (
     filtered_spike_conv,
@@ -134,6 +135,11 @@ class DCLL(nn.Module):
         """The DECOLLE layer in real units; gradients reach the weights only from timesteps >= grad_start."""
         beta, alpha, gamma = (1 - 2.0 ** -self.params.kq, 1 - 2.0 ** -self.params.kp, 1 - 2.0 ** -self.params.kr)
         steps, start = x.shape[0], min(max(self.grad_start, 0), x.shape[0])
+        slope = 5.0 / max(self.threshold, 1e-6)
+        native = self._native_local(x, (alpha, beta, gamma, self.rho, self.threshold, slope), start)
+        if native is not None:
+            spikes, self.local_scores = native
+            return spikes
         pos = self._one_hot_positions(x)
         split = self._spike_conv_float(x, alpha, beta, start) if pos is None else None
         if split is not None:
@@ -152,7 +158,6 @@ class DCLL(nn.Module):
                 early = self.synapse(p_in[:start])
             late = self.synapse(p_in[start:])
         assert isinstance(early, torch.Tensor) and isinstance(late, torch.Tensor)
-        slope = 5.0 / max(self.threshold, 1e-6)
         if late.requires_grad and start and self.num_classes:  # local learning: the readout is the only loss
             spikes, self.local_scores = local_scores(early, late, self.local_readout, gamma, self.rho,
                                                      self.threshold, slope)
@@ -167,6 +172,40 @@ class DCLL(nn.Module):
         else:
             self.local_scores = spikes.new_zeros((0, spikes.shape[1], 0))
         return spikes
+
+    def _native_local(self, x: torch.Tensor, coeffs: tuple[float, float, float, float, float, float], start: int
+                      ) -> tuple[torch.Tensor, torch.Tensor] | None:
+        """(spikes, local scores) from the event-driven C kernels (:mod:`snn2fpga.nn.dcll_native`) for a
+        quantized conv layer learning locally (a burn-in, a local readout, weights that need a gradient);
+        None where they do not apply."""
+        syn = self.synapse
+        if not (isinstance(syn, QuantConv2d) and syn.quantized and start and self.num_classes
+                and torch.is_grad_enabled() and syn.weight.requires_grad):
+            return None
+        qw = syn.quant_weight()
+        scale = qw.scale.detach()
+        w_int = torch.round(qw.value.detach() / scale)
+        if not dcll_native.applies(x, w_int, syn.bias):
+            return None
+        return dcll_native.local_dcll(qw.value, x, w_int, scale, self.local_readout, syn.conv_stride,
+                                      syn.conv_padding, coeffs, start)
+
+    def _native_int(self, x: torch.Tensor) -> torch.Tensor | None:
+        """The integer layer from the event-driven C kernel (spikes, with ``last_trace`` set), or None."""
+        syn = self.synapse
+        if not (isinstance(syn, QuantConv2d) and syn.quantized):
+            return None
+        w_int, scale = syn.integer_weight()
+        if not dcll_native.applies(x, w_int, syn.bias):
+            return None
+        theta_c, params = self.integer_params(scale)
+        out = dcll_native.int_dcll(x, w_int, theta_c, params, syn.conv_stride, syn.conv_padding)
+        if out is None:
+            return None
+        spikes, u, sats, vmax = out
+        self.last_trace = LayerTrace(spikes=spikes.numpy(), v_final=u.numpy(), saturations=sats.numpy(),
+                                     v_absmax=vmax.numpy())
+        return spikes.to(torch.float32)
 
     def _binary_conv_input(self, x: torch.Tensor) -> bool:
         syn = self.synapse
@@ -221,6 +260,9 @@ class DCLL(nn.Module):
         return syn.out_channels, ho, wo
 
     def _forward_int(self, x: torch.Tensor) -> torch.Tensor:
+        native = self._native_int(x)
+        if native is not None:
+            return native
         cur = self._int_current(x)
         theta_c, params = self.integer_params(cur.scale)
         shape = tuple(cur.value.shape)

@@ -1,0 +1,267 @@
+"""Event-driven DCLL conv layers in C (``native/dcll_kernels.c``), compiled once per machine and cached.
+
+A DCLL conv layer's input spike maps are sparse (0.7 to 2 % set), so one sample at a time, with
+the per-neuron state in cache:
+
+* the current is a scatter of each set input's K x K x Cout weights, not a dense convolution;
+* the whole layer runs in one pass over time: trace filter, refractory scan, spikes, local scores
+  and surrogate derivative;
+* the weight gradient is a gather at the same taps, from the filter's adjoint of dU.
+
+Two entry points:
+
+* :func:`local_dcll` (training with local learning): same math as the torch path of
+  :class:`snn2fpga.nn.dcll.DCLL`, up to float rounding. The currents are exact integer sums in
+  both, times the same scale.
+* :func:`int_dcll` (the hardware-exact integer path): equal to :func:`snn2fpga.semantics.dcll.run_dcll`
+  with ``==``, saturation counts and peaks included.
+
+The library is built with the C compiler ($CC, else cc/gcc) under ``$SNN2FPGA_CACHE/native``. Without a
+compiler, or with ``SNN2FPGA_NATIVE=0``, :func:`library` returns None: the callers then take the
+torch path, which computes the same results, slower.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+import hashlib
+import os
+import platform
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from snn2fpga.cache import cached_file
+from snn2fpga.errors import SNN2FPGAError
+from snn2fpga.nn.dcll_int import _INT32_SAFE, _bound
+from snn2fpga.semantics.dcll import DCLLParams
+
+SOURCE = Path(__file__).with_name("native") / "dcll_kernels.c"
+CFLAGS = ("-std=c11", "-O3", "-march=native", "-fPIC", "-shared", "-Wall")
+_EXACT_F32 = 1 << 24
+_EXACT_I32 = 1 << 31
+_F32, _I32, _I64, _U8 = (ctypes.POINTER(t) for t in (ctypes.c_float, ctypes.c_int32, ctypes.c_int64, ctypes.c_uint8))
+_I, _F = ctypes.c_int, ctypes.c_float
+
+
+def _compiler() -> str | None:
+    for cc in (os.environ.get("CC"), "cc", "gcc"):
+        if cc and shutil.which(cc):
+            return cc
+    return None
+
+
+def _cpu_identity() -> str:
+    """The CPU's model and feature flags (part of the cache key: the library is built with -march=native)."""
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return platform.processor() or platform.machine()
+    lines = [ln for ln in text.splitlines() if ln.startswith(("model name", "flags", "Features", "CPU part"))]
+    return "\n".join(dict.fromkeys(lines))
+
+
+@functools.cache
+def library() -> ctypes.CDLL | None:
+    """The compiled kernels, or None when they are switched off (SNN2FPGA_NATIVE=0) or no C compiler exists."""
+    if os.environ.get("SNN2FPGA_NATIVE", "1") == "0":
+        return None
+    cc = _compiler()
+    if cc is None:
+        return None
+    version = subprocess.run([cc, "--version"], capture_output=True, text=True, check=False).stdout
+    h = hashlib.sha256(SOURCE.read_bytes())
+    h.update("\0".join([version, *CFLAGS, _cpu_identity()]).encode())
+
+    def build(out_dir: Path) -> Path:
+        tmp = Path(tempfile.mkstemp(dir=out_dir, suffix=".so")[1])
+        cmd = [cc, *CFLAGS, str(SOURCE), "-o", str(tmp)]
+        res = subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=False)
+        if res.returncode != 0:
+            tmp.unlink(missing_ok=True)
+            raise SNN2FPGAError(f"compiling the DCLL kernels failed (exit {res.returncode}):\n{' '.join(cmd)}\n"
+                                f"{res.stderr[-3000:]}\nSet SNN2FPGA_NATIVE=0 to train with the torch kernels")
+        return tmp
+
+    lib = ctypes.CDLL(str(cached_file("native", h.hexdigest(), "dcll_kernels.so", build)))
+    lib.dcll_train_forward.argtypes = [_F32, *[_I] * 6, _F32, _F32, *[_I] * 6, _F32, _I, *[_F] * 6, _I,
+                                       _F32, _F32, _F32]
+    lib.dcll_train_backward.argtypes = [_F32, *[_I] * 12, _F32, _I, _F32, _F32, _F, _F, _I, _F32]
+    for f in (lib.dcll_int_forward_i32, lib.dcll_int_forward_i64):
+        f.argtypes = [_F32, *[_I] * 6, _I32, *[_I] * 6, _I64, *[_I] * 4, ctypes.c_int64, _I, _U8, _I64, _I64, _I64]
+    for f in (lib.dcll_train_forward, lib.dcll_train_backward, lib.dcll_int_forward_i32, lib.dcll_int_forward_i64):
+        f.restype = ctypes.c_int
+    return lib
+
+
+def status() -> str:
+    """One line for logs: which DCLL kernels run here."""
+    if os.environ.get("SNN2FPGA_NATIVE", "1") == "0":
+        return "DCLL conv layers: torch kernels (SNN2FPGA_NATIVE=0)"
+    if _compiler() is None:
+        return "DCLL conv layers: torch kernels (no C compiler; install gcc for the event-driven kernels)"
+    return "DCLL conv layers: event-driven C kernels"
+
+
+def _ptr(t: torch.Tensor, kind: type) -> ctypes._Pointer:
+    return ctypes.cast(t.data_ptr(), kind)
+
+
+class ConvGeometry:
+    """Shapes of one DCLL conv layer on input maps x [T, B, Cin, H, W]."""
+
+    def __init__(self, x: torch.Tensor, w: torch.Tensor, stride: int, padding: int) -> None:
+        self.T, self.B, self.Cin, self.H, self.W = (int(v) for v in x.shape)
+        self.Cout, self.K = int(w.shape[0]), int(w.shape[2])
+        self.stride, self.pad = int(stride), int(padding)
+        self.Ho = (self.H + 2 * self.pad - self.K) // self.stride + 1
+        self.Wo = (self.W + 2 * self.pad - self.K) // self.stride + 1
+        self.N = self.Cout * self.Ho * self.Wo
+
+    def args(self, hwc: bool) -> tuple[int, ...]:
+        return self.T, self.B, self.Cin, self.H, self.W, int(hwc)
+
+    def conv_args(self) -> tuple[int, ...]:
+        return self.Cout, self.Ho, self.Wo, self.K, self.stride, self.pad
+
+    def position_major(self, cols: torch.Tensor) -> torch.Tensor:
+        """[..., Cout*Ho*Wo] in the model's channel-major order -> [..., Ho*Wo*Cout] (the kernels' order)."""
+        lead = cols.shape[:-1]
+        return cols.reshape(*lead, self.Cout, self.Ho * self.Wo).transpose(-1, -2).reshape(*lead, self.N)
+
+    def output_maps(self, lead: tuple[int, ...], dtype: torch.dtype) -> torch.Tensor:
+        """An uninitialised [*lead, Cout, Ho, Wo] tensor stored position-major ([*lead, Ho, Wo, Cout] in memory,
+        what the kernels write); the next DCLL layer reads it without a copy."""
+        n = len(lead)
+        return torch.empty((*lead, self.Ho, self.Wo, self.Cout), dtype=dtype).permute(
+            *range(n), n + 2, n, n + 1)
+
+
+def _input_maps(x: torch.Tensor) -> tuple[torch.Tensor, bool]:
+    """(maps the kernels can read, True when they are position-major) for x [T, B, Cin, H, W]."""
+    xd = x.detach()
+    if xd.is_contiguous():
+        return xd, False
+    if xd.permute(0, 1, 3, 4, 2).is_contiguous():
+        return xd, True
+    return xd.contiguous(), False
+
+
+def applies(x: torch.Tensor, w_int: torch.Tensor, bias: torch.Tensor | None) -> bool:
+    """True when the kernels can run this layer: CPU float32 maps [T, B, Cin, H, W], no bias, and integer
+    currents that float32 (training) and int32 (weights) hold exactly."""
+    if library() is None or bias is not None or x.device.type != "cpu" or x.dim() != 5 or x.dtype != torch.float32:
+        return False
+    if w_int.dim() != 4 or x.shape[2] != w_int.shape[1] or w_int.shape[2] != w_int.shape[3]:
+        return False
+    if x.shape[2] >= 1 << 11 or x.shape[3] * x.shape[4] >= 1 << 20:  # the kernels pack (channel, position)
+        return False
+    per_out = w_int.detach().abs().sum(dim=(1, 2, 3))
+    return x.numel() > 0 and float(per_out.max()) < _EXACT_F32 and float(w_int.detach().abs().max()) < _EXACT_I32
+
+
+def _weights(w_int: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+    """[Cout, Cin, K, K] -> [Cin, K, K (kx reversed), Cout] contiguous: with stride 1 one kernel row is one
+    contiguous run of weights for a contiguous run of outputs (the kernels' ``Taps``)."""
+    return w_int.detach().to(dtype).flip(3).permute(1, 2, 3, 0).contiguous()
+
+
+def _check(rc: int) -> bool:
+    if rc == 2:
+        raise MemoryError("the DCLL kernels could not allocate their per-sample state")
+    return rc == 0
+
+
+class _LocalDCLL(torch.autograd.Function):
+    """(spikes [T, B, Cout, Ho, Wo], no gradient; local scores [T - start, B, classes]) of a DCLL conv layer
+    trained with local learning; the gradient reaches the quantized weights w_q only."""
+
+    @staticmethod
+    def forward(ctx: torch.autograd.function.FunctionCtx, w_q: torch.Tensor, x: torch.Tensor,  # type: ignore[override]
+                w_int: torch.Tensor, scale: torch.Tensor, readout: torch.Tensor, geo: ConvGeometry,
+                coeffs: tuple[float, float, float, float, float, float], start: int
+                ) -> tuple[torch.Tensor, torch.Tensor]:
+        lib = library()
+        assert lib is not None
+        alpha, beta, gamma, rho, thr, slope = coeffs
+        nc, late = int(readout.shape[0]), geo.T - start
+        xs, hwc = _input_maps(x)
+        spikes = geo.output_maps((geo.T, geo.B), torch.float32)
+        scores = torch.empty((late, geo.B, nc), dtype=torch.float32)
+        sig = torch.empty((late, geo.B, geo.N), dtype=torch.float32)
+        gk = geo.position_major(readout.detach().to(torch.float32)).contiguous()  # [NC, N]
+        wt = _weights(w_int, torch.float32)
+        sc = scale.detach().to(torch.float32).reshape(-1).expand(geo.Cout).contiguous()
+        rc = lib.dcll_train_forward(_ptr(xs, _F32), *geo.args(hwc), _ptr(wt, _F32), _ptr(sc, _F32), *geo.conv_args(),
+                                    _ptr(gk, _F32), nc, alpha, beta, gamma, rho, thr, slope, start,
+                                    _ptr(spikes, _F32), _ptr(scores, _F32), _ptr(sig, _F32))
+        if not _check(rc):
+            raise SNN2FPGAError("DCLL kernel: the input maps are not binary spikes")  # callers check first
+        ctx.save_for_backward(xs, sig, gk)
+        ctx.geo, ctx.hwc, ctx.alpha_beta, ctx.start = geo, hwc, (alpha, beta), start  # type: ignore[attr-defined]
+        ctx.mark_non_differentiable(spikes)
+        return spikes, scores
+
+    @staticmethod
+    def backward(ctx: torch.autograd.function.FunctionCtx, _grad_spikes: torch.Tensor,  # type: ignore[override]
+                 grad_scores: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
+        lib = library()
+        assert lib is not None
+        xs, sig, gk = ctx.saved_tensors  # type: ignore[attr-defined]
+        geo: ConvGeometry = ctx.geo  # type: ignore[attr-defined]
+        alpha, beta = ctx.alpha_beta  # type: ignore[attr-defined]
+        gs = grad_scores.detach().to(torch.float32).contiguous()
+        gw = torch.zeros((geo.Cin, geo.K, geo.K, geo.Cout), dtype=torch.float32)
+        hwc, start = ctx.hwc, ctx.start  # type: ignore[attr-defined]
+        rc = lib.dcll_train_backward(_ptr(xs, _F32), *geo.args(hwc), *geo.conv_args(), _ptr(gk, _F32),
+                                     int(gk.shape[0]), _ptr(gs, _F32), _ptr(sig, _F32), alpha, beta, start,
+                                     _ptr(gw, _F32))
+        _check(rc)
+        return gw.flip(2).permute(3, 0, 1, 2).contiguous(), None, None, None, None, None, None, None
+
+
+def local_dcll(w_q: torch.Tensor, x: torch.Tensor, w_int: torch.Tensor, scale: torch.Tensor, readout: torch.Tensor,
+               stride: int, padding: int, coeffs: tuple[float, float, float, float, float, float], start: int
+               ) -> tuple[torch.Tensor, torch.Tensor] | None:
+    """(spikes, local scores) of a DCLL conv layer trained with local learning, or None when ``x`` is not
+    binary (then the caller takes the torch path). ``coeffs`` = (alpha, beta, gamma, rho, threshold, slope);
+    ``w_q`` = ``w_int`` * ``scale`` is what the gradient reaches."""
+    geo = ConvGeometry(x, w_int, stride, padding)
+    if not 0 < start < geo.T or geo.Ho < 1 or geo.Wo < 1:
+        return None
+    try:
+        return _LocalDCLL.apply(w_q, x, w_int, scale, readout, geo, coeffs, start)
+    except SNN2FPGAError:
+        return None
+
+
+def int_dcll(x: torch.Tensor, w_int: torch.Tensor, theta: np.ndarray, p: DCLLParams, stride: int, padding: int
+             ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor] | None:
+    """The integer DCLL conv layer on binary maps x [T, B, Cin, H, W]: (spikes uint8 [T, B, Cout, Ho, Wo],
+    final U int64 [B, Cout, Ho, Wo], saturations int64 [B], |value| peak int64 [B]), equal to
+    ``run_dcll`` on the integer current; None when x is not binary."""
+    lib = library()
+    assert lib is not None
+    geo = ConvGeometry(x, w_int, stride, padding)
+    if geo.Ho < 1 or geo.Wo < 1:
+        return None
+    th = np.broadcast_to(np.asarray(theta, dtype=np.int64), (geo.Cout,))
+    if np.any(th < p.state_min) or np.any(th > p.state_max):
+        raise SNN2FPGAError(f"DCLL thresholds must lie in the {p.state_bits}-bit state range")
+    xs, hwc = _input_maps(x)
+    wt = _weights(w_int, torch.int32)
+    tht = torch.from_numpy(np.ascontiguousarray(th))
+    spikes = geo.output_maps((geo.T, geo.B), torch.uint8)
+    u = geo.output_maps((geo.B,), torch.int64)
+    sats = torch.empty(geo.B, dtype=torch.int64)
+    peaks = torch.empty(geo.B, dtype=torch.int64)
+    max_current = int(w_int.detach().abs().sum(dim=(1, 2, 3)).max()) << p.frac_bits  # every input set
+    run = lib.dcll_int_forward_i32 if _bound(p, max_current) < _INT32_SAFE else lib.dcll_int_forward_i64
+    rc = run(_ptr(xs, _F32), *geo.args(hwc), _ptr(wt, _I32), *geo.conv_args(), _ptr(tht, _I64), p.state_bits, p.kq,
+             p.kp, p.kr, p.rho, p.frac_bits, _ptr(spikes, _U8), _ptr(u, _I64), _ptr(sats, _I64), _ptr(peaks, _I64))
+    return (spikes, u, sats, peaks) if _check(rc) else None

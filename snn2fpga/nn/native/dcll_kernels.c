@@ -1,0 +1,413 @@
+/* Event-driven DCLL conv layers on the CPU: local-learning training (forward + weight gradient) and the
+ * hardware-exact integer path, one sample at a time with the per-neuron state in cache.
+ *
+ * The input of a DCLL conv layer is binary spike maps with a few percent of the entries set, so each set
+ * input adds its K x K x Cout weights to the current (a scatter) instead of a dense convolution over
+ * every position. Maps are position-major, [H][W][C] ("HWC"), inside the kernels and in their outputs:
+ * a scatter and the weight-gradient gather then run over contiguous runs of values. Inputs may be HWC
+ * or channel-major [C][H][W] (``hwc`` flag).
+ *
+ * The math is snn2fpga/nn/dcll_float.py's (training) and snn2fpga/semantics/dcll.py's (integer); the
+ * Python side (snn2fpga/nn/dcll_native.py) documents the layouts and checks the shapes.
+ *
+ * Return codes: 0 ok, 1 an input value is neither 0 nor 1 (the caller takes the torch path),
+ * 2 out of memory.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
+
+typedef struct {
+    int T, B, Cin, H, W, Cout, Ho, Wo, K, stride, pad;
+} Geometry;
+
+/* For every input position (yi, xi): the kernel taps that reach an output, as runs (offset of the first
+ * weight in one input channel's [K][K][Cout] block, offset of the first output value in a [Ho][Wo][Cout]
+ * map, length in values). The weights are stored with kx reversed ([Cin][ky][K-1-kx][Cout]), so with
+ * stride 1 the taps of one kernel row are ONE contiguous run of weights feeding ONE contiguous run of
+ * outputs (up to K x Cout values); with a larger stride every tap is a run of Cout values. Built once per
+ * call: the per-spike loops hold no division and vectorise over whole runs. */
+typedef struct {
+    int32_t *count; /* [H W] runs per input position */
+    int32_t *runs;  /* [H W][K K][3] */
+    int32_t *dec;   /* [Cin H W]: input index -> (channel << 20) | position */
+    int kk;
+} Taps;
+
+static void taps_free(Taps *tp) {
+    free(tp->count);
+    free(tp->runs);
+    free(tp->dec);
+}
+
+static int taps_build(const Geometry *g, int hwc, Taps *tp) {
+    const int hw = g->H * g->W, kk = g->K * g->K, C = g->Cout, K = g->K, nin = g->Cin * hw;
+    tp->kk = kk;
+    tp->count = malloc(sizeof(int32_t) * (size_t)hw);
+    tp->runs = malloc(sizeof(int32_t) * 3 * (size_t)hw * kk);
+    tp->dec = malloc(sizeof(int32_t) * (size_t)nin);
+    if (!tp->count || !tp->runs || !tp->dec) {
+        taps_free(tp);
+        return 0;
+    }
+    for (int i = 0; i < nin; i++)
+        tp->dec[i] = hwc ? ((i % g->Cin) << 20) | (i / g->Cin) : ((i / hw) << 20) | (i % hw);
+    for (int yi = 0; yi < g->H; yi++)
+        for (int xi = 0; xi < g->W; xi++) {
+            const int pos = yi * g->W + xi;
+            int32_t *rn = tp->runs + (size_t)pos * kk * 3;
+            int n = 0;
+            for (int ky = 0; ky < K; ky++) {
+                const int ny = yi + g->pad - ky;
+                if (ny < 0 || ny % g->stride || ny / g->stride >= g->Ho) continue;
+                const int yo = ny / g->stride;
+                int open = 0; /* a stride-1 run being extended */
+                for (int kr = 0; kr < K; kr++) { /* kr = K - 1 - kx: outputs in increasing xo */
+                    const int nx = xi + g->pad - (K - 1 - kr);
+                    if (nx < 0 || nx % g->stride || nx / g->stride >= g->Wo) {
+                        open = 0;
+                        continue;
+                    }
+                    const int xo = nx / g->stride;
+                    if (open && g->stride == 1) {
+                        rn[3 * (n - 1) + 2] += C;
+                        continue;
+                    }
+                    rn[3 * n] = (ky * K + kr) * C;
+                    rn[3 * n + 1] = (yo * g->Wo + xo) * C;
+                    rn[3 * n + 2] = C;
+                    n++;
+                    open = 1;
+                }
+            }
+            tp->count[pos] = n;
+        }
+    return 1;
+}
+
+/* The set entries of one input map x[0..n), decoded through dec; -1 if some entry is neither 0 nor 1. */
+static int active_inputs(const float *restrict x, int n, const int32_t *restrict dec, int32_t *restrict idx) {
+    int k = 0, i = 0;
+#if defined(__AVX512F__)
+    const __m512 zero = _mm512_setzero_ps(), one = _mm512_set1_ps(1.0f);
+    for (; i + 16 <= n; i += 16) {
+        const __m512 v = _mm512_loadu_ps(x + i);
+        __mmask16 set = _mm512_cmp_ps_mask(v, zero, _CMP_NEQ_UQ);
+        if (!set) continue;
+        if (_mm512_mask_cmp_ps_mask(set, v, one, _CMP_NEQ_UQ)) return -1;
+        while (set) {
+            const int j = __builtin_ctz(set);
+            idx[k++] = dec[i + j];
+            set &= set - 1;
+        }
+    }
+#endif
+    int bad = 0;
+    for (; i < n; i++) {
+        const float v = x[i];
+        idx[k] = dec[i];
+        k += v != 0.0f;
+        bad |= (v != 0.0f) & (v != 1.0f);
+    }
+    return bad ? -1 : k;
+}
+
+/* cur[run] += wt[run] for every run of each set input (the current). */
+#define DEFINE_SCATTER(NAME, T_DST, T_SRC)                                                                   \
+    static void NAME(const Taps *tp, const T_SRC *restrict wt, const int32_t *restrict idx, int na, int kkc, \
+                     T_DST *restrict cur) {                                                                 \
+        for (int a = 0; a < na; a++) {                                                                      \
+            const int ci = idx[a] >> 20, pos = idx[a] & 0xFFFFF;                                            \
+            const int32_t *rn = tp->runs + (size_t)pos * tp->kk * 3;                                        \
+            const T_SRC *wc = wt + (size_t)ci * kkc;                                                        \
+            for (int j = 0; j < tp->count[pos]; j++) {                                                      \
+                const T_SRC *restrict src = wc + rn[3 * j];                                                 \
+                T_DST *restrict dst = cur + rn[3 * j + 1];                                                  \
+                const int len = rn[3 * j + 2];                                                              \
+                for (int l = 0; l < len; l++) dst[l] += src[l];                                             \
+            }                                                                                               \
+        }                                                                                                   \
+    }
+
+DEFINE_SCATTER(scatter_f32, float, float)
+DEFINE_SCATTER(scatter_i32, int32_t, int32_t)
+DEFINE_SCATTER(scatter_i64, int64_t, int32_t)
+
+/* gw[run] += grad[run] for every run of each set input (the weight gradient, in the reversed-kx layout). */
+static void gather_grad(const Taps *tp, const float *restrict grad, const int32_t *restrict idx, int na, int kkc,
+                        float *restrict gw) {
+    for (int a = 0; a < na; a++) {
+        const int ci = idx[a] >> 20, pos = idx[a] & 0xFFFFF;
+        const int32_t *rn = tp->runs + (size_t)pos * tp->kk * 3;
+        float *gc = gw + (size_t)ci * kkc;
+        for (int j = 0; j < tp->count[pos]; j++) {
+            const float *restrict src = grad + rn[3 * j + 1];
+            float *restrict dst = gc + rn[3 * j];
+            const int len = rn[3 * j + 2];
+            for (int l = 0; l < len; l++) dst[l] += src[l];
+        }
+    }
+}
+
+/* The per-timestep neuron loops, each in its own function with restrict arguments so that the compiler
+ * vectorises them (it does not through pointers carved out of one local buffer). */
+
+/* R = gamma R - rho s(t-1) (t > 0); P = Q + alpha P; Q = I scale + beta Q; z = P + R (written over I);
+ * s = z >= thr. */
+static void membrane_f32(int N, int refr, float *restrict p, float *restrict q, float *restrict cur,
+                         const float *restrict sc, float *restrict r, float *restrict s, float alpha, float beta,
+                         float gamma, float rho, float thr) {
+    if (refr)
+        for (int n = 0; n < N; n++) r[n] = r[n] * gamma - rho * s[n];
+    for (int n = 0; n < N; n++) {
+        p[n] = q[n] + alpha * p[n];
+        q[n] = cur[n] * sc[n] + beta * q[n];
+        cur[n] = p[n] + r[n];
+        s[n] = cur[n] >= thr ? 1.0f : 0.0f;
+    }
+}
+
+/* The surrogate derivative 1 / (1 + slope |z - thr|)^2 and the local scores sc[k] = sum_n s[n] gk[k][n]
+ * (16 partial sums per class: vectorised without reassociating one sum). */
+static void readout_f32(int N, int NC, const float *restrict z, const float *restrict s, const float *restrict gk,
+                        float thr, float slope, float *restrict sg, float *restrict sc) {
+    for (int n = 0; n < N; n++) {
+        const float zz = z[n] - thr, d = (zz < 0 ? -zz : zz) * slope + 1.0f;
+        sg[n] = 1.0f / (d * d);
+    }
+    for (int k = 0; k < NC; k++) {
+        const float *restrict row = gk + (size_t)k * N;
+        float acc[16] = {0};
+        int n = 0;
+        for (; n + 16 <= N; n += 16)
+            for (int j = 0; j < 16; j++) acc[j] += s[n + j] * row[n + j];
+        float total = 0.0f;
+        for (; n < N; n++) total += s[n] * row[n];
+        for (int j = 0; j < 16; j++) total += acc[j];
+        sc[k] = total;
+    }
+}
+
+/* One step of the filter's adjoint backwards in time, V = Q + alpha V, Q = dU + beta Q, with
+ * dU = sig * (gs @ G) (gs NULL: dU = 0, a burn-in timestep). */
+static void adjoint_f32(int N, int NC, const float *restrict gs, const float *restrict gk, const float *restrict sg,
+                        float *restrict du, float *restrict v, float *restrict q, float alpha, float beta) {
+    if (gs) {
+        for (int n = 0; n < N; n++) du[n] = 0.0f;
+        for (int k = 0; k < NC; k++) {
+            const float c = gs[k];
+            const float *restrict row = gk + (size_t)k * N;
+            for (int n = 0; n < N; n++) du[n] += c * row[n];
+        }
+        for (int n = 0; n < N; n++) {
+            v[n] = q[n] + alpha * v[n];
+            q[n] = du[n] * sg[n] + beta * q[n];
+        }
+    } else {
+        for (int n = 0; n < N; n++) {
+            v[n] = q[n] + alpha * v[n];
+            q[n] = beta * q[n];
+        }
+    }
+}
+
+/* Training forward of one DCLL conv layer with local learning (DECOLLE, filter after the weights):
+ *   I(t) = scale * conv(S_in(t), W_int)                    (exact integer sums in float32)
+ *   P(t) = Q(t-1) + alpha P(t-1),  Q(t) = I(t) + beta Q(t-1),  U(t) = P(t)
+ *   R(t) = gamma R(t-1) - rho s(t-1),  z = U + R,  s(t) = z >= thr
+ * x [T][B] maps of 0/1 ([Cin][H][W], or [H][W][Cin] with hwc), wt [Cin][K][K][Cout] integer weights (kx
+ * reversed, see Taps), scale [Cout], gk [NC][N] the local readout (N position-major). Writes spikes
+ * [T][B][Ho][Wo][Cout] (0/1), and for t >= start the local scores [T-start][B][NC] and the surrogate
+ * derivative 1 / (1 + slope |z - thr|)^2 [T-start][B][N]. */
+int dcll_train_forward(const float *x, int T, int B, int Cin, int H, int W, int hwc, const float *wt,
+                       const float *scale, int Cout, int Ho, int Wo, int K, int stride, int pad, const float *gk,
+                       int NC, float alpha, float beta, float gamma, float rho, float thr, float slope, int start,
+                       float *spikes, float *scores, float *sig) {
+    const Geometry g = {T, B, Cin, H, W, Cout, Ho, Wo, K, stride, pad};
+    const int N = Ho * Wo * Cout, nin = Cin * H * W, kkc = K * K * Cout;
+    Taps tp;
+    if (!taps_build(&g, hwc, &tp)) return 2;
+    float *buf = malloc(sizeof(float) * 5 * (size_t)N);
+    int32_t *idx = malloc(sizeof(int32_t) * (size_t)nin);
+    if (!buf || !idx) {
+        free(buf);
+        free(idx);
+        taps_free(&tp);
+        return 2;
+    }
+    float *cur = buf, *q = buf + N, *p = buf + 2 * (size_t)N, *r = buf + 3 * (size_t)N, *sc_n = buf + 4 * (size_t)N;
+    for (int pos = 0; pos < Ho * Wo; pos++)
+        for (int c = 0; c < Cout; c++) sc_n[pos * Cout + c] = scale[c];
+    int rc = 0;
+    for (int b = 0; b < B && !rc; b++) {
+        memset(q, 0, sizeof(float) * 3 * (size_t)N); /* q, p, r */
+        const float *s_prev = NULL;
+        for (int t = 0; t < T; t++) {
+            const int na = active_inputs(x + ((size_t)t * B + b) * nin, nin, tp.dec, idx);
+            if (na < 0) {
+                rc = 1;
+                break;
+            }
+            memset(cur, 0, sizeof(float) * (size_t)N);
+            scatter_f32(&tp, wt, idx, na, kkc, cur);
+            float *s = spikes + ((size_t)t * B + b) * N;
+            if (s_prev) memcpy(s, s_prev, sizeof(float) * (size_t)N); /* s(t-1) for the refractory step */
+            membrane_f32(N, t > 0, p, q, cur, sc_n, r, s, alpha, beta, gamma, rho, thr); /* cur now holds z */
+            s_prev = s;
+            if (t >= start) {
+                const size_t row = (size_t)(t - start) * B + b;
+                readout_f32(N, NC, cur, s, gk, thr, slope, sig + row * N, scores + row * NC);
+            }
+        }
+    }
+    free(buf);
+    free(idx);
+    taps_free(&tp);
+    return rc;
+}
+
+/* Weight gradient of dcll_train_forward's local scores: with dU(t) = sig(t) * (gs(t) @ G) for t >= start
+ * (0 before), the filter's adjoint V = H^T dU (the same recurrence backwards in time) and
+ *   dL/dW_q[co][ci][ky][kx] = sum_t sum_(set inputs) V(t) at the outputs they reach,
+ * which equals the dense form conv_weight_grad(H S_in, dU). gk [NC][N] (N position-major),
+ * gs [T-start][B][NC]; gw [Cin][K][K][Cout] (kx reversed, as the weights) is accumulated into. */
+int dcll_train_backward(const float *x, int T, int B, int Cin, int H, int W, int hwc, int Cout, int Ho, int Wo, int K,
+                        int stride, int pad, const float *gk, int NC, const float *gs, const float *sig, float alpha,
+                        float beta, int start, float *gw) {
+    const Geometry g = {T, B, Cin, H, W, Cout, Ho, Wo, K, stride, pad};
+    const int N = Ho * Wo * Cout, nin = Cin * H * W, kkc = K * K * Cout;
+    Taps tp;
+    if (!taps_build(&g, hwc, &tp)) return 2;
+    float *buf = malloc(sizeof(float) * 3 * (size_t)N);
+    int32_t *idx = malloc(sizeof(int32_t) * (size_t)nin);
+    if (!buf || !idx) {
+        free(buf);
+        free(idx);
+        taps_free(&tp);
+        return 2;
+    }
+    float *du = buf, *q = buf + N, *v = buf + 2 * (size_t)N;
+    int rc = 0;
+    for (int b = 0; b < B && !rc; b++) {
+        memset(q, 0, sizeof(float) * 2 * (size_t)N); /* q, v */
+        for (int t = T - 1; t >= 0; t--) {
+            if (t >= start) {
+                const size_t row = (size_t)(t - start) * B + b;
+                adjoint_f32(N, NC, gs + row * NC, gk, sig + row * N, du, v, q, alpha, beta);
+            } else {
+                adjoint_f32(N, NC, NULL, gk, NULL, du, v, q, alpha, beta);
+            }
+            const int na = active_inputs(x + ((size_t)t * B + b) * nin, nin, tp.dec, idx);
+            if (na < 0) {
+                rc = 1;
+                break;
+            }
+            gather_grad(&tp, v, idx, na, kkc, gw);
+        }
+    }
+    free(buf);
+    free(idx);
+    taps_free(&tp);
+    return rc;
+}
+
+/* One integer timestep of the DCLL neurons (see dcll_int_forward) in the state type TS; adds the clamps
+ * to *nsat and raises *peak to the largest |value| before a clamp. The int32 copy runs only where the
+ * caller proved that no unclamped value reaches 2^30. */
+#define DEFINE_NEURON_STEP(NAME, TS)                                                                          \
+    static void NAME(int N, TS *restrict q, TS *restrict p, TS *restrict r, TS *restrict u, uint8_t *restrict s,   \
+                     const TS *restrict cur, const TS *restrict th, int kq, int kp, int kr, TS rho, TS one, TS lo,  \
+                     TS hi, int64_t *nsat, int64_t *peak) {                                                  \
+        TS ns = 0, pk = 0;                                                                                   \
+        for (int n = 0; n < N; n++) {                                                                        \
+            const TS qn = q[n] - (q[n] >> kq) + cur[n] * one;                                                \
+            const TS pn = p[n] - (p[n] >> kp) + q[n];                                                        \
+            const TS rn = r[n] - (r[n] >> kr) - rho * (TS)s[n];                                              \
+            const TS qc = qn < lo ? lo : (qn > hi ? hi : qn);                                                \
+            const TS pc = pn < lo ? lo : (pn > hi ? hi : pn);                                                \
+            const TS rc = rn < lo ? lo : (rn > hi ? hi : rn);                                                \
+            const TS un = pc + rc;                                                                           \
+            const TS uc = un < lo ? lo : (un > hi ? hi : un);                                                \
+            ns += (TS)(qn != qc) + (TS)(pn != pc) + (TS)(rn != rc) + (TS)(un != uc);                         \
+            const TS aq = qn < 0 ? -qn : qn, ap = pn < 0 ? -pn : pn, ar = rn < 0 ? -rn : rn;                 \
+            const TS au = un < 0 ? -un : un;                                                                 \
+            const TS m1 = aq > ap ? aq : ap, m2 = ar > au ? ar : au, m = m1 > m2 ? m1 : m2;                  \
+            pk = m > pk ? m : pk;                                                                            \
+            q[n] = qc;                                                                                       \
+            p[n] = pc;                                                                                       \
+            r[n] = rc;                                                                                       \
+            u[n] = uc;                                                                                       \
+            s[n] = uc >= th[n];                                                                              \
+        }                                                                                                    \
+        *nsat += ns;                                                                                         \
+        if (pk > *peak) *peak = pk;                                                                          \
+    }
+
+DEFINE_NEURON_STEP(neuron_step_i32, int32_t)
+DEFINE_NEURON_STEP(neuron_step_i64, int64_t)
+
+/* The integer DCLL layer of snn2fpga/semantics/dcll.py on binary input maps, per timestep and neuron:
+ *   I = conv(S_in, W_int);  Q' = sat(Q - (Q >> kq) + I 2^f);  P' = sat(P - (P >> kp) + Q);
+ *   R' = sat(R - (R >> kr) - rho S);  U = sat(P' + R');  S' = U >= theta[c]
+ * (>> arithmetic; every clamp counted; the peak is the largest |value| before a clamp). wt [Cin][K][K][Cout]
+ * int32 (kx reversed), theta [Cout]. Writes spikes [T][B][Ho][Wo][Cout] (uint8), the final U
+ * [B][Ho][Wo][Cout] and per sample the saturation count and the peak. */
+#define DEFINE_INT_FORWARD(NAME, TS, SCATTER, STEP)                                                          \
+    int NAME(const float *x, int T, int B, int Cin, int H, int W, int hwc, const int32_t *wt, int Cout, int Ho,     \
+             int Wo, int K, int stride, int pad, const int64_t *theta, int bits, int kq, int kp, int kr, int64_t rho, \
+             int frac, uint8_t *spikes, int64_t *u_final, int64_t *sats, int64_t *peaks) {                    \
+        const Geometry g = {T, B, Cin, H, W, Cout, Ho, Wo, K, stride, pad};                                 \
+        const int N = Ho * Wo * Cout, nin = Cin * H * W, kkc = K * K * Cout;                                 \
+        const TS lo = (TS)(-((int64_t)1 << (bits - 1))), hi = (TS)(((int64_t)1 << (bits - 1)) - 1);          \
+        const TS one = (TS)((int64_t)1 << frac);                                                             \
+        Taps tp;                                                                                             \
+        if (!taps_build(&g, hwc, &tp)) return 2;                                                             \
+        TS *buf = malloc(sizeof(TS) * 6 * (size_t)N);                                                        \
+        int32_t *idx = malloc(sizeof(int32_t) * (size_t)nin);                                                \
+        if (!buf || !idx) {                                                                                  \
+            free(buf);                                                                                       \
+            free(idx);                                                                                       \
+            taps_free(&tp);                                                                                  \
+            return 2;                                                                                        \
+        }                                                                                                    \
+        TS *cur = buf, *q = buf + N, *p = buf + 2 * (size_t)N, *r = buf + 3 * (size_t)N, *u = buf + 4 * (size_t)N, \
+           *th = buf + 5 * (size_t)N;                                                                        \
+        for (int pos = 0; pos < Ho * Wo; pos++)                                                              \
+            for (int c = 0; c < Cout; c++) th[pos * Cout + c] = (TS)theta[c];                                \
+        int rc = 0;                                                                                          \
+        for (int b = 0; b < B && !rc; b++) {                                                                 \
+            memset(q, 0, sizeof(TS) * 4 * (size_t)N); /* q, p, r, u */                                       \
+            int64_t nsat = 0, peak = 0;                                                                      \
+            const uint8_t *s_prev = NULL;                                                                    \
+            for (int t = 0; t < T; t++) {                                                                    \
+                const int na = active_inputs(x + ((size_t)t * B + b) * nin, nin, tp.dec, idx);               \
+                if (na < 0) {                                                                                \
+                    rc = 1;                                                                                  \
+                    break;                                                                                   \
+                }                                                                                            \
+                memset(cur, 0, sizeof(TS) * (size_t)N);                                                      \
+                SCATTER(&tp, wt, idx, na, kkc, cur);                                                         \
+                uint8_t *s = spikes + ((size_t)t * B + b) * N;                                               \
+                if (s_prev)                                                                                  \
+                    memcpy(s, s_prev, (size_t)N);                                                            \
+                else                                                                                         \
+                    memset(s, 0, (size_t)N);                                                                 \
+                STEP(N, q, p, r, u, s, cur, th, kq, kp, kr, (TS)rho, one, lo, hi, &nsat, &peak);             \
+                s_prev = s;                                                                                  \
+            }                                                                                                \
+            int64_t *uf = u_final + (size_t)b * N;                                                           \
+            for (int n = 0; n < N; n++) uf[n] = u[n];                                                        \
+            sats[b] = nsat;                                                                                  \
+            peaks[b] = peak;                                                                                 \
+        }                                                                                                    \
+        free(buf);                                                                                           \
+        free(idx);                                                                                           \
+        taps_free(&tp);                                                                                      \
+        return rc;                                                                                           \
+    }
+
+DEFINE_INT_FORWARD(dcll_int_forward_i32, int32_t, scatter_i32, neuron_step_i32)
+DEFINE_INT_FORWARD(dcll_int_forward_i64, int64_t, scatter_i64, neuron_step_i64)

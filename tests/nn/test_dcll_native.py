@@ -1,0 +1,143 @@
+"""The event-driven C kernels of DCLL conv layers (snn2fpga/nn/dcll_native.py) against independent paths.
+
+* Integer path: == the numpy reference ``run_dcll`` on the current of a float64 ``F.conv2d`` (exact
+  integers), spikes, final states, saturation counts and peaks, over strides, paddings, kernel sizes,
+  channel counts, both state types (int32 / int64) and both input layouts.
+* Training path: the same layer through the torch kernels (SNN2FPGA's dense path, itself tested
+  against the per-timestep DECOLLE loop in test_dcll_fast.py): identical spikes, local scores and
+  weight gradients equal up to float32 rounding.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from snn2fpga.nn import dcll_native
+from snn2fpga.nn.conv import QuantConv2d
+from snn2fpga.nn.dcll import DCLL
+from snn2fpga.semantics.dcll import DCLLParams, run_dcll
+
+pytestmark = pytest.mark.skipif(dcll_native.library() is None, reason="no C compiler for the DCLL kernels")
+
+
+def _maps(steps: int, batch: int, c: int, h: int, w: int, density: float, seed: int) -> torch.Tensor:
+    g = torch.Generator().manual_seed(seed)
+    return (torch.rand(steps, batch, c, h, w, generator=g) < density).float()
+
+
+def _reference(x: torch.Tensor, w_int: torch.Tensor, theta: np.ndarray, p: DCLLParams, stride: int, pad: int):
+    steps, batch = x.shape[:2]
+    cur = F.conv2d(x.reshape(-1, *x.shape[2:]).double(), w_int.double(), stride=stride, padding=pad)
+    shape = (steps, batch, *cur.shape[1:])
+    per = int(np.prod(cur.shape[2:]))
+    ref = run_dcll(cur.round().long().numpy().reshape(steps, batch, -1), np.repeat(theta, per), p)
+    return ref, shape
+
+
+@pytest.mark.parametrize(("cin", "cout", "k", "stride", "pad", "hw", "bits", "wmax", "layout"), [
+    (1, 8, 7, 1, 3, (16, 16), 24, 127, "chw"),  # the radio network's first layer
+    (8, 8, 7, 1, 3, (16, 16), 24, 127, "hwc"),  # its later layers, position-major input
+    (3, 5, 3, 2, 1, (9, 11), 12, 60, "chw"),  # stride 2, odd sizes, saturating 12-bit state
+    (2, 4, 5, 1, 0, (8, 8), 32, 30000, "hwc"),  # 16-bit weights, 32-bit state: the int64 kernel
+    (4, 16, 1, 1, 0, (5, 5), 16, 100, "chw"),  # 1x1 kernel
+])
+def test_integer_kernel_equals_reference(cin, cout, k, stride, pad, hw, bits, wmax, layout):
+    rng = np.random.default_rng(cin * 100 + k)
+    x = _maps(20, 3, cin, *hw, 0.15, seed=k)
+    if layout == "hwc":
+        x = x.permute(0, 1, 3, 4, 2).contiguous().permute(0, 1, 4, 2, 3)
+        assert not x.is_contiguous()
+    w_int = torch.from_numpy(rng.integers(-wmax, wmax + 1, (cout, cin, k, k)))
+    p = DCLLParams(bits, kq=1, kp=2, kr=1, rho=int(rng.integers(0, 300)), frac_bits=4)
+    theta = rng.integers(0, min(p.state_max, 40 * wmax << 4), cout)
+    theta[0] = 0  # U == theta happens (U = 0 before any input): >= is exercised
+    ref, shape = _reference(x, w_int, theta, p, stride, pad)
+    spikes, u, sats, peaks = dcll_native.int_dcll(x, w_int, theta, p, stride, pad)
+    assert tuple(spikes.shape) == shape
+    assert np.array_equal(spikes.numpy().reshape(ref.spikes.shape), ref.spikes)
+    assert np.array_equal(u.numpy().reshape(ref.v_final.shape), ref.v_final)
+    assert np.array_equal(sats.numpy(), ref.saturations) and np.array_equal(peaks.numpy(), ref.v_absmax)
+    assert ref.spikes.any() and not ref.spikes.all()
+    if bits == 12:
+        assert ref.saturations.sum() > 0  # the clamps and their counts are exercised
+
+
+def test_integer_kernel_picks_int64_when_int32_could_overflow(monkeypatch):
+    """Weights whose all-inputs current bound passes 2^30 take the int64 kernel; the int32 one is not called."""
+    calls: list[str] = []
+    lib = dcll_native.library()
+
+    class Spy:
+        def __getattr__(self, name: str):
+            f = getattr(lib, name)
+            return lambda *a: (calls.append(name), f(*a))[1]
+
+    monkeypatch.setattr(dcll_native, "library", lambda: Spy())
+    x = _maps(6, 2, 2, 6, 6, 0.3, seed=1)
+    p = DCLLParams(32, frac_bits=8)
+    for wmax, name in ((100, "dcll_int_forward_i32"), (30000, "dcll_int_forward_i64")):
+        w = torch.full((3, 2, 3, 3), wmax)
+        ref, _ = _reference(x, w, np.full(3, 1 << 20), p, 1, 1)
+        spikes = dcll_native.int_dcll(x, w, np.full(3, 1 << 20), p, 1, 1)[0]
+        assert calls[-1] == name
+        assert np.array_equal(spikes.numpy().reshape(ref.spikes.shape), ref.spikes)
+
+
+def test_kernels_refuse_non_binary_maps():
+    x = _maps(4, 2, 1, 6, 6, 0.2, seed=2)
+    x[2, 1, 0, 3, 3] = 2.0
+    w = torch.ones(2, 1, 3, 3, dtype=torch.int64)
+    assert dcll_native.int_dcll(x, w, np.zeros(2, dtype=np.int64), DCLLParams(16), 1, 1) is None
+    readout = torch.randn(3, 2 * 6 * 6)
+    assert dcll_native.local_dcll(w.float() * 0.1, x, w.float(), torch.tensor(0.1), readout, 1, 1,
+                                  (0.5, 0.5, 0.5, 0.1, 0.2, 25.0), 2) is None
+
+
+def _layer(cin: int, cout: int, k: int, stride: int, seed: int) -> DCLL:
+    torch.manual_seed(seed)
+    syn = QuantConv2d(cin, cout, k, stride=stride, padding=k // 2, weight_bits=8)
+    size = (12 + 2 * (k // 2) - k) // stride + 1
+    return DCLL(syn, cout * size * size, num_classes=5, threshold=0.05, rho=0.3, seed=seed)
+
+
+def _train_step(layer: DCLL, x: torch.Tensor, start: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    layer.train()
+    layer.synapse.weight.grad = None
+    layer.grad_start = start
+    spikes = layer(x)
+    scores = layer.local_scores
+    target = torch.arange(scores.shape[1]) % scores.shape[2]
+    F.cross_entropy(scores.reshape(-1, scores.shape[-1]), target.repeat(scores.shape[0])).backward()
+    return spikes.detach(), scores.detach(), layer.synapse.weight.grad.clone()
+
+
+@pytest.mark.parametrize(("cin", "cout", "k", "stride", "layout"), [
+    (1, 8, 7, 1, "one-hot"), (4, 8, 5, 1, "chw"), (3, 6, 3, 2, "hwc"), (8, 16, 3, 1, "hwc")])
+def test_training_kernel_equals_torch_path(cin, cout, k, stride, layout, monkeypatch):
+    if layout == "one-hot":
+        x = torch.zeros(24, 4, 1, 12, 12)
+        pos = torch.randint(0, 144, (24, 4), generator=torch.Generator().manual_seed(3))
+        x.reshape(24, 4, 144).scatter_(2, pos[..., None], 1.0)
+    else:
+        x = _maps(24, 4, cin, 12, 12, 0.08, seed=cin)
+        if layout == "hwc":
+            x = x.permute(0, 1, 3, 4, 2).contiguous().permute(0, 1, 4, 2, 3)
+    native_layer = _layer(cin, cout, k, stride, seed=cin + k)
+    torch_layer = copy.deepcopy(native_layer)
+    calls: list[int] = []
+    real = dcll_native.local_dcll
+    monkeypatch.setattr(dcll_native, "local_dcll", lambda *a, **kw: (calls.append(1), real(*a, **kw))[1])
+    s_n, sc_n, g_n = _train_step(native_layer, x, start=6)
+    assert calls, "the native kernel was not used"
+    monkeypatch.setattr(dcll_native, "library", lambda: None)
+    s_t, sc_t, g_t = _train_step(torch_layer, x, start=6)
+    assert torch.equal(s_n, s_t)
+    assert 0 < s_n.mean() < 0.5
+    torch.testing.assert_close(sc_n, sc_t, rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(g_n, g_t, rtol=1e-4, atol=1e-6 * float(g_t.abs().max()))
+    assert g_n.abs().sum() > 0
