@@ -26,7 +26,7 @@ typedef struct {
 
 /* For every input position (yi, xi): the kernel taps that reach an output, as runs (offset of the first
  * weight in one input channel's [K][K][Cout] block, offset of the first output value in a [Ho][Wo][Cout]
- * map, length in values). The weights are stored with kx reversed ([Cin][ky][K-1-kx][Cout]), so with
+ * map, length in taps of Cout values). The weights are stored with kx reversed ([Cin][ky][K-1-kx][Cout]), so with
  * stride 1 the taps of one kernel row are ONE contiguous run of weights feeding ONE contiguous run of
  * outputs (up to K x Cout values); with a larger stride every tap is a run of Cout values. Built once per
  * call: the per-spike loops hold no division and vectorise over whole runs. */
@@ -73,12 +73,12 @@ static int taps_build(const Geometry *g, int hwc, Taps *tp) {
                     }
                     const int xo = nx / g->stride;
                     if (open && g->stride == 1) {
-                        rn[3 * (n - 1) + 2] += C;
+                        rn[3 * (n - 1) + 2] += 1;
                         continue;
                     }
                     rn[3 * n] = (ky * K + kr) * C;
                     rn[3 * n + 1] = (yo * g->Wo + xo) * C;
-                    rn[3 * n + 2] = C;
+                    rn[3 * n + 2] = 1;
                     n++;
                     open = 1;
                 }
@@ -115,40 +115,61 @@ static int active_inputs(const float *restrict x, int n, const int32_t *restrict
     return bad ? -1 : k;
 }
 
+/* dst[0 .. n C) += src[0 .. n C): n taps of C values. Where C is a multiple of 8 the adds are 8-lane vectors
+ * on the tap grid (the same offsets for every input), so a value that the previous input's tap stored is
+ * reloaded from the same vector and forwarded from the store; wider vectors straddling two taps would
+ * wait for the stores to reach the cache instead (adjacent inputs' runs are one tap apart). */
+typedef float f32x8 __attribute__((vector_size(32), aligned(4)));
+typedef int32_t i32x8 __attribute__((vector_size(32), aligned(4)));
+
+static inline void run_add_f32(float *restrict dst, const float *restrict src, int n, int C) {
+    if ((C & 7) == 0) {
+        f32x8 *d = (f32x8 *)dst;
+        const f32x8 *s = (const f32x8 *)src;
+        for (int m = 0; m < n * (C >> 3); m++) d[m] += s[m];
+    } else {
+        for (int l = 0; l < n * C; l++) dst[l] += src[l];
+    }
+}
+
+static inline void run_add_i32(int32_t *restrict dst, const int32_t *restrict src, int n, int C) {
+    if ((C & 7) == 0) {
+        i32x8 *d = (i32x8 *)dst;
+        const i32x8 *s = (const i32x8 *)src;
+        for (int m = 0; m < n * (C >> 3); m++) d[m] += s[m];
+    } else {
+        for (int l = 0; l < n * C; l++) dst[l] += src[l];
+    }
+}
+
+static inline void run_add_i64(int64_t *restrict dst, const int32_t *restrict src, int n, int C) {
+    for (int l = 0; l < n * C; l++) dst[l] += src[l];
+}
+
 /* cur[run] += wt[run] for every run of each set input (the current). */
-#define DEFINE_SCATTER(NAME, T_DST, T_SRC)                                                                   \
+#define DEFINE_SCATTER(NAME, T_DST, T_SRC, ADD)                                                              \
     static void NAME(const Taps *tp, const T_SRC *restrict wt, const int32_t *restrict idx, int na, int kkc, \
-                     T_DST *restrict cur) {                                                                 \
+                     int C, T_DST *restrict cur) {                                                           \
         for (int a = 0; a < na; a++) {                                                                      \
             const int ci = idx[a] >> 20, pos = idx[a] & 0xFFFFF;                                            \
             const int32_t *rn = tp->runs + (size_t)pos * tp->kk * 3;                                        \
             const T_SRC *wc = wt + (size_t)ci * kkc;                                                        \
-            for (int j = 0; j < tp->count[pos]; j++) {                                                      \
-                const T_SRC *restrict src = wc + rn[3 * j];                                                 \
-                T_DST *restrict dst = cur + rn[3 * j + 1];                                                  \
-                const int len = rn[3 * j + 2];                                                              \
-                for (int l = 0; l < len; l++) dst[l] += src[l];                                             \
-            }                                                                                               \
+            for (int j = 0; j < tp->count[pos]; j++) ADD(cur + rn[3 * j + 1], wc + rn[3 * j], rn[3 * j + 2], C); \
         }                                                                                                   \
     }
 
-DEFINE_SCATTER(scatter_f32, float, float)
-DEFINE_SCATTER(scatter_i32, int32_t, int32_t)
-DEFINE_SCATTER(scatter_i64, int64_t, int32_t)
+DEFINE_SCATTER(scatter_f32, float, float, run_add_f32)
+DEFINE_SCATTER(scatter_i32, int32_t, int32_t, run_add_i32)
+DEFINE_SCATTER(scatter_i64, int64_t, int32_t, run_add_i64)
 
 /* gw[run] += grad[run] for every run of each set input (the weight gradient, in the reversed-kx layout). */
 static void gather_grad(const Taps *tp, const float *restrict grad, const int32_t *restrict idx, int na, int kkc,
-                        float *restrict gw) {
+                        int C, float *restrict gw) {
     for (int a = 0; a < na; a++) {
         const int ci = idx[a] >> 20, pos = idx[a] & 0xFFFFF;
         const int32_t *rn = tp->runs + (size_t)pos * tp->kk * 3;
         float *gc = gw + (size_t)ci * kkc;
-        for (int j = 0; j < tp->count[pos]; j++) {
-            const float *restrict src = grad + rn[3 * j + 1];
-            float *restrict dst = gc + rn[3 * j];
-            const int len = rn[3 * j + 2];
-            for (int l = 0; l < len; l++) dst[l] += src[l];
-        }
+        for (int j = 0; j < tp->count[pos]; j++) run_add_f32(gc + rn[3 * j], grad + rn[3 * j + 1], rn[3 * j + 2], C);
     }
 }
 
@@ -252,7 +273,7 @@ int dcll_train_forward(const float *x, int T, int B, int Cin, int H, int W, int 
                 break;
             }
             memset(cur, 0, sizeof(float) * (size_t)N);
-            scatter_f32(&tp, wt, idx, na, kkc, cur);
+            scatter_f32(&tp, wt, idx, na, kkc, Cout, cur);
             float *s = spikes + ((size_t)t * B + b) * N;
             if (s_prev) memcpy(s, s_prev, sizeof(float) * (size_t)N); /* s(t-1) for the refractory step */
             membrane_f32(N, t > 0, p, q, cur, sc_n, r, s, alpha, beta, gamma, rho, thr); /* cur now holds z */
@@ -305,7 +326,7 @@ int dcll_train_backward(const float *x, int T, int B, int Cin, int H, int W, int
                 rc = 1;
                 break;
             }
-            gather_grad(&tp, v, idx, na, kkc, gw);
+            gather_grad(&tp, v, idx, na, kkc, Cout, gw);
         }
     }
     free(buf);
@@ -389,7 +410,7 @@ DEFINE_NEURON_STEP(neuron_step_i64, int64_t)
                     break;                                                                                   \
                 }                                                                                            \
                 memset(cur, 0, sizeof(TS) * (size_t)N);                                                      \
-                SCATTER(&tp, wt, idx, na, kkc, cur);                                                         \
+                SCATTER(&tp, wt, idx, na, kkc, Cout, cur);                                                         \
                 uint8_t *s = spikes + ((size_t)t * B + b) * N;                                               \
                 if (s_prev)                                                                                  \
                     memcpy(s, s_prev, (size_t)N);                                                            \
