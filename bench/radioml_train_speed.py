@@ -50,6 +50,19 @@ def worker(args: argparse.Namespace) -> None:
     from snn2fpga.train.local import BURN_IN_FRACTION, local_losses
 
     torch.set_num_threads(args.threads)
+    try:  # what `snn2fpga train` does in the versions that have it (the baseline has not)
+        from snn2fpga.malloc_tuning import keep_freed_memory
+    except ImportError:
+        kernels = "torch (this version has no malloc tuning)"
+    else:
+        keep_freed_memory()
+        kernels = "torch"
+    try:
+        from snn2fpga.nn import dcll_native
+    except ImportError:
+        pass
+    else:
+        kernels = dcll_native.status()
     data = load_radio_dataset("radioml-synth", n_per_class_snr=args.synth_frames, length=args.frame_length,
                               snrs=list(range(-20, 20, 2)), seed=args.seed)
     opt = TrainOptions(dataset="radioml-synth", output=Path("unused.pt"), arch="dcll-radioml",
@@ -75,7 +88,7 @@ def worker(args: argparse.Namespace) -> None:
     import snn2fpga
 
     print(json.dumps({
-        "snn2fpga": str(Path(snn2fpga.__file__).parent), "train_frames": int(len(data.x_train)),
+        "snn2fpga": str(Path(snn2fpga.__file__).parent), "kernels": kernels, "train_frames": int(len(data.x_train)),
         "test_frames": int(len(data.x_test)),
         "epoch_seconds": [h.seconds for h in history], "loss": [h.loss for h in history],
         "train_accuracy": [h.train_accuracy for h in history], "test_accuracy": [h.test_accuracy for h in history],
@@ -140,7 +153,8 @@ def main() -> None:
             for name, tree in trees.items():
                 res = run_one(tree, args)
                 runs[name].append(res)
-                print(f"repeat {i + 1} {name}: epochs {[round(s, 1) for s in res['epoch_seconds']]} s (CPU "
+                print(f"repeat {i + 1} {name} [{res['kernels']}]: epochs "
+                      f"{[round(s, 1) for s in res['epoch_seconds']]} s (CPU "
                       f"{res['total_cpu_seconds']:.1f} s in all), eval {res['eval_seconds']:.1f} s, test acc "
                       f"{res['test_accuracy']}", flush=True)
     summary = {}

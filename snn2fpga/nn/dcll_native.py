@@ -42,7 +42,7 @@ from snn2fpga.nn.dcll_int import _INT32_SAFE, _bound
 from snn2fpga.semantics.dcll import DCLLParams
 
 SOURCE = Path(__file__).with_name("native") / "dcll_kernels.c"
-CFLAGS = ("-std=c11", "-O3", "-march=native", "-fPIC", "-shared", "-Wall")
+CFLAGS = ("-std=c11", "-O3", "-march=native", "-fPIC", "-shared", "-pthread", "-Wall")
 _EXACT_F32 = 1 << 24
 _EXACT_I32 = 1 << 31
 _F32, _I32, _I64, _U8 = (ctypes.POINTER(t) for t in (ctypes.c_float, ctypes.c_int32, ctypes.c_int64, ctypes.c_uint8))
@@ -90,13 +90,32 @@ def library() -> ctypes.CDLL | None:
 
     lib = ctypes.CDLL(str(cached_file("native", h.hexdigest(), "dcll_kernels.so", build)))
     lib.dcll_train_forward.argtypes = [_F32, *[_I] * 6, _F32, _F32, *[_I] * 6, _F32, _I, *[_F] * 6, _I,
-                                       _F32, _F32, _F32]
-    lib.dcll_train_backward.argtypes = [_F32, *[_I] * 12, _F32, _I, _F32, _F32, _F, _F, _I, _F32]
+                                       _F32, _F32, _F32, _I]
+    lib.dcll_train_backward.argtypes = [_F32, *[_I] * 12, _F32, _I, _F32, _F32, _F, _F, _I, _F32, _I]
     for f in (lib.dcll_int_forward_i32, lib.dcll_int_forward_i64):
-        f.argtypes = [_F32, *[_I] * 6, _I32, *[_I] * 6, _I64, *[_I] * 4, ctypes.c_int64, _I, _U8, _I64, _I64, _I64]
+        f.argtypes = [_F32, *[_I] * 6, _I32, *[_I] * 6, _I64, *[_I] * 4, ctypes.c_int64, _I, _U8, _I64, _I64, _I64,
+                      _I]
     for f in (lib.dcll_train_forward, lib.dcll_train_backward, lib.dcll_int_forward_i32, lib.dcll_int_forward_i64):
         f.restype = ctypes.c_int
     return lib
+
+
+def kernel_threads() -> int:
+    """Threads the kernels split a batch over: $SNN2FPGA_KERNEL_THREADS, else the cores this process may run
+    on. The samples of a batch are independent, so unlike torch's per-op threads these scale."""
+    env = os.environ.get("SNN2FPGA_KERNEL_THREADS")
+    if env is not None:
+        try:
+            n = int(env)
+        except ValueError:
+            n = 0
+        if not 1 <= n <= 64:
+            raise SNN2FPGAError(f"SNN2FPGA_KERNEL_THREADS={env!r}: use a whole number of threads, 1..64")
+        return n
+    try:
+        return max(1, min(64, len(os.sched_getaffinity(0))))
+    except AttributeError:  # no affinity on this OS
+        return max(1, min(64, os.cpu_count() or 1))
 
 
 def status() -> str:
@@ -105,7 +124,7 @@ def status() -> str:
         return "DCLL conv layers: torch kernels (SNN2FPGA_NATIVE=0)"
     if _compiler() is None:
         return "DCLL conv layers: torch kernels (no C compiler; install gcc for the event-driven kernels)"
-    return "DCLL conv layers: event-driven C kernels"
+    return f"DCLL conv layers: event-driven C kernels on {kernel_threads()} thread(s)"
 
 
 def _ptr(t: torch.Tensor, kind: type) -> ctypes._Pointer:
@@ -199,7 +218,7 @@ class _LocalDCLL(torch.autograd.Function):
         sc = scale.detach().to(torch.float32).reshape(-1).expand(geo.Cout).contiguous()
         rc = lib.dcll_train_forward(_ptr(xs, _F32), *geo.args(hwc), _ptr(wt, _F32), _ptr(sc, _F32), *geo.conv_args(),
                                     _ptr(gk, _F32), nc, alpha, beta, gamma, rho, thr, slope, start,
-                                    _ptr(spikes, _F32), _ptr(scores, _F32), _ptr(sig, _F32))
+                                    _ptr(spikes, _F32), _ptr(scores, _F32), _ptr(sig, _F32), kernel_threads())
         if not _check(rc):
             raise SNN2FPGAError("DCLL kernel: the input maps are not binary spikes")  # callers check first
         ctx.save_for_backward(xs, sig, gk)
@@ -220,7 +239,7 @@ class _LocalDCLL(torch.autograd.Function):
         hwc, start = ctx.hwc, ctx.start  # type: ignore[attr-defined]
         rc = lib.dcll_train_backward(_ptr(xs, _F32), *geo.args(hwc), *geo.conv_args(), _ptr(gk, _F32),
                                      int(gk.shape[0]), _ptr(gs, _F32), _ptr(sig, _F32), alpha, beta, start,
-                                     _ptr(gw, _F32))
+                                     _ptr(gw, _F32), kernel_threads())
         _check(rc)
         return gw.flip(2).permute(3, 0, 1, 2).contiguous(), None, None, None, None, None, None, None
 
@@ -263,5 +282,6 @@ def int_dcll(x: torch.Tensor, w_int: torch.Tensor, theta: np.ndarray, p: DCLLPar
     max_current = int(w_int.detach().abs().sum(dim=(1, 2, 3)).max()) << p.frac_bits  # every input set
     run = lib.dcll_int_forward_i32 if _bound(p, max_current) < _INT32_SAFE else lib.dcll_int_forward_i64
     rc = run(_ptr(xs, _F32), *geo.args(hwc), _ptr(wt, _I32), *geo.conv_args(), _ptr(tht, _I64), p.state_bits, p.kq,
-             p.kp, p.kr, p.rho, p.frac_bits, _ptr(spikes, _U8), _ptr(u, _I64), _ptr(sats, _I64), _ptr(peaks, _I64))
+             p.kp, p.kr, p.rho, p.frac_bits, _ptr(spikes, _U8), _ptr(u, _I64), _ptr(sats, _I64), _ptr(peaks, _I64),
+             kernel_threads())
     return (spikes, u, sats, peaks) if _check(rc) else None

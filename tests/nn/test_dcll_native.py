@@ -17,6 +17,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from snn2fpga.errors import SNN2FPGAError
 from snn2fpga.nn import dcll_native
 from snn2fpga.nn.conv import QuantConv2d
 from snn2fpga.nn.dcll import DCLL
@@ -141,3 +142,32 @@ def test_training_kernel_equals_torch_path(cin, cout, k, stride, layout, monkeyp
     torch.testing.assert_close(sc_n, sc_t, rtol=1e-5, atol=1e-5)
     torch.testing.assert_close(g_n, g_t, rtol=1e-4, atol=1e-6 * float(g_t.abs().max()))
     assert g_n.abs().sum() > 0
+
+
+@pytest.mark.parametrize("threads", ["1", "3"])
+def test_threads_split_the_batch_without_changing_results(threads, monkeypatch):
+    """The samples are split over threads: the integer path is identical (==) for any thread count, and the
+    training path gives the same spikes and scores, and the weight gradient up to the order of its sum."""
+    x = _maps(16, 5, 3, 10, 10, 0.1, seed=9)
+    w = torch.from_numpy(np.random.default_rng(9).integers(-90, 91, (4, 3, 5, 5)))
+    p = DCLLParams(16, rho=50, frac_bits=4)
+    theta = np.array([0, 300, 900, 2000])
+    monkeypatch.setenv("SNN2FPGA_KERNEL_THREADS", "1")
+    one = dcll_native.int_dcll(x, w, theta, p, 1, 2)
+    layer = _layer(3, 4, 5, 1, seed=9)
+    x12 = _maps(16, 5, 3, 12, 12, 0.1, seed=9)
+    ref = _train_step(layer, x12, start=4)
+    monkeypatch.setenv("SNN2FPGA_KERNEL_THREADS", threads)
+    many = dcll_native.int_dcll(x, w, theta, p, 1, 2)
+    for a, b in zip(one, many, strict=True):
+        assert torch.equal(a, b)
+    got = _train_step(layer, x12, start=4)
+    assert torch.equal(ref[0], got[0]) and torch.equal(ref[1], got[1])
+    torch.testing.assert_close(ref[2], got[2], rtol=1e-4, atol=1e-5 * float(ref[2].abs().max()))
+
+
+@pytest.mark.parametrize("value", ["0", "-2", "many", "65"])
+def test_bad_thread_count_is_refused(value, monkeypatch):
+    monkeypatch.setenv("SNN2FPGA_KERNEL_THREADS", value)
+    with pytest.raises(SNN2FPGAError, match="SNN2FPGA_KERNEL_THREADS"):
+        dcll_native.kernel_threads()

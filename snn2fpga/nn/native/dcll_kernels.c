@@ -10,9 +10,12 @@
  * The math is snn2fpga/nn/dcll_float.py's (training) and snn2fpga/semantics/dcll.py's (integer); the
  * Python side (snn2fpga/nn/dcll_native.py) documents the layouts and checks the shapes.
  *
+ * Every exported kernel splits the batch over ``nthreads`` POSIX threads (samples are independent).
+ *
  * Return codes: 0 ok, 1 an input value is neither 0 nor 1 (the caller takes the torch path),
  * 2 out of memory.
  */
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -235,6 +238,123 @@ static void adjoint_f32(int N, int NC, const float *restrict gs, const float *re
     }
 }
 
+/* Everything one call of an exported kernel works on; samples [b0, b1) of it go to one thread. */
+typedef struct {
+    Geometry g;
+    const float *x;
+    int hwc;
+    /* training */
+    const float *wt, *scale, *gk, *gs, *sig_in;
+    int NC, start;
+    float alpha, beta, gamma, rho, thr, slope;
+    float *spikes, *scores, *sig;
+    /* integer */
+    const int32_t *wti;
+    const int64_t *theta;
+    int bits, kq, kp, kr, frac;
+    int64_t rho_i;
+    uint8_t *spikes_u8;
+    int64_t *u_final, *sats, *peaks;
+} Args;
+
+typedef int (*RangeFn)(const Args *a, const Taps *tp, int b0, int b1, float *gw);
+
+typedef struct {
+    RangeFn fn;
+    const Args *a;
+    const Taps *tp;
+    int b0, b1, rc;
+    float *gw;
+} Part;
+
+static void *part_main(void *arg) {
+    Part *pt = arg;
+    pt->rc = pt->fn(pt->a, pt->tp, pt->b0, pt->b1, pt->gw);
+    return NULL;
+}
+
+#define MAX_THREADS 64
+
+/* Run fn over the batch split into ``nthreads`` contiguous sample ranges, one thread each. With gw_out,
+ * every range accumulates its own weight gradient of gw_len values, added into gw_out in range order
+ * afterwards (the same order, so the same float sums, for a given thread count). */
+static int run_parts(RangeFn fn, const Args *a, int hwc, int nthreads, float *gw_out, size_t gw_len) {
+    Taps tp;
+    if (!taps_build(&a->g, hwc, &tp)) return 2;
+    const int B = a->g.B;
+    int n = nthreads < 1 ? 1 : (nthreads > MAX_THREADS ? MAX_THREADS : nthreads);
+    if (n > B) n = B > 0 ? B : 1;
+    Part parts[MAX_THREADS];
+    pthread_t th[MAX_THREADS];
+    int started[MAX_THREADS] = {0}, rc = 0;
+    for (int i = 0; i < n; i++) {
+        parts[i] = (Part){fn, a, &tp, (int)((int64_t)B * i / n), (int)((int64_t)B * (i + 1) / n), 0, NULL};
+        if (gw_out && i > 0) {
+            parts[i].gw = calloc(gw_len, sizeof(float));
+            if (!parts[i].gw) rc = 2;
+        }
+    }
+    parts[0].gw = gw_out;
+    if (!rc) {
+        for (int i = 1; i < n; i++) started[i] = pthread_create(&th[i], NULL, part_main, &parts[i]) == 0;
+        part_main(&parts[0]);
+        for (int i = 1; i < n; i++) {
+            if (started[i])
+                pthread_join(th[i], NULL);
+            else
+                part_main(&parts[i]); /* no thread to be had: run the range here */
+        }
+        for (int i = 0; i < n; i++) rc = parts[i].rc > rc ? parts[i].rc : rc;
+        if (gw_out && !rc)
+            for (int i = 1; i < n; i++)
+                for (size_t l = 0; l < gw_len; l++) gw_out[l] += parts[i].gw[l];
+    }
+    for (int i = 1; i < n; i++) free(parts[i].gw);
+    taps_free(&tp);
+    return rc;
+}
+
+static int train_forward_range(const Args *a, const Taps *tp, int b0, int b1, float *unused) {
+    (void)unused;
+    const Geometry *g = &a->g;
+    const int N = g->Ho * g->Wo * g->Cout, nin = g->Cin * g->H * g->W, kkc = g->K * g->K * g->Cout, B = g->B;
+    float *buf = malloc(sizeof(float) * 5 * (size_t)N);
+    int32_t *idx = malloc(sizeof(int32_t) * (size_t)nin);
+    if (!buf || !idx) {
+        free(buf);
+        free(idx);
+        return 2;
+    }
+    float *cur = buf, *q = buf + N, *p = buf + 2 * (size_t)N, *r = buf + 3 * (size_t)N, *sc_n = buf + 4 * (size_t)N;
+    for (int pos = 0; pos < g->Ho * g->Wo; pos++)
+        for (int c = 0; c < g->Cout; c++) sc_n[pos * g->Cout + c] = a->scale[c];
+    int rc = 0;
+    for (int b = b0; b < b1 && !rc; b++) {
+        memset(q, 0, sizeof(float) * 3 * (size_t)N); /* q, p, r */
+        const float *s_prev = NULL;
+        for (int t = 0; t < g->T; t++) {
+            const int na = active_inputs(a->x + ((size_t)t * B + b) * nin, nin, tp->dec, idx);
+            if (na < 0) {
+                rc = 1;
+                break;
+            }
+            memset(cur, 0, sizeof(float) * (size_t)N);
+            scatter_f32(tp, a->wt, idx, na, kkc, g->Cout, cur);
+            float *s = a->spikes + ((size_t)t * B + b) * N;
+            if (s_prev) memcpy(s, s_prev, sizeof(float) * (size_t)N); /* s(t-1) for the refractory step */
+            membrane_f32(N, t > 0, p, q, cur, sc_n, r, s, a->alpha, a->beta, a->gamma, a->rho, a->thr); /* cur: z */
+            s_prev = s;
+            if (t >= a->start) {
+                const size_t row = (size_t)(t - a->start) * B + b;
+                readout_f32(N, a->NC, cur, s, a->gk, a->thr, a->slope, a->sig + row * N, a->scores + row * a->NC);
+            }
+        }
+    }
+    free(buf);
+    free(idx);
+    return rc;
+}
+
 /* Training forward of one DCLL conv layer with local learning (DECOLLE, filter after the weights):
  *   I(t) = scale * conv(S_in(t), W_int)                    (exact integer sums in float32)
  *   P(t) = Q(t-1) + alpha P(t-1),  Q(t) = I(t) + beta Q(t-1),  U(t) = P(t)
@@ -242,51 +362,49 @@ static void adjoint_f32(int N, int NC, const float *restrict gs, const float *re
  * x [T][B] maps of 0/1 ([Cin][H][W], or [H][W][Cin] with hwc), wt [Cin][K][K][Cout] integer weights (kx
  * reversed, see Taps), scale [Cout], gk [NC][N] the local readout (N position-major). Writes spikes
  * [T][B][Ho][Wo][Cout] (0/1), and for t >= start the local scores [T-start][B][NC] and the surrogate
- * derivative 1 / (1 + slope |z - thr|)^2 [T-start][B][N]. */
+ * derivative 1 / (1 + slope |z - thr|)^2 [T-start][B][N]. Samples are split over ``nthreads`` threads. */
 int dcll_train_forward(const float *x, int T, int B, int Cin, int H, int W, int hwc, const float *wt,
                        const float *scale, int Cout, int Ho, int Wo, int K, int stride, int pad, const float *gk,
                        int NC, float alpha, float beta, float gamma, float rho, float thr, float slope, int start,
-                       float *spikes, float *scores, float *sig) {
-    const Geometry g = {T, B, Cin, H, W, Cout, Ho, Wo, K, stride, pad};
-    const int N = Ho * Wo * Cout, nin = Cin * H * W, kkc = K * K * Cout;
-    Taps tp;
-    if (!taps_build(&g, hwc, &tp)) return 2;
-    float *buf = malloc(sizeof(float) * 5 * (size_t)N);
+                       float *spikes, float *scores, float *sig, int nthreads) {
+    const Args a = {.g = {T, B, Cin, H, W, Cout, Ho, Wo, K, stride, pad}, .x = x, .hwc = hwc, .wt = wt,
+                    .scale = scale, .gk = gk, .NC = NC, .start = start, .alpha = alpha, .beta = beta,
+                    .gamma = gamma, .rho = rho, .thr = thr, .slope = slope, .spikes = spikes, .scores = scores,
+                    .sig = sig};
+    return run_parts(train_forward_range, &a, hwc, nthreads, NULL, 0);
+}
+
+static int train_backward_range(const Args *a, const Taps *tp, int b0, int b1, float *gw) {
+    const Geometry *g = &a->g;
+    const int N = g->Ho * g->Wo * g->Cout, nin = g->Cin * g->H * g->W, kkc = g->K * g->K * g->Cout, B = g->B;
+    float *buf = malloc(sizeof(float) * 3 * (size_t)N);
     int32_t *idx = malloc(sizeof(int32_t) * (size_t)nin);
     if (!buf || !idx) {
         free(buf);
         free(idx);
-        taps_free(&tp);
         return 2;
     }
-    float *cur = buf, *q = buf + N, *p = buf + 2 * (size_t)N, *r = buf + 3 * (size_t)N, *sc_n = buf + 4 * (size_t)N;
-    for (int pos = 0; pos < Ho * Wo; pos++)
-        for (int c = 0; c < Cout; c++) sc_n[pos * Cout + c] = scale[c];
+    float *du = buf, *q = buf + N, *v = buf + 2 * (size_t)N;
     int rc = 0;
-    for (int b = 0; b < B && !rc; b++) {
-        memset(q, 0, sizeof(float) * 3 * (size_t)N); /* q, p, r */
-        const float *s_prev = NULL;
-        for (int t = 0; t < T; t++) {
-            const int na = active_inputs(x + ((size_t)t * B + b) * nin, nin, tp.dec, idx);
+    for (int b = b0; b < b1 && !rc; b++) {
+        memset(q, 0, sizeof(float) * 2 * (size_t)N); /* q, v */
+        for (int t = g->T - 1; t >= 0; t--) {
+            if (t >= a->start) {
+                const size_t row = (size_t)(t - a->start) * B + b;
+                adjoint_f32(N, a->NC, a->gs + row * a->NC, a->gk, a->sig_in + row * N, du, v, q, a->alpha, a->beta);
+            } else {
+                adjoint_f32(N, a->NC, NULL, a->gk, NULL, du, v, q, a->alpha, a->beta);
+            }
+            const int na = active_inputs(a->x + ((size_t)t * B + b) * nin, nin, tp->dec, idx);
             if (na < 0) {
                 rc = 1;
                 break;
             }
-            memset(cur, 0, sizeof(float) * (size_t)N);
-            scatter_f32(&tp, wt, idx, na, kkc, Cout, cur);
-            float *s = spikes + ((size_t)t * B + b) * N;
-            if (s_prev) memcpy(s, s_prev, sizeof(float) * (size_t)N); /* s(t-1) for the refractory step */
-            membrane_f32(N, t > 0, p, q, cur, sc_n, r, s, alpha, beta, gamma, rho, thr); /* cur now holds z */
-            s_prev = s;
-            if (t >= start) {
-                const size_t row = (size_t)(t - start) * B + b;
-                readout_f32(N, NC, cur, s, gk, thr, slope, sig + row * N, scores + row * NC);
-            }
+            gather_grad(tp, v, idx, na, kkc, g->Cout, gw);
         }
     }
     free(buf);
     free(idx);
-    taps_free(&tp);
     return rc;
 }
 
@@ -297,42 +415,10 @@ int dcll_train_forward(const float *x, int T, int B, int Cin, int H, int W, int 
  * gs [T-start][B][NC]; gw [Cin][K][K][Cout] (kx reversed, as the weights) is accumulated into. */
 int dcll_train_backward(const float *x, int T, int B, int Cin, int H, int W, int hwc, int Cout, int Ho, int Wo, int K,
                         int stride, int pad, const float *gk, int NC, const float *gs, const float *sig, float alpha,
-                        float beta, int start, float *gw) {
-    const Geometry g = {T, B, Cin, H, W, Cout, Ho, Wo, K, stride, pad};
-    const int N = Ho * Wo * Cout, nin = Cin * H * W, kkc = K * K * Cout;
-    Taps tp;
-    if (!taps_build(&g, hwc, &tp)) return 2;
-    float *buf = malloc(sizeof(float) * 3 * (size_t)N);
-    int32_t *idx = malloc(sizeof(int32_t) * (size_t)nin);
-    if (!buf || !idx) {
-        free(buf);
-        free(idx);
-        taps_free(&tp);
-        return 2;
-    }
-    float *du = buf, *q = buf + N, *v = buf + 2 * (size_t)N;
-    int rc = 0;
-    for (int b = 0; b < B && !rc; b++) {
-        memset(q, 0, sizeof(float) * 2 * (size_t)N); /* q, v */
-        for (int t = T - 1; t >= 0; t--) {
-            if (t >= start) {
-                const size_t row = (size_t)(t - start) * B + b;
-                adjoint_f32(N, NC, gs + row * NC, gk, sig + row * N, du, v, q, alpha, beta);
-            } else {
-                adjoint_f32(N, NC, NULL, gk, NULL, du, v, q, alpha, beta);
-            }
-            const int na = active_inputs(x + ((size_t)t * B + b) * nin, nin, tp.dec, idx);
-            if (na < 0) {
-                rc = 1;
-                break;
-            }
-            gather_grad(&tp, v, idx, na, kkc, Cout, gw);
-        }
-    }
-    free(buf);
-    free(idx);
-    taps_free(&tp);
-    return rc;
+                        float beta, int start, float *gw, int nthreads) {
+    const Args a = {.g = {T, B, Cin, H, W, Cout, Ho, Wo, K, stride, pad}, .x = x, .hwc = hwc, .gk = gk, .NC = NC,
+                    .gs = gs, .sig_in = sig, .alpha = alpha, .beta = beta, .start = start};
+    return run_parts(train_backward_range, &a, hwc, nthreads, gw, (size_t)Cin * K * K * Cout);
 }
 
 /* One integer timestep of the DCLL neurons (see dcll_int_forward) in the state type TS; adds the clamps
@@ -377,57 +463,61 @@ DEFINE_NEURON_STEP(neuron_step_i64, int64_t)
  * int32 (kx reversed), theta [Cout]. Writes spikes [T][B][Ho][Wo][Cout] (uint8), the final U
  * [B][Ho][Wo][Cout] and per sample the saturation count and the peak. */
 #define DEFINE_INT_FORWARD(NAME, TS, SCATTER, STEP)                                                          \
-    int NAME(const float *x, int T, int B, int Cin, int H, int W, int hwc, const int32_t *wt, int Cout, int Ho,     \
-             int Wo, int K, int stride, int pad, const int64_t *theta, int bits, int kq, int kp, int kr, int64_t rho, \
-             int frac, uint8_t *spikes, int64_t *u_final, int64_t *sats, int64_t *peaks) {                    \
-        const Geometry g = {T, B, Cin, H, W, Cout, Ho, Wo, K, stride, pad};                                 \
-        const int N = Ho * Wo * Cout, nin = Cin * H * W, kkc = K * K * Cout;                                 \
-        const TS lo = (TS)(-((int64_t)1 << (bits - 1))), hi = (TS)(((int64_t)1 << (bits - 1)) - 1);          \
-        const TS one = (TS)((int64_t)1 << frac);                                                             \
-        Taps tp;                                                                                             \
-        if (!taps_build(&g, hwc, &tp)) return 2;                                                             \
+    static int NAME##_range(const Args *a, const Taps *tp, int b0, int b1, float *unused) {                  \
+        (void)unused;                                                                                        \
+        const Geometry *g = &a->g;                                                                           \
+        const int N = g->Ho * g->Wo * g->Cout, nin = g->Cin * g->H * g->W, kkc = g->K * g->K * g->Cout;      \
+        const int B = g->B;                                                                                  \
+        const TS lo = (TS)(-((int64_t)1 << (a->bits - 1))), hi = (TS)(((int64_t)1 << (a->bits - 1)) - 1);    \
+        const TS one = (TS)((int64_t)1 << a->frac);                                                          \
         TS *buf = malloc(sizeof(TS) * 6 * (size_t)N);                                                        \
         int32_t *idx = malloc(sizeof(int32_t) * (size_t)nin);                                                \
         if (!buf || !idx) {                                                                                  \
             free(buf);                                                                                       \
             free(idx);                                                                                       \
-            taps_free(&tp);                                                                                  \
             return 2;                                                                                        \
         }                                                                                                    \
         TS *cur = buf, *q = buf + N, *p = buf + 2 * (size_t)N, *r = buf + 3 * (size_t)N, *u = buf + 4 * (size_t)N, \
            *th = buf + 5 * (size_t)N;                                                                        \
-        for (int pos = 0; pos < Ho * Wo; pos++)                                                              \
-            for (int c = 0; c < Cout; c++) th[pos * Cout + c] = (TS)theta[c];                                \
+        for (int pos = 0; pos < g->Ho * g->Wo; pos++)                                                        \
+            for (int c = 0; c < g->Cout; c++) th[pos * g->Cout + c] = (TS)a->theta[c];                       \
         int rc = 0;                                                                                          \
-        for (int b = 0; b < B && !rc; b++) {                                                                 \
+        for (int b = b0; b < b1 && !rc; b++) {                                                               \
             memset(q, 0, sizeof(TS) * 4 * (size_t)N); /* q, p, r, u */                                       \
             int64_t nsat = 0, peak = 0;                                                                      \
             const uint8_t *s_prev = NULL;                                                                    \
-            for (int t = 0; t < T; t++) {                                                                    \
-                const int na = active_inputs(x + ((size_t)t * B + b) * nin, nin, tp.dec, idx);               \
+            for (int t = 0; t < g->T; t++) {                                                                 \
+                const int na = active_inputs(a->x + ((size_t)t * B + b) * nin, nin, tp->dec, idx);           \
                 if (na < 0) {                                                                                \
                     rc = 1;                                                                                  \
                     break;                                                                                   \
                 }                                                                                            \
                 memset(cur, 0, sizeof(TS) * (size_t)N);                                                      \
-                SCATTER(&tp, wt, idx, na, kkc, Cout, cur);                                                         \
-                uint8_t *s = spikes + ((size_t)t * B + b) * N;                                               \
+                SCATTER(tp, a->wti, idx, na, kkc, g->Cout, cur);                                             \
+                uint8_t *s = a->spikes_u8 + ((size_t)t * B + b) * N;                                         \
                 if (s_prev)                                                                                  \
                     memcpy(s, s_prev, (size_t)N);                                                            \
                 else                                                                                         \
                     memset(s, 0, (size_t)N);                                                                 \
-                STEP(N, q, p, r, u, s, cur, th, kq, kp, kr, (TS)rho, one, lo, hi, &nsat, &peak);             \
+                STEP(N, q, p, r, u, s, cur, th, a->kq, a->kp, a->kr, (TS)a->rho_i, one, lo, hi, &nsat, &peak); \
                 s_prev = s;                                                                                  \
             }                                                                                                \
-            int64_t *uf = u_final + (size_t)b * N;                                                           \
+            int64_t *uf = a->u_final + (size_t)b * N;                                                        \
             for (int n = 0; n < N; n++) uf[n] = u[n];                                                        \
-            sats[b] = nsat;                                                                                  \
-            peaks[b] = peak;                                                                                 \
+            a->sats[b] = nsat;                                                                               \
+            a->peaks[b] = peak;                                                                              \
         }                                                                                                    \
         free(buf);                                                                                           \
         free(idx);                                                                                           \
-        taps_free(&tp);                                                                                      \
         return rc;                                                                                           \
+    }                                                                                                        \
+    int NAME(const float *x, int T, int B, int Cin, int H, int W, int hwc, const int32_t *wt, int Cout, int Ho,     \
+             int Wo, int K, int stride, int pad, const int64_t *theta, int bits, int kq, int kp, int kr, int64_t rho, \
+             int frac, uint8_t *spikes, int64_t *u_final, int64_t *sats, int64_t *peaks, int nthreads) {      \
+        const Args a = {.g = {T, B, Cin, H, W, Cout, Ho, Wo, K, stride, pad}, .x = x, .hwc = hwc, .wti = wt,   \
+                        .theta = theta, .bits = bits, .kq = kq, .kp = kp, .kr = kr, .rho_i = rho, .frac = frac, \
+                        .spikes_u8 = spikes, .u_final = u_final, .sats = sats, .peaks = peaks};               \
+        return run_parts(NAME##_range, &a, hwc, nthreads, NULL, 0);                                          \
     }
 
 DEFINE_INT_FORWARD(dcll_int_forward_i32, int32_t, scatter_i32, neuron_step_i32)
