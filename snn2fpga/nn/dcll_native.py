@@ -119,10 +119,10 @@ def kernel_threads() -> int:
 
 
 def status() -> str:
-    """One line for logs: which DCLL kernels run here."""
+    """One line for logs: which DCLL kernels run here (builds the library on first use)."""
     if os.environ.get("SNN2FPGA_NATIVE", "1") == "0":
         return "DCLL conv layers: torch kernels (SNN2FPGA_NATIVE=0)"
-    if _compiler() is None:
+    if library() is None:
         return "DCLL conv layers: torch kernels (no C compiler; install gcc for the event-driven kernels)"
     return f"DCLL conv layers: event-driven C kernels on {kernel_threads()} thread(s)"
 

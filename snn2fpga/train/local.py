@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from snn2fpga.data import Dataset
-from snn2fpga.nn import SNNClassifier
+from snn2fpga.nn import SNNClassifier, dcll_native
 from snn2fpga.nn.dcll import DCLL
 from snn2fpga.train.bptt import EpochResult, TrainConfig, train_loop
 
@@ -53,6 +53,8 @@ def train_local(model: SNNClassifier, data: Dataset, cfg: TrainConfig,
                 log: Callable[[str], None] = print) -> list[EpochResult]:
     """Train a network holding DCLL layers with local learning; returns per-epoch metrics."""
     burn_in = int(model.encoder.timesteps * BURN_IN_FRACTION)
+    if model.device.type == "cpu":
+        log(dcll_native.status())
 
     def loss(m: SNNClassifier, x: np.ndarray, y: torch.Tensor, _seed: int) -> tuple[torch.Tensor, torch.Tensor]:
         return local_losses(m, x, y, burn_in)

@@ -176,6 +176,102 @@ static void gather_grad(const Taps *tp, const float *restrict grad, const int32_
     }
 }
 
+/* The weight gradient for stride 1 and Cout a multiple of 8, without stores in the inner loop: the
+ * adjoint V is copied into a zero-bordered map Vp (Hp x Wp x C) in which every tap of every input lands
+ * (a tap off the map reads 0), so an input's K taps of kernel row ky are K C contiguous values at a fixed
+ * offset from its position. For each input channel and kernel row, the sum over that channel's set inputs
+ * of those K C values is kept in L = K C / 8 vector registers and added to gw once. */
+typedef struct {
+    int ylo, xlo, Hp, Wp;
+    int32_t *off0; /* [H W]: offset in Vp of an input's tap (ky = 0, kr = 0) */
+} Padded;
+
+static int padded_build(const Geometry *g, Padded *pd) {
+    const int K = g->K, pad = g->pad;
+    const int ylo = pad - (K - 1) < 0 ? pad - (K - 1) : 0, xlo = ylo;
+    const int yhi = g->H - 1 + pad > g->Ho - 1 ? g->H - 1 + pad : g->Ho - 1;
+    const int xhi = g->W - 1 + pad > g->Wo - 1 ? g->W - 1 + pad : g->Wo - 1;
+    pd->ylo = ylo;
+    pd->xlo = xlo;
+    pd->Hp = yhi - ylo + 1;
+    pd->Wp = xhi - xlo + 1;
+    pd->off0 = malloc(sizeof(int32_t) * (size_t)g->H * g->W);
+    if (!pd->off0) return 0;
+    for (int yi = 0; yi < g->H; yi++)
+        for (int xi = 0; xi < g->W; xi++)
+            pd->off0[yi * g->W + xi] = ((yi + pad - ylo) * pd->Wp + (xi + pad - (K - 1) - xlo)) * g->Cout;
+    return 1;
+}
+
+/* acc[0..L) = sum over the inputs of the L vectors at Vp + offs[j] - row; gw_row[0 .. 8 L) += acc. */
+#define DEFINE_ROW_GATHER(L)                                                                                  \
+    static void row_gather_##L(const float *vp, const int32_t *restrict offs, int n, int row, float *gw_row) {  \
+        f32x8 acc[L];                                                                                        \
+        for (int m = 0; m < L; m++) acc[m] = (f32x8){0};                                                    \
+        for (int j = 0; j < n; j++) {                                                                        \
+            const f32x8 *src = (const f32x8 *)(vp + offs[j] - row);                                          \
+            for (int m = 0; m < L; m++) acc[m] += src[m];                                                   \
+        }                                                                                                    \
+        f32x8 *dst = (f32x8 *)gw_row;                                                                        \
+        for (int m = 0; m < L; m++) dst[m] += acc[m];                                                       \
+    }
+
+DEFINE_ROW_GATHER(1)
+DEFINE_ROW_GATHER(2)
+DEFINE_ROW_GATHER(3)
+DEFINE_ROW_GATHER(4)
+DEFINE_ROW_GATHER(5)
+DEFINE_ROW_GATHER(6)
+DEFINE_ROW_GATHER(7)
+DEFINE_ROW_GATHER(8)
+DEFINE_ROW_GATHER(10)
+DEFINE_ROW_GATHER(14)
+
+static void row_gather_any(const float *vp, const int32_t *restrict offs, int n, int row, float *gw_row, int L) {
+    for (int j = 0; j < n; j++) {
+        const f32x8 *src = (const f32x8 *)(vp + offs[j] - row);
+        f32x8 *dst = (f32x8 *)gw_row;
+        for (int m = 0; m < L; m++) dst[m] += src[m];
+    }
+}
+
+static void row_gather(const float *vp, const int32_t *offs, int n, int row, float *gw_row, int L) {
+    switch (L) {
+    case 1: row_gather_1(vp, offs, n, row, gw_row); break;
+    case 2: row_gather_2(vp, offs, n, row, gw_row); break;
+    case 3: row_gather_3(vp, offs, n, row, gw_row); break;
+    case 4: row_gather_4(vp, offs, n, row, gw_row); break;
+    case 5: row_gather_5(vp, offs, n, row, gw_row); break;
+    case 6: row_gather_6(vp, offs, n, row, gw_row); break;
+    case 7: row_gather_7(vp, offs, n, row, gw_row); break;
+    case 8: row_gather_8(vp, offs, n, row, gw_row); break;
+    case 10: row_gather_10(vp, offs, n, row, gw_row); break;
+    case 14: row_gather_14(vp, offs, n, row, gw_row); break;
+    default: row_gather_any(vp, offs, n, row, gw_row, L);
+    }
+}
+
+/* gw += the weight gradient of one map: V [Ho][Wo][C] copied into vp (borders stay 0), the set inputs
+ * idx[0..na) grouped by channel (counting sort into offs) and summed row by row. */
+static void gather_grad_padded(const Geometry *g, const Padded *pd, const float *v, const int32_t *idx, int na,
+                               float *vp, int32_t *count, int32_t *offs, float *gw) {
+    const int C = g->Cout, K = g->K, L = K * C / 8;
+    for (int y = 0; y < g->Ho; y++)
+        memcpy(vp + ((size_t)(y - pd->ylo) * pd->Wp - pd->xlo) * C, v + (size_t)y * g->Wo * C,
+               sizeof(float) * (size_t)g->Wo * C);
+    memset(count, 0, sizeof(int32_t) * (size_t)(g->Cin + 1));
+    for (int a = 0; a < na; a++) count[(idx[a] >> 20) + 1]++;
+    for (int c = 0; c < g->Cin; c++) count[c + 1] += count[c];
+    for (int a = 0; a < na; a++) offs[count[idx[a] >> 20]++] = pd->off0[idx[a] & 0xFFFFF];
+    /* count[c] is now the end of channel c's inputs in offs */
+    for (int ci = 0, begin = 0; ci < g->Cin; begin = count[ci], ci++) {
+        const int n = count[ci] - begin;
+        if (!n) continue;
+        for (int ky = 0; ky < K; ky++)
+            row_gather(vp, offs + begin, n, ky * pd->Wp * C, gw + ((size_t)ci * K + ky) * K * C, L);
+    }
+}
+
 /* The per-timestep neuron loops, each in its own function with restrict arguments so that the compiler
  * vectorises them (it does not through pointers carved out of one local buffer). */
 
@@ -377,14 +473,21 @@ int dcll_train_forward(const float *x, int T, int B, int Cin, int H, int W, int 
 static int train_backward_range(const Args *a, const Taps *tp, int b0, int b1, float *gw) {
     const Geometry *g = &a->g;
     const int N = g->Ho * g->Wo * g->Cout, nin = g->Cin * g->H * g->W, kkc = g->K * g->K * g->Cout, B = g->B;
-    float *buf = malloc(sizeof(float) * 3 * (size_t)N);
-    int32_t *idx = malloc(sizeof(int32_t) * (size_t)nin);
+    const int padded = g->stride == 1 && g->Cout % 8 == 0;
+    Padded pd = {0};
+    if (padded && !padded_build(g, &pd)) return 2;
+    const size_t np = padded ? (size_t)pd.Hp * pd.Wp * g->Cout : 0;
+    float *buf = malloc(sizeof(float) * (3 * (size_t)N + np));
+    int32_t *idx = malloc(sizeof(int32_t) * (2 * (size_t)nin + g->Cin + 1));
     if (!buf || !idx) {
         free(buf);
         free(idx);
+        free(pd.off0);
         return 2;
     }
-    float *du = buf, *q = buf + N, *v = buf + 2 * (size_t)N;
+    float *du = buf, *q = buf + N, *v = buf + 2 * (size_t)N, *vp = buf + 3 * (size_t)N;
+    int32_t *offs = idx + nin, *count = idx + 2 * (size_t)nin;
+    if (padded) memset(vp, 0, sizeof(float) * np);
     int rc = 0;
     for (int b = b0; b < b1 && !rc; b++) {
         memset(q, 0, sizeof(float) * 2 * (size_t)N); /* q, v */
@@ -400,11 +503,15 @@ static int train_backward_range(const Args *a, const Taps *tp, int b0, int b1, f
                 rc = 1;
                 break;
             }
-            gather_grad(tp, v, idx, na, kkc, g->Cout, gw);
+            if (padded)
+                gather_grad_padded(g, &pd, v, idx, na, vp, count, offs, gw);
+            else
+                gather_grad(tp, v, idx, na, kkc, g->Cout, gw);
         }
     }
     free(buf);
     free(idx);
+    free(pd.off0);
     return rc;
 }
 
