@@ -86,6 +86,9 @@ class DCLL(nn.Module):
         # With grad_start > 0 the layer learns from its local readout only: its output spikes carry no
         # gradient (DECOLLE; the next layer detaches them anyway).
         self.grad_start = 0
+        # The event-driven kernels store this layer's spikes position-major when the next layer is a DCLL
+        # layer (it reads them without a copy), else contiguous; SNNClassifier sets it from the layer order.
+        self.feeds_dcll = True
 
     @property
     def spiking(self) -> bool:
@@ -188,7 +191,7 @@ class DCLL(nn.Module):
         if not dcll_native.applies(x, w_int, syn.bias):
             return None
         return dcll_native.local_dcll(qw.value, x, w_int, scale, self.local_readout, syn.conv_stride,
-                                      syn.conv_padding, coeffs, start)
+                                      syn.conv_padding, coeffs, start, self.feeds_dcll)
 
     def _native_int(self, x: torch.Tensor) -> torch.Tensor | None:
         """The integer layer from the event-driven C kernel (spikes, with ``last_trace`` set), or None."""
@@ -199,7 +202,7 @@ class DCLL(nn.Module):
         if not dcll_native.applies(x, w_int, syn.bias):
             return None
         theta_c, params = self.integer_params(scale)
-        out = dcll_native.int_dcll(x, w_int, theta_c, params, syn.conv_stride, syn.conv_padding)
+        out = dcll_native.int_dcll(x, w_int, theta_c, params, syn.conv_stride, syn.conv_padding, self.feeds_dcll)
         if out is None:
             return None
         spikes, u, sats, vmax = out

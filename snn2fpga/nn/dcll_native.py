@@ -89,11 +89,11 @@ def library() -> ctypes.CDLL | None:
         return tmp
 
     lib = ctypes.CDLL(str(cached_file("native", h.hexdigest(), "dcll_kernels.so", build)))
-    lib.dcll_train_forward.argtypes = [_F32, *[_I] * 6, _F32, _F32, *[_I] * 6, _F32, _I, *[_F] * 6, _I,
+    lib.dcll_train_forward.argtypes = [_F32, *[_I] * 7, _F32, _F32, *[_I] * 6, _F32, _I, *[_F] * 6, _I,
                                        _F32, _F32, _F32, _I]
     lib.dcll_train_backward.argtypes = [_F32, *[_I] * 12, _F32, _I, _F32, _F32, _F, _F, _I, _F32, _I]
     for f in (lib.dcll_int_forward_i32, lib.dcll_int_forward_i64):
-        f.argtypes = [_F32, *[_I] * 6, _I32, *[_I] * 6, _I64, *[_I] * 4, ctypes.c_int64, _I, _U8, _I64, _I64, _I64,
+        f.argtypes = [_F32, *[_I] * 7, _I32, *[_I] * 6, _I64, *[_I] * 4, ctypes.c_int64, _I, _U8, _I64, _I64, _I64,
                       _I]
     for f in (lib.dcll_train_forward, lib.dcll_train_backward, lib.dcll_int_forward_i32, lib.dcll_int_forward_i64):
         f.restype = ctypes.c_int
@@ -153,9 +153,11 @@ class ConvGeometry:
         lead = cols.shape[:-1]
         return cols.reshape(*lead, self.Cout, self.Ho * self.Wo).transpose(-1, -2).reshape(*lead, self.N)
 
-    def output_maps(self, lead: tuple[int, ...], dtype: torch.dtype) -> torch.Tensor:
-        """An uninitialised [*lead, Cout, Ho, Wo] tensor stored position-major ([*lead, Ho, Wo, Cout] in memory,
-        what the kernels write); the next DCLL layer reads it without a copy."""
+    def output_maps(self, lead: tuple[int, ...], dtype: torch.dtype, position_major: bool) -> torch.Tensor:
+        """An uninitialised [*lead, Cout, Ho, Wo] tensor, contiguous or stored position-major ([*lead, Ho, Wo,
+        Cout] in memory, which the next DCLL layer reads without a copy)."""
+        if not position_major:
+            return torch.empty((*lead, self.Cout, self.Ho, self.Wo), dtype=dtype)
         n = len(lead)
         return torch.empty((*lead, self.Ho, self.Wo, self.Cout), dtype=dtype).permute(
             *range(n), n + 2, n, n + 1)
@@ -203,21 +205,21 @@ class _LocalDCLL(torch.autograd.Function):
     @staticmethod
     def forward(ctx: torch.autograd.function.FunctionCtx, w_q: torch.Tensor, x: torch.Tensor,  # type: ignore[override]
                 w_int: torch.Tensor, scale: torch.Tensor, readout: torch.Tensor, geo: ConvGeometry,
-                coeffs: tuple[float, float, float, float, float, float], start: int
+                coeffs: tuple[float, float, float, float, float, float], start: int, out_hwc: bool
                 ) -> tuple[torch.Tensor, torch.Tensor]:
         lib = library()
         assert lib is not None
         alpha, beta, gamma, rho, thr, slope = coeffs
         nc, late = int(readout.shape[0]), geo.T - start
         xs, hwc = _input_maps(x)
-        spikes = geo.output_maps((geo.T, geo.B), torch.float32)
+        spikes = geo.output_maps((geo.T, geo.B), torch.float32, out_hwc)
         scores = torch.empty((late, geo.B, nc), dtype=torch.float32)
         sig = torch.empty((late, geo.B, geo.N), dtype=torch.float32)
         gk = geo.position_major(readout.detach().to(torch.float32)).contiguous()  # [NC, N]
         wt = _weights(w_int, torch.float32)
         sc = scale.detach().to(torch.float32).reshape(-1).expand(geo.Cout).contiguous()
-        rc = lib.dcll_train_forward(_ptr(xs, _F32), *geo.args(hwc), _ptr(wt, _F32), _ptr(sc, _F32), *geo.conv_args(),
-                                    _ptr(gk, _F32), nc, alpha, beta, gamma, rho, thr, slope, start,
+        rc = lib.dcll_train_forward(_ptr(xs, _F32), *geo.args(hwc), int(out_hwc), _ptr(wt, _F32), _ptr(sc, _F32),
+                                    *geo.conv_args(), _ptr(gk, _F32), nc, alpha, beta, gamma, rho, thr, slope, start,
                                     _ptr(spikes, _F32), _ptr(scores, _F32), _ptr(sig, _F32), kernel_threads())
         if not _check(rc):
             raise SNN2FPGAError("DCLL kernel: the input maps are not binary spikes")  # callers check first
@@ -241,26 +243,27 @@ class _LocalDCLL(torch.autograd.Function):
                                      int(gk.shape[0]), _ptr(gs, _F32), _ptr(sig, _F32), alpha, beta, start,
                                      _ptr(gw, _F32), kernel_threads())
         _check(rc)
-        return gw.flip(2).permute(3, 0, 1, 2).contiguous(), None, None, None, None, None, None, None
+        return gw.flip(2).permute(3, 0, 1, 2).contiguous(), None, None, None, None, None, None, None, None
 
 
 def local_dcll(w_q: torch.Tensor, x: torch.Tensor, w_int: torch.Tensor, scale: torch.Tensor, readout: torch.Tensor,
-               stride: int, padding: int, coeffs: tuple[float, float, float, float, float, float], start: int
-               ) -> tuple[torch.Tensor, torch.Tensor] | None:
+               stride: int, padding: int, coeffs: tuple[float, float, float, float, float, float], start: int,
+               position_major: bool = True) -> tuple[torch.Tensor, torch.Tensor] | None:
     """(spikes, local scores) of a DCLL conv layer trained with local learning, or None when ``x`` is not
     binary (then the caller takes the torch path). ``coeffs`` = (alpha, beta, gamma, rho, threshold, slope);
-    ``w_q`` = ``w_int`` * ``scale`` is what the gradient reaches."""
+    ``w_q`` = ``w_int`` * ``scale`` is what the gradient reaches; ``position_major`` stores the spikes
+    position-major (for a next DCLL layer), else contiguous."""
     geo = ConvGeometry(x, w_int, stride, padding)
     if not 0 < start < geo.T or geo.Ho < 1 or geo.Wo < 1:
         return None
     try:
-        return _LocalDCLL.apply(w_q, x, w_int, scale, readout, geo, coeffs, start)
+        return _LocalDCLL.apply(w_q, x, w_int, scale, readout, geo, coeffs, start, position_major)
     except SNN2FPGAError:
         return None
 
 
-def int_dcll(x: torch.Tensor, w_int: torch.Tensor, theta: np.ndarray, p: DCLLParams, stride: int, padding: int
-             ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor] | None:
+def int_dcll(x: torch.Tensor, w_int: torch.Tensor, theta: np.ndarray, p: DCLLParams, stride: int, padding: int,
+             position_major: bool = True) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor] | None:
     """The integer DCLL conv layer on binary maps x [T, B, Cin, H, W]: (spikes uint8 [T, B, Cout, Ho, Wo],
     final U int64 [B, Cout, Ho, Wo], saturations int64 [B], |value| peak int64 [B]), equal to
     ``run_dcll`` on the integer current; None when x is not binary."""
@@ -275,13 +278,13 @@ def int_dcll(x: torch.Tensor, w_int: torch.Tensor, theta: np.ndarray, p: DCLLPar
     xs, hwc = _input_maps(x)
     wt = _weights(w_int, torch.int32)
     tht = torch.from_numpy(np.ascontiguousarray(th))
-    spikes = geo.output_maps((geo.T, geo.B), torch.uint8)
-    u = geo.output_maps((geo.B,), torch.int64)
+    spikes = geo.output_maps((geo.T, geo.B), torch.uint8, position_major)
+    u = geo.output_maps((geo.B,), torch.int64, position_major)
     sats = torch.empty(geo.B, dtype=torch.int64)
     peaks = torch.empty(geo.B, dtype=torch.int64)
     max_current = int(w_int.detach().abs().sum(dim=(1, 2, 3)).max()) << p.frac_bits  # every input set
     run = lib.dcll_int_forward_i32 if _bound(p, max_current) < _INT32_SAFE else lib.dcll_int_forward_i64
-    rc = run(_ptr(xs, _F32), *geo.args(hwc), _ptr(wt, _I32), *geo.conv_args(), _ptr(tht, _I64), p.state_bits, p.kq,
-             p.kp, p.kr, p.rho, p.frac_bits, _ptr(spikes, _U8), _ptr(u, _I64), _ptr(sats, _I64), _ptr(peaks, _I64),
-             kernel_threads())
+    rc = run(_ptr(xs, _F32), *geo.args(hwc), int(position_major), _ptr(wt, _I32), *geo.conv_args(), _ptr(tht, _I64),
+             p.state_bits, p.kq, p.kp, p.kr, p.rho, p.frac_bits, _ptr(spikes, _U8), _ptr(u, _I64), _ptr(sats, _I64),
+             _ptr(peaks, _I64), kernel_threads())
     return (spikes, u, sats, peaks) if _check(rc) else None

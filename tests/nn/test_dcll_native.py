@@ -58,8 +58,9 @@ def test_integer_kernel_equals_reference(cin, cout, k, stride, pad, hw, bits, wm
     theta = rng.integers(0, min(p.state_max, 40 * wmax << 4), cout)
     theta[0] = 0  # U == theta happens (U = 0 before any input): >= is exercised
     ref, shape = _reference(x, w_int, theta, p, stride, pad)
-    spikes, u, sats, peaks = dcll_native.int_dcll(x, w_int, theta, p, stride, pad)
-    assert tuple(spikes.shape) == shape
+    out_hwc = layout == "hwc"  # outputs position-major (for a next DCLL layer) or contiguous
+    spikes, u, sats, peaks = dcll_native.int_dcll(x, w_int, theta, p, stride, pad, out_hwc)
+    assert tuple(spikes.shape) == shape and spikes.is_contiguous() != out_hwc
     assert np.array_equal(spikes.numpy().reshape(ref.spikes.shape), ref.spikes)
     assert np.array_equal(u.numpy().reshape(ref.v_final.shape), ref.v_final)
     assert np.array_equal(sats.numpy(), ref.saturations) and np.array_equal(peaks.numpy(), ref.v_absmax)
@@ -129,6 +130,7 @@ def test_training_kernel_equals_torch_path(cin, cout, k, stride, layout, monkeyp
         if layout == "hwc":
             x = x.permute(0, 1, 3, 4, 2).contiguous().permute(0, 1, 4, 2, 3)
     native_layer = _layer(cin, cout, k, stride, seed=cin + k)
+    native_layer.feeds_dcll = layout != "chw"  # spikes stored contiguous (for a flatten) or position-major
     torch_layer = copy.deepcopy(native_layer)
     calls: list[int] = []
     real = dcll_native.local_dcll
@@ -137,7 +139,7 @@ def test_training_kernel_equals_torch_path(cin, cout, k, stride, layout, monkeyp
     assert calls, "the native kernel was not used"
     monkeypatch.setattr(dcll_native, "library", lambda: None)
     s_t, sc_t, g_t = _train_step(torch_layer, x, start=6)
-    assert torch.equal(s_n, s_t)
+    assert torch.equal(s_n, s_t) and s_n.is_contiguous() == (layout == "chw")
     assert 0 < s_n.mean() < 0.5
     torch.testing.assert_close(sc_n, sc_t, rtol=1e-5, atol=1e-5)
     torch.testing.assert_close(g_n, g_t, rtol=1e-4, atol=1e-6 * float(g_t.abs().max()))

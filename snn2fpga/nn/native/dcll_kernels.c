@@ -272,6 +272,16 @@ static void gather_grad_padded(const Geometry *g, const Padded *pd, const float 
     }
 }
 
+/* A position-major map src[P][C] written out channel-major, dst[C][P]. */
+#define DEFINE_TO_CHW(NAME, T_DST, T_SRC)                                                                    \
+    static void NAME(const T_SRC *restrict src, int P, int C, T_DST *restrict dst) {                       \
+        for (int c = 0; c < C; c++)                                                                          \
+            for (int pos = 0; pos < P; pos++) dst[(size_t)c * P + pos] = (T_DST)src[(size_t)pos * C + c];     \
+    }
+
+DEFINE_TO_CHW(to_chw_f32, float, float)
+DEFINE_TO_CHW(to_chw_u8, uint8_t, uint8_t)
+
 /* The per-timestep neuron loops, each in its own function with restrict arguments so that the compiler
  * vectorises them (it does not through pointers carved out of one local buffer). */
 
@@ -338,7 +348,7 @@ static void adjoint_f32(int N, int NC, const float *restrict gs, const float *re
 typedef struct {
     Geometry g;
     const float *x;
-    int hwc;
+    int hwc, hwc_out; /* input maps position-major; outputs position-major (else channel-major) */
     /* training */
     const float *wt, *scale, *gk, *gs, *sig_in;
     int NC, start;
@@ -414,7 +424,7 @@ static int train_forward_range(const Args *a, const Taps *tp, int b0, int b1, fl
     (void)unused;
     const Geometry *g = &a->g;
     const int N = g->Ho * g->Wo * g->Cout, nin = g->Cin * g->H * g->W, kkc = g->K * g->K * g->Cout, B = g->B;
-    float *buf = malloc(sizeof(float) * 5 * (size_t)N);
+    float *buf = malloc(sizeof(float) * 6 * (size_t)N);
     int32_t *idx = malloc(sizeof(int32_t) * (size_t)nin);
     if (!buf || !idx) {
         free(buf);
@@ -422,6 +432,7 @@ static int train_forward_range(const Args *a, const Taps *tp, int b0, int b1, fl
         return 2;
     }
     float *cur = buf, *q = buf + N, *p = buf + 2 * (size_t)N, *r = buf + 3 * (size_t)N, *sc_n = buf + 4 * (size_t)N;
+    float *s_own = buf + 5 * (size_t)N; /* the spikes, when they are written out channel-major */
     for (int pos = 0; pos < g->Ho * g->Wo; pos++)
         for (int c = 0; c < g->Cout; c++) sc_n[pos * g->Cout + c] = a->scale[c];
     int rc = 0;
@@ -436,9 +447,10 @@ static int train_forward_range(const Args *a, const Taps *tp, int b0, int b1, fl
             }
             memset(cur, 0, sizeof(float) * (size_t)N);
             scatter_f32(tp, a->wt, idx, na, kkc, g->Cout, cur);
-            float *s = a->spikes + ((size_t)t * B + b) * N;
-            if (s_prev) memcpy(s, s_prev, sizeof(float) * (size_t)N); /* s(t-1) for the refractory step */
+            float *out = a->spikes + ((size_t)t * B + b) * N, *s = a->hwc_out ? out : s_own;
+            if (s_prev && s != s_prev) memcpy(s, s_prev, sizeof(float) * (size_t)N); /* s(t-1): refractory */
             membrane_f32(N, t > 0, p, q, cur, sc_n, r, s, a->alpha, a->beta, a->gamma, a->rho, a->thr); /* cur: z */
+            if (!a->hwc_out) to_chw_f32(s, g->Ho * g->Wo, g->Cout, out);
             s_prev = s;
             if (t >= a->start) {
                 const size_t row = (size_t)(t - a->start) * B + b;
@@ -457,13 +469,13 @@ static int train_forward_range(const Args *a, const Taps *tp, int b0, int b1, fl
  *   R(t) = gamma R(t-1) - rho s(t-1),  z = U + R,  s(t) = z >= thr
  * x [T][B] maps of 0/1 ([Cin][H][W], or [H][W][Cin] with hwc), wt [Cin][K][K][Cout] integer weights (kx
  * reversed, see Taps), scale [Cout], gk [NC][N] the local readout (N position-major). Writes spikes
- * [T][B][Ho][Wo][Cout] (0/1), and for t >= start the local scores [T-start][B][NC] and the surrogate
+ * [T][B][Ho][Wo][Cout] (0/1; [T][B][Cout][Ho][Wo] without hwc_out), and for t >= start the local scores [T-start][B][NC] and the surrogate
  * derivative 1 / (1 + slope |z - thr|)^2 [T-start][B][N]. Samples are split over ``nthreads`` threads. */
-int dcll_train_forward(const float *x, int T, int B, int Cin, int H, int W, int hwc, const float *wt,
+int dcll_train_forward(const float *x, int T, int B, int Cin, int H, int W, int hwc, int hwc_out, const float *wt,
                        const float *scale, int Cout, int Ho, int Wo, int K, int stride, int pad, const float *gk,
                        int NC, float alpha, float beta, float gamma, float rho, float thr, float slope, int start,
                        float *spikes, float *scores, float *sig, int nthreads) {
-    const Args a = {.g = {T, B, Cin, H, W, Cout, Ho, Wo, K, stride, pad}, .x = x, .hwc = hwc, .wt = wt,
+    const Args a = {.g = {T, B, Cin, H, W, Cout, Ho, Wo, K, stride, pad}, .x = x, .hwc = hwc, .hwc_out = hwc_out, .wt = wt,
                     .scale = scale, .gk = gk, .NC = NC, .start = start, .alpha = alpha, .beta = beta,
                     .gamma = gamma, .rho = rho, .thr = thr, .slope = slope, .spikes = spikes, .scores = scores,
                     .sig = sig};
@@ -568,7 +580,7 @@ DEFINE_NEURON_STEP(neuron_step_i64, int64_t)
  *   R' = sat(R - (R >> kr) - rho S);  U = sat(P' + R');  S' = U >= theta[c]
  * (>> arithmetic; every clamp counted; the peak is the largest |value| before a clamp). wt [Cin][K][K][Cout]
  * int32 (kx reversed), theta [Cout]. Writes spikes [T][B][Ho][Wo][Cout] (uint8), the final U
- * [B][Ho][Wo][Cout] and per sample the saturation count and the peak. */
+ * [B][Ho][Wo][Cout] (both channel-major without hwc_out) and per sample the saturation count and the peak. */
 #define DEFINE_INT_FORWARD(NAME, TS, SCATTER, STEP)                                                          \
     static int NAME##_range(const Args *a, const Taps *tp, int b0, int b1, float *unused) {                  \
         (void)unused;                                                                                        \
@@ -577,7 +589,7 @@ DEFINE_NEURON_STEP(neuron_step_i64, int64_t)
         const int B = g->B;                                                                                  \
         const TS lo = (TS)(-((int64_t)1 << (a->bits - 1))), hi = (TS)(((int64_t)1 << (a->bits - 1)) - 1);    \
         const TS one = (TS)((int64_t)1 << a->frac);                                                          \
-        TS *buf = malloc(sizeof(TS) * 6 * (size_t)N);                                                        \
+        TS *buf = malloc(sizeof(TS) * 6 * (size_t)N + (size_t)N);                                            \
         int32_t *idx = malloc(sizeof(int32_t) * (size_t)nin);                                                \
         if (!buf || !idx) {                                                                                  \
             free(buf);                                                                                       \
@@ -586,6 +598,7 @@ DEFINE_NEURON_STEP(neuron_step_i64, int64_t)
         }                                                                                                    \
         TS *cur = buf, *q = buf + N, *p = buf + 2 * (size_t)N, *r = buf + 3 * (size_t)N, *u = buf + 4 * (size_t)N, \
            *th = buf + 5 * (size_t)N;                                                                        \
+        uint8_t *s_own = (uint8_t *)(buf + 6 * (size_t)N);                                                   \
         for (int pos = 0; pos < g->Ho * g->Wo; pos++)                                                        \
             for (int c = 0; c < g->Cout; c++) th[pos * g->Cout + c] = (TS)a->theta[c];                       \
         int rc = 0;                                                                                          \
@@ -601,16 +614,22 @@ DEFINE_NEURON_STEP(neuron_step_i64, int64_t)
                 }                                                                                            \
                 memset(cur, 0, sizeof(TS) * (size_t)N);                                                      \
                 SCATTER(tp, a->wti, idx, na, kkc, g->Cout, cur);                                             \
-                uint8_t *s = a->spikes_u8 + ((size_t)t * B + b) * N;                                         \
-                if (s_prev)                                                                                  \
-                    memcpy(s, s_prev, (size_t)N);                                                            \
-                else                                                                                         \
+                uint8_t *out = a->spikes_u8 + ((size_t)t * B + b) * N, *s = a->hwc_out ? out : s_own;        \
+                if (!s_prev)                                                                                 \
                     memset(s, 0, (size_t)N);                                                                 \
+                else if (s != s_prev)                                                                        \
+                    memcpy(s, s_prev, (size_t)N);                                                            \
                 STEP(N, q, p, r, u, s, cur, th, a->kq, a->kp, a->kr, (TS)a->rho_i, one, lo, hi, &nsat, &peak); \
+                if (!a->hwc_out) to_chw_u8(s, g->Ho * g->Wo, g->Cout, out);                                  \
                 s_prev = s;                                                                                  \
             }                                                                                                \
             int64_t *uf = a->u_final + (size_t)b * N;                                                        \
-            for (int n = 0; n < N; n++) uf[n] = u[n];                                                        \
+            if (a->hwc_out)                                                                                  \
+                for (int n = 0; n < N; n++) uf[n] = u[n];                                                    \
+            else                                                                                             \
+                for (int c = 0; c < g->Cout; c++)                                                            \
+                    for (int pos = 0; pos < g->Ho * g->Wo; pos++)                                            \
+                        uf[(size_t)c * g->Ho * g->Wo + pos] = u[(size_t)pos * g->Cout + c];                  \
             a->sats[b] = nsat;                                                                               \
             a->peaks[b] = peak;                                                                              \
         }                                                                                                    \
@@ -618,10 +637,12 @@ DEFINE_NEURON_STEP(neuron_step_i64, int64_t)
         free(idx);                                                                                           \
         return rc;                                                                                           \
     }                                                                                                        \
-    int NAME(const float *x, int T, int B, int Cin, int H, int W, int hwc, const int32_t *wt, int Cout, int Ho,     \
+    int NAME(const float *x, int T, int B, int Cin, int H, int W, int hwc, int hwc_out, const int32_t *wt, int Cout, \
+             int Ho,                                                                                         \
              int Wo, int K, int stride, int pad, const int64_t *theta, int bits, int kq, int kp, int kr, int64_t rho, \
              int frac, uint8_t *spikes, int64_t *u_final, int64_t *sats, int64_t *peaks, int nthreads) {      \
-        const Args a = {.g = {T, B, Cin, H, W, Cout, Ho, Wo, K, stride, pad}, .x = x, .hwc = hwc, .wti = wt,   \
+        const Args a = {.g = {T, B, Cin, H, W, Cout, Ho, Wo, K, stride, pad}, .x = x, .hwc = hwc,              \
+                        .hwc_out = hwc_out, .wti = wt,                                                       \
                         .theta = theta, .bits = bits, .kq = kq, .kp = kp, .kr = kr, .rho_i = rho, .frac = frac, \
                         .spikes_u8 = spikes, .u_final = u_final, .sats = sats, .peaks = peaks};               \
         return run_parts(NAME##_range, &a, hwc, nthreads, NULL, 0);                                          \
