@@ -95,7 +95,10 @@ def library() -> ctypes.CDLL | None:
     for f in (lib.dcll_int_forward_i32, lib.dcll_int_forward_i64):
         f.argtypes = [_F32, *[_I] * 7, _I32, *[_I] * 6, _I64, *[_I] * 4, ctypes.c_int64, _I, _U8, _I64, _I64, _I64,
                       _I]
-    for f in (lib.dcll_train_forward, lib.dcll_train_backward, lib.dcll_int_forward_i32, lib.dcll_int_forward_i64):
+    lib.spike_linear_forward.argtypes = [_F32, _I, _I, _F32, _I, _F32, _I]
+    lib.spike_linear_backward.argtypes = [_F32, _I, _I, _F32, _I, _F32, _I]
+    for f in (lib.dcll_train_forward, lib.dcll_train_backward, lib.dcll_int_forward_i32, lib.dcll_int_forward_i64,
+              lib.spike_linear_forward, lib.spike_linear_backward):
         f.restype = ctypes.c_int
     return lib
 
@@ -288,3 +291,48 @@ def int_dcll(x: torch.Tensor, w_int: torch.Tensor, theta: np.ndarray, p: DCLLPar
              p.state_bits, p.kq, p.kp, p.kr, p.rho, p.frac_bits, _ptr(spikes, _U8), _ptr(u, _I64), _ptr(sats, _I64),
              _ptr(peaks, _I64), kernel_threads())
     return (spikes, u, sats, peaks) if _check(rc) else None
+
+
+class _SpikeLinear(torch.autograd.Function):
+    """x [M, IN] binary spikes (no gradient) @ w_q [OUT, IN]^T, summing only the set inputs' weight columns;
+    the gradient reaches w_q."""
+
+    @staticmethod
+    def forward(ctx: torch.autograd.function.FunctionCtx, x: torch.Tensor,  # type: ignore[override]
+                w_q: torch.Tensor) -> torch.Tensor:
+        lib = library()
+        assert lib is not None
+        m, n_in = x.shape
+        wt = w_q.detach().to(torch.float32).t().contiguous()  # [IN, OUT]: one set input adds one row
+        out = torch.empty((m, wt.shape[1]), dtype=torch.float32)
+        if not _check(lib.spike_linear_forward(_ptr(x, _F32), m, n_in, _ptr(wt, _F32), wt.shape[1], _ptr(out, _F32),
+                                               kernel_threads())):
+            raise SNN2FPGAError("spike_linear: the input is not binary spikes")  # callers check first
+        ctx.save_for_backward(x)
+        return out
+
+    @staticmethod
+    def backward(ctx: torch.autograd.function.FunctionCtx, grad: torch.Tensor  # type: ignore[override]
+                 ) -> tuple[None, torch.Tensor]:
+        lib = library()
+        assert lib is not None
+        (x,) = ctx.saved_tensors  # type: ignore[attr-defined]
+        g = grad.detach().to(torch.float32).contiguous()
+        gw = torch.zeros((x.shape[1], g.shape[1]), dtype=torch.float32)
+        _check(lib.spike_linear_backward(_ptr(x, _F32), x.shape[0], x.shape[1], _ptr(g, _F32), g.shape[1],
+                                         _ptr(gw, _F32), kernel_threads()))
+        return None, gw.t()
+
+
+def spike_linear(x: torch.Tensor, w_q: torch.Tensor) -> torch.Tensor | None:
+    """``F.linear(x, w_q)`` for binary spikes x [..., IN] that need no gradient, through the kernels (the work
+    grows with the set spikes, not with IN); None where they do not apply or x is not binary."""
+    if (library() is None or x.device.type != "cpu" or x.dtype != torch.float32 or x.requires_grad
+            or w_q.device.type != "cpu" or x.shape[-1] != w_q.shape[1] or x.numel() == 0):
+        return None
+    flat = x.reshape(-1, x.shape[-1]).contiguous()
+    try:
+        out = _SpikeLinear.apply(flat, w_q)
+    except SNN2FPGAError:
+        return None
+    return out.reshape(*x.shape[:-1], w_q.shape[0])

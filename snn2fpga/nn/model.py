@@ -205,9 +205,13 @@ class SNNClassifier(nn.Module):
         spec.layers = with_neuron_channels(spec.layers)
         self.spec = spec
         self.layers = nn.Sequential(*[layer_from_spec(s) for s in spec.layers])
+        after_dcll = False
         for layer, nxt in zip(self.layers, [*self.layers[1:], None], strict=True):
             if isinstance(layer, DCLL):  # the layout of its spikes: what the next layer reads fastest
                 layer.feeds_dcll = isinstance(nxt, DCLL)
+            elif isinstance(layer, QuantLinear) and after_dcll:  # detached binary spikes: the spike kernel
+                layer.spike_input = True
+            after_dcll = isinstance(layer, DCLL) or (after_dcll and isinstance(layer, SpikeFlatten))
         self.encoder = spec.encoder
         self.readout = Readout.MEMBRANE if isinstance(self.layers[-1], LI) else Readout.SPIKE_COUNT
 

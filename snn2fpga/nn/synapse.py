@@ -181,6 +181,9 @@ class QuantLinear(qnn.QuantLinear):
             quant = Int8WeightPerChannelFloat if per_channel else Int8WeightPerTensorFloat
             kwargs["weight_bit_width"] = weight_bits
         super().__init__(in_features, out_features, bias=False, weight_quant=quant, **kwargs)
+        # Training on binary spikes that need no gradient (the readout after DCLL layers, which learn
+        # locally): the float product runs through the event-driven kernel. SNNClassifier sets it.
+        self.spike_input = False
         self.weight_bits = weight_bits
         self.per_channel = per_channel
 
@@ -203,6 +206,12 @@ class QuantLinear(qnn.QuantLinear):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor | IntCurrent:  # type: ignore[override]
         if self.training or not self.quantized:
+            if self.spike_input and self.training and self.quantized and torch.is_grad_enabled():
+                from snn2fpga.nn.dcll_native import spike_linear
+
+                out = spike_linear(x, self.quant_weight().value)
+                if out is not None:
+                    return out
             return super().forward(x)
         if x.dim() != 3 or x.shape[-1] != self.in_features:
             raise SNN2FPGAError(

@@ -173,3 +173,34 @@ def test_bad_thread_count_is_refused(value, monkeypatch):
     monkeypatch.setenv("SNN2FPGA_KERNEL_THREADS", value)
     with pytest.raises(SNN2FPGAError, match="SNN2FPGA_KERNEL_THREADS"):
         dcll_native.kernel_threads()
+
+
+def test_spike_linear_equals_dense_product():
+    """The readout after DCLL layers: forward and weight gradient of the spike kernel == F.linear's (float)."""
+    x = _maps(12, 6, 1, 1, 300, 0.2, seed=4).reshape(12, 6, 300)
+    w = torch.randn(11, 300, requires_grad=True)
+    g = torch.randn(12, 6, 11)
+    out = dcll_native.spike_linear(x, w)
+    (out * g).sum().backward()
+    gw = w.grad.clone()
+    w.grad = None
+    ref = F.linear(x, w)
+    (ref * g).sum().backward()
+    torch.testing.assert_close(out, ref, rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(gw, w.grad, rtol=1e-5, atol=1e-5)
+    bad = x.clone()
+    bad[3, 2, 7] = 0.5
+    assert dcll_native.spike_linear(bad, w) is None  # not spikes: the caller takes F.linear
+    assert dcll_native.spike_linear(x.requires_grad_(), w) is None  # an input that needs a gradient
+
+
+def test_dcll_model_readout_takes_the_spike_kernel():
+    from snn2fpga.nn import SNNClassifier
+    from snn2fpga.nn.archs import dcll_radioml_spec
+    from snn2fpga.nn.synapse import QuantLinear
+
+    model = SNNClassifier(dcll_radioml_spec(16, ["a", "b", "c"], grid=8, channels=(4, 4), kernel=3, padding=1))
+    readouts = [m for m in model.layers if isinstance(m, QuantLinear)]
+    dcll = [m for m in model.layers if isinstance(m, DCLL)]
+    assert [m.spike_input for m in readouts] == [True]
+    assert [m.feeds_dcll for m in dcll] == [True, False]

@@ -650,3 +650,91 @@ DEFINE_NEURON_STEP(neuron_step_i64, int64_t)
 
 DEFINE_INT_FORWARD(dcll_int_forward_i32, int32_t, scatter_i32, neuron_step_i32)
 DEFINE_INT_FORWARD(dcll_int_forward_i64, int64_t, scatter_i64, neuron_step_i64)
+
+/* A dense layer on binary spikes (the readout after the DCLL layers, trained in float):
+ *   forward  out[m][k] = sum over the set x[m][n] of w[n][k]       (w [Nin][K], the weights transposed)
+ *   backward gw[n][k] += sum over m with x[m][n] set of g[m][k]
+ * Rows of x are split over threads; the backward sums each thread's gradient afterwards in thread
+ * order. Return codes as above. */
+typedef struct {
+    const float *x, *w, *g;
+    float *out, *gw;
+    int M, Nin, K, m0, m1, backward, rc;
+} LinearPart;
+
+static void *linear_part(void *arg) {
+    LinearPart *lp = arg;
+    int32_t *idx = malloc(sizeof(int32_t) * 2 * (size_t)lp->Nin);
+    if (!idx) {
+        lp->rc = 2;
+        return NULL;
+    }
+    int32_t *dec = idx + lp->Nin;
+    for (int n = 0; n < lp->Nin; n++) dec[n] = n;
+    const int K = lp->K;
+    for (int m = lp->m0; m < lp->m1; m++) {
+        const int na = active_inputs(lp->x + (size_t)m * lp->Nin, lp->Nin, dec, idx);
+        if (na < 0) {
+            lp->rc = 1;
+            break;
+        }
+        if (lp->backward) {
+            const float *restrict gm = lp->g + (size_t)m * K;
+            for (int a = 0; a < na; a++) {
+                float *restrict dst = lp->gw + (size_t)idx[a] * K;
+                for (int k = 0; k < K; k++) dst[k] += gm[k];
+            }
+        } else {
+            float *restrict om = lp->out + (size_t)m * K;
+            for (int k = 0; k < K; k++) om[k] = 0.0f;
+            for (int a = 0; a < na; a++) {
+                const float *restrict src = lp->w + (size_t)idx[a] * K;
+                for (int k = 0; k < K; k++) om[k] += src[k];
+            }
+        }
+    }
+    free(idx);
+    return NULL;
+}
+
+static int run_linear(const float *x, int M, int Nin, const float *w, const float *g, int K, float *out, float *gw,
+                      int backward, int nthreads) {
+    int n = nthreads < 1 ? 1 : (nthreads > MAX_THREADS ? MAX_THREADS : nthreads);
+    if (n > M) n = M > 0 ? M : 1;
+    LinearPart parts[MAX_THREADS];
+    pthread_t th[MAX_THREADS];
+    int started[MAX_THREADS] = {0}, rc = 0;
+    for (int i = 0; i < n; i++) {
+        parts[i] = (LinearPart){x, w, g, out, gw, M, Nin, K, (int)((int64_t)M * i / n), (int)((int64_t)M * (i + 1) / n),
+                                backward, 0};
+        if (backward && i > 0) {
+            parts[i].gw = calloc((size_t)Nin * K, sizeof(float));
+            if (!parts[i].gw) rc = 2;
+        }
+    }
+    if (!rc) {
+        for (int i = 1; i < n; i++) started[i] = pthread_create(&th[i], NULL, linear_part, &parts[i]) == 0;
+        linear_part(&parts[0]);
+        for (int i = 1; i < n; i++) {
+            if (started[i])
+                pthread_join(th[i], NULL);
+            else
+                linear_part(&parts[i]);
+        }
+        for (int i = 0; i < n; i++) rc = parts[i].rc > rc ? parts[i].rc : rc;
+        if (backward && !rc)
+            for (int i = 1; i < n; i++)
+                for (size_t l = 0; l < (size_t)Nin * K; l++) gw[l] += parts[i].gw[l];
+    }
+    if (backward)
+        for (int i = 1; i < n; i++) free(parts[i].gw);
+    return rc;
+}
+
+int spike_linear_forward(const float *x, int M, int Nin, const float *w, int K, float *out, int nthreads) {
+    return run_linear(x, M, Nin, w, NULL, K, out, NULL, 0, nthreads);
+}
+
+int spike_linear_backward(const float *x, int M, int Nin, const float *g, int K, float *gw, int nthreads) {
+    return run_linear(x, M, Nin, NULL, g, K, NULL, gw, 1, nthreads);
+}
