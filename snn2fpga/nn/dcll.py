@@ -205,10 +205,10 @@ class DCLL(nn.Module):
         out = dcll_native.int_dcll(x, w_int, theta_c, params, syn.conv_stride, syn.conv_padding, self.feeds_dcll)
         if out is None:
             return None
-        spikes, u, sats, vmax = out
+        spikes, u, sats, vmax, spikes_f32 = out
         self.last_trace = LayerTrace(spikes=spikes.numpy(), v_final=u.numpy(), saturations=sats.numpy(),
                                      v_absmax=vmax.numpy())
-        return spikes.to(torch.float32)
+        return spikes_f32
 
     def _binary_conv_input(self, x: torch.Tensor) -> bool:
         syn = self.synapse

@@ -93,8 +93,8 @@ def library() -> ctypes.CDLL | None:
                                        _F32, _F32, _F32, _I]
     lib.dcll_train_backward.argtypes = [_F32, *[_I] * 12, _F32, _I, _F32, _F32, _F, _F, _I, _F32, _I]
     for f in (lib.dcll_int_forward_i32, lib.dcll_int_forward_i64):
-        f.argtypes = [_F32, *[_I] * 7, _I32, *[_I] * 6, _I64, *[_I] * 4, ctypes.c_int64, _I, _U8, _I64, _I64, _I64,
-                      _I]
+        f.argtypes = [_F32, *[_I] * 7, _I32, *[_I] * 6, _I64, *[_I] * 4, ctypes.c_int64, _I, _U8, _F32, _I64, _I64,
+                      _I64, _I]
     lib.spike_linear_forward.argtypes = [_F32, _I, _I, _F32, _I, _F32, _I]
     lib.spike_linear_backward.argtypes = [_F32, _I, _I, _F32, _I, _F32, _I]
     for f in (lib.dcll_train_forward, lib.dcll_train_backward, lib.dcll_int_forward_i32, lib.dcll_int_forward_i64,
@@ -266,10 +266,11 @@ def local_dcll(w_q: torch.Tensor, x: torch.Tensor, w_int: torch.Tensor, scale: t
 
 
 def int_dcll(x: torch.Tensor, w_int: torch.Tensor, theta: np.ndarray, p: DCLLParams, stride: int, padding: int,
-             position_major: bool = True) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor] | None:
+             position_major: bool = True
+             ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor] | None:
     """The integer DCLL conv layer on binary maps x [T, B, Cin, H, W]: (spikes uint8 [T, B, Cout, Ho, Wo],
-    final U int64 [B, Cout, Ho, Wo], saturations int64 [B], |value| peak int64 [B]), equal to
-    ``run_dcll`` on the integer current; None when x is not binary."""
+    final U int64 [B, Cout, Ho, Wo], saturations int64 [B], |value| peak int64 [B], the spikes as float32
+    0/1), equal to ``run_dcll`` on the integer current; None when x is not binary."""
     lib = library()
     assert lib is not None
     geo = ConvGeometry(x, w_int, stride, padding)
@@ -280,17 +281,18 @@ def int_dcll(x: torch.Tensor, w_int: torch.Tensor, theta: np.ndarray, p: DCLLPar
         raise SNN2FPGAError(f"DCLL thresholds must lie in the {p.state_bits}-bit state range")
     xs, hwc = _input_maps(x)
     wt = _weights(w_int, torch.int32)
-    tht = torch.from_numpy(np.ascontiguousarray(th))
+    tht = torch.from_numpy(np.array(th, dtype=np.int64))
     spikes = geo.output_maps((geo.T, geo.B), torch.uint8, position_major)
+    spikes_f32 = geo.output_maps((geo.T, geo.B), torch.float32, position_major)
     u = geo.output_maps((geo.B,), torch.int64, position_major)
     sats = torch.empty(geo.B, dtype=torch.int64)
     peaks = torch.empty(geo.B, dtype=torch.int64)
     max_current = int(w_int.detach().abs().sum(dim=(1, 2, 3)).max()) << p.frac_bits  # every input set
     run = lib.dcll_int_forward_i32 if _bound(p, max_current) < _INT32_SAFE else lib.dcll_int_forward_i64
     rc = run(_ptr(xs, _F32), *geo.args(hwc), int(position_major), _ptr(wt, _I32), *geo.conv_args(), _ptr(tht, _I64),
-             p.state_bits, p.kq, p.kp, p.kr, p.rho, p.frac_bits, _ptr(spikes, _U8), _ptr(u, _I64), _ptr(sats, _I64),
-             _ptr(peaks, _I64), kernel_threads())
-    return (spikes, u, sats, peaks) if _check(rc) else None
+             p.state_bits, p.kq, p.kp, p.kr, p.rho, p.frac_bits, _ptr(spikes, _U8), _ptr(spikes_f32, _F32),
+             _ptr(u, _I64), _ptr(sats, _I64), _ptr(peaks, _I64), kernel_threads())
+    return (spikes, u, sats, peaks, spikes_f32) if _check(rc) else None
 
 
 class _SpikeLinear(torch.autograd.Function):

@@ -59,8 +59,9 @@ def test_integer_kernel_equals_reference(cin, cout, k, stride, pad, hw, bits, wm
     theta[0] = 0  # U == theta happens (U = 0 before any input): >= is exercised
     ref, shape = _reference(x, w_int, theta, p, stride, pad)
     out_hwc = layout == "hwc"  # outputs position-major (for a next DCLL layer) or contiguous
-    spikes, u, sats, peaks = dcll_native.int_dcll(x, w_int, theta, p, stride, pad, out_hwc)
+    spikes, u, sats, peaks, spikes_f32 = dcll_native.int_dcll(x, w_int, theta, p, stride, pad, out_hwc)
     assert tuple(spikes.shape) == shape and spikes.is_contiguous() != out_hwc
+    assert torch.equal(spikes_f32, spikes.float()) and spikes_f32.stride() == spikes.stride()
     assert np.array_equal(spikes.numpy().reshape(ref.spikes.shape), ref.spikes)
     assert np.array_equal(u.numpy().reshape(ref.v_final.shape), ref.v_final)
     assert np.array_equal(sats.numpy(), ref.saturations) and np.array_equal(peaks.numpy(), ref.v_absmax)

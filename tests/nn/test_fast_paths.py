@@ -197,3 +197,24 @@ def test_neuron_blocks_of_samples_equal_reference(record):
         assert ref.saturations.any()
         for name in ("spikes", "v_final", "saturations", "v_absmax"):
             assert np.array_equal(getattr(tr, name), getattr(ref, name)), name
+
+
+@pytest.mark.parametrize("beta", [0.0, 0.5, 0.96875])
+def test_leaky_integrator_node_equals_the_loop(beta):
+    """The float LI readout as one autograd node: its membranes and its input gradient against the
+    per-timestep loop that autograd differentiates (the same recurrence, float32)."""
+    from snn2fpga.nn.neurons import _LeakyIntegrate
+
+    cur = torch.randn(40, 3, 5, dtype=torch.float32, requires_grad=True)
+    g = torch.randn(40, 3, 5)
+    out = _LeakyIntegrate.apply(cur, beta)
+    (out * g).sum().backward()
+    grad = cur.grad.clone()
+    cur.grad = None
+    v, ref = torch.zeros(3, 5), []
+    for t in range(40):
+        v = beta * v + cur[t]
+        ref.append(v)
+    (torch.stack(ref) * g).sum().backward()
+    torch.testing.assert_close(out, torch.stack(ref), rtol=1e-6, atol=1e-6)
+    torch.testing.assert_close(grad, cur.grad, rtol=1e-6, atol=1e-6)

@@ -281,6 +281,7 @@ static void gather_grad_padded(const Geometry *g, const Padded *pd, const float 
 
 DEFINE_TO_CHW(to_chw_f32, float, float)
 DEFINE_TO_CHW(to_chw_u8, uint8_t, uint8_t)
+DEFINE_TO_CHW(to_chw_u8f32, float, uint8_t)
 
 /* The per-timestep neuron loops, each in its own function with restrict arguments so that the compiler
  * vectorises them (it does not through pointers carved out of one local buffer). */
@@ -360,6 +361,7 @@ typedef struct {
     int bits, kq, kp, kr, frac;
     int64_t rho_i;
     uint8_t *spikes_u8;
+    float *spikes_f32; /* the same spikes as 0/1 floats (what the next layer reads), or NULL */
     int64_t *u_final, *sats, *peaks;
 } Args;
 
@@ -579,7 +581,8 @@ DEFINE_NEURON_STEP(neuron_step_i64, int64_t)
  *   I = conv(S_in, W_int);  Q' = sat(Q - (Q >> kq) + I 2^f);  P' = sat(P - (P >> kp) + Q);
  *   R' = sat(R - (R >> kr) - rho S);  U = sat(P' + R');  S' = U >= theta[c]
  * (>> arithmetic; every clamp counted; the peak is the largest |value| before a clamp). wt [Cin][K][K][Cout]
- * int32 (kx reversed), theta [Cout]. Writes spikes [T][B][Ho][Wo][Cout] (uint8), the final U
+ * int32 (kx reversed), theta [Cout]. Writes spikes [T][B][Ho][Wo][Cout] (uint8, and as floats into spikes_f32
+ * unless it is NULL), the final U
  * [B][Ho][Wo][Cout] (both channel-major without hwc_out) and per sample the saturation count and the peak. */
 #define DEFINE_INT_FORWARD(NAME, TS, SCATTER, STEP)                                                          \
     static int NAME##_range(const Args *a, const Taps *tp, int b0, int b1, float *unused) {                  \
@@ -621,6 +624,13 @@ DEFINE_NEURON_STEP(neuron_step_i64, int64_t)
                     memcpy(s, s_prev, (size_t)N);                                                            \
                 STEP(N, q, p, r, u, s, cur, th, a->kq, a->kp, a->kr, (TS)a->rho_i, one, lo, hi, &nsat, &peak); \
                 if (!a->hwc_out) to_chw_u8(s, g->Ho * g->Wo, g->Cout, out);                                  \
+                if (a->spikes_f32) {                                                                         \
+                    float *of = a->spikes_f32 + ((size_t)t * B + b) * N;                                     \
+                    if (a->hwc_out)                                                                          \
+                        for (int n = 0; n < N; n++) of[n] = (float)s[n];                                     \
+                    else                                                                                     \
+                        to_chw_u8f32(s, g->Ho * g->Wo, g->Cout, of);                                         \
+                }                                                                                            \
                 s_prev = s;                                                                                  \
             }                                                                                                \
             int64_t *uf = a->u_final + (size_t)b * N;                                                        \
@@ -640,11 +650,13 @@ DEFINE_NEURON_STEP(neuron_step_i64, int64_t)
     int NAME(const float *x, int T, int B, int Cin, int H, int W, int hwc, int hwc_out, const int32_t *wt, int Cout, \
              int Ho,                                                                                         \
              int Wo, int K, int stride, int pad, const int64_t *theta, int bits, int kq, int kp, int kr, int64_t rho, \
-             int frac, uint8_t *spikes, int64_t *u_final, int64_t *sats, int64_t *peaks, int nthreads) {      \
+             int frac, uint8_t *spikes, float *spikes_f32, int64_t *u_final, int64_t *sats, int64_t *peaks,     \
+             int nthreads) {                                                                                 \
         const Args a = {.g = {T, B, Cin, H, W, Cout, Ho, Wo, K, stride, pad}, .x = x, .hwc = hwc,              \
                         .hwc_out = hwc_out, .wti = wt,                                                       \
                         .theta = theta, .bits = bits, .kq = kq, .kp = kp, .kr = kr, .rho_i = rho, .frac = frac, \
-                        .spikes_u8 = spikes, .u_final = u_final, .sats = sats, .peaks = peaks};               \
+                        .spikes_u8 = spikes, .spikes_f32 = spikes_f32, .u_final = u_final, .sats = sats,       \
+                        .peaks = peaks};                                                                     \
         return run_parts(NAME##_range, &a, hwc, nthreads, NULL, 0);                                          \
     }
 
