@@ -86,8 +86,9 @@ class DCLL(nn.Module):
         # With grad_start > 0 the layer learns from its local readout only: its output spikes carry no
         # gradient (DECOLLE; the next layer detaches them anyway).
         self.grad_start = 0
-        # The event-driven kernels store this layer's spikes position-major when the next layer is a DCLL
-        # layer (it reads them without a copy), else contiguous; SNNClassifier sets it from the layer order.
+        # The event-driven kernels return this layer's spikes as uint8 stored position-major when the next
+        # layer is a DCLL layer (its kernel reads them directly), else as contiguous float 0/1;
+        # SNNClassifier sets it from the layer order.
         self.feeds_dcll = True
 
     @property
@@ -143,6 +144,7 @@ class DCLL(nn.Module):
         if native is not None:
             spikes, self.local_scores = native
             return spikes
+        x = x.float()  # uint8 spikes of a previous layer's kernel: the torch path takes floats
         pos = self._one_hot_positions(x)
         split = self._spike_conv_float(x, alpha, beta, start) if pos is None else None
         if split is not None:
@@ -205,10 +207,10 @@ class DCLL(nn.Module):
         out = dcll_native.int_dcll(x, w_int, theta_c, params, syn.conv_stride, syn.conv_padding, self.feeds_dcll)
         if out is None:
             return None
-        spikes, u, sats, vmax, spikes_f32 = out
+        spikes, u, sats, vmax, layer_out = out
         self.last_trace = LayerTrace(spikes=spikes.numpy(), v_final=u.numpy(), saturations=sats.numpy(),
                                      v_absmax=vmax.numpy())
-        return spikes_f32
+        return layer_out
 
     def _binary_conv_input(self, x: torch.Tensor) -> bool:
         syn = self.synapse
@@ -266,6 +268,7 @@ class DCLL(nn.Module):
         native = self._native_int(x)
         if native is not None:
             return native
+        x = x.float()
         cur = self._int_current(x)
         theta_c, params = self.integer_params(cur.scale)
         shape = tuple(cur.value.shape)

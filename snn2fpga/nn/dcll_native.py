@@ -46,7 +46,7 @@ CFLAGS = ("-std=c11", "-O3", "-march=native", "-fPIC", "-shared", "-pthread", "-
 _EXACT_F32 = 1 << 24
 _EXACT_I32 = 1 << 31
 _F32, _I32, _I64, _U8 = (ctypes.POINTER(t) for t in (ctypes.c_float, ctypes.c_int32, ctypes.c_int64, ctypes.c_uint8))
-_I, _F = ctypes.c_int, ctypes.c_float
+_I, _F, _V = ctypes.c_int, ctypes.c_float, ctypes.c_void_p
 
 
 def _compiler() -> str | None:
@@ -89,12 +89,12 @@ def library() -> ctypes.CDLL | None:
         return tmp
 
     lib = ctypes.CDLL(str(cached_file("native", h.hexdigest(), "dcll_kernels.so", build)))
-    lib.dcll_train_forward.argtypes = [_F32, *[_I] * 7, _F32, _F32, *[_I] * 6, _F32, _I, *[_F] * 6, _I,
-                                       _F32, _F32, _F32, _I]
-    lib.dcll_train_backward.argtypes = [_F32, *[_I] * 12, _F32, _I, _F32, _F32, _F, _F, _I, _F32, _I]
+    lib.dcll_train_forward.argtypes = [_V, _I, *[_I] * 7, _F32, _F32, *[_I] * 6, _F32, _I, *[_F] * 6, _I,
+                                       _V, _F32, _F32, _I]
+    lib.dcll_train_backward.argtypes = [_V, _I, *[_I] * 12, _F32, _I, _F32, _F32, _F, _F, _I, _F32, _I]
     for f in (lib.dcll_int_forward_i32, lib.dcll_int_forward_i64):
-        f.argtypes = [_F32, *[_I] * 7, _I32, *[_I] * 6, _I64, *[_I] * 4, ctypes.c_int64, _I, _U8, _F32, _I64, _I64,
-                      _I64, _I]
+        f.argtypes = [_V, _I, *[_I] * 7, _I32, *[_I] * 6, _I64, *[_I] * 4, ctypes.c_int64, _I, _U8, _F32, _I64,
+                      _I64, _I64, _I]
     lib.spike_linear_forward.argtypes = [_F32, _I, _I, _F32, _I, _F32, _I]
     lib.spike_linear_backward.argtypes = [_F32, _I, _I, _F32, _I, _F32, _I]
     for f in (lib.dcll_train_forward, lib.dcll_train_backward, lib.dcll_int_forward_i32, lib.dcll_int_forward_i64,
@@ -132,6 +132,11 @@ def status() -> str:
 
 def _ptr(t: torch.Tensor, kind: type) -> ctypes._Pointer:
     return ctypes.cast(t.data_ptr(), kind)
+
+
+def _maps_ptr(x: torch.Tensor) -> tuple[ctypes.c_void_p, int]:
+    """(pointer, 1 for uint8 spikes / 0 for float 0/1) of input maps."""
+    return ctypes.c_void_p(x.data_ptr()), int(x.dtype == torch.uint8)
 
 
 class ConvGeometry:
@@ -179,7 +184,8 @@ def _input_maps(x: torch.Tensor) -> tuple[torch.Tensor, bool]:
 def applies(x: torch.Tensor, w_int: torch.Tensor, bias: torch.Tensor | None) -> bool:
     """True when the kernels can run this layer: CPU float32 maps [T, B, Cin, H, W], no bias, and integer
     currents that float32 (training) and int32 (weights) hold exactly."""
-    if library() is None or bias is not None or x.device.type != "cpu" or x.dim() != 5 or x.dtype != torch.float32:
+    if (library() is None or bias is not None or x.device.type != "cpu" or x.dim() != 5
+            or x.dtype not in (torch.float32, torch.uint8)):
         return False
     if w_int.dim() != 4 or x.shape[2] != w_int.shape[1] or w_int.shape[2] != w_int.shape[3]:
         return False
@@ -215,15 +221,17 @@ class _LocalDCLL(torch.autograd.Function):
         alpha, beta, gamma, rho, thr, slope = coeffs
         nc, late = int(readout.shape[0]), geo.T - start
         xs, hwc = _input_maps(x)
-        spikes = geo.output_maps((geo.T, geo.B), torch.float32, out_hwc)
+        # for a next DCLL layer: position-major uint8; else contiguous float 0/1
+        spikes = geo.output_maps((geo.T, geo.B), torch.uint8 if out_hwc else torch.float32, out_hwc)
         scores = torch.empty((late, geo.B, nc), dtype=torch.float32)
         sig = torch.empty((late, geo.B, geo.N), dtype=torch.float32)
         gk = geo.position_major(readout.detach().to(torch.float32)).contiguous()  # [NC, N]
         wt = _weights(w_int, torch.float32)
         sc = scale.detach().to(torch.float32).reshape(-1).expand(geo.Cout).contiguous()
-        rc = lib.dcll_train_forward(_ptr(xs, _F32), *geo.args(hwc), int(out_hwc), _ptr(wt, _F32), _ptr(sc, _F32),
+        rc = lib.dcll_train_forward(*_maps_ptr(xs), *geo.args(hwc), int(out_hwc), _ptr(wt, _F32), _ptr(sc, _F32),
                                     *geo.conv_args(), _ptr(gk, _F32), nc, alpha, beta, gamma, rho, thr, slope, start,
-                                    _ptr(spikes, _F32), _ptr(scores, _F32), _ptr(sig, _F32), kernel_threads())
+                                    ctypes.c_void_p(spikes.data_ptr()), _ptr(scores, _F32), _ptr(sig, _F32),
+                                    kernel_threads())
         if not _check(rc):
             raise SNN2FPGAError("DCLL kernel: the input maps are not binary spikes")  # callers check first
         ctx.save_for_backward(xs, sig, gk)
@@ -242,7 +250,7 @@ class _LocalDCLL(torch.autograd.Function):
         gs = grad_scores.detach().to(torch.float32).contiguous()
         gw = torch.zeros((geo.Cin, geo.K, geo.K, geo.Cout), dtype=torch.float32)
         hwc, start = ctx.hwc, ctx.start  # type: ignore[attr-defined]
-        rc = lib.dcll_train_backward(_ptr(xs, _F32), *geo.args(hwc), *geo.conv_args(), _ptr(gk, _F32),
+        rc = lib.dcll_train_backward(*_maps_ptr(xs), *geo.args(hwc), *geo.conv_args(), _ptr(gk, _F32),
                                      int(gk.shape[0]), _ptr(gs, _F32), _ptr(sig, _F32), alpha, beta, start,
                                      _ptr(gw, _F32), kernel_threads())
         _check(rc)
@@ -254,8 +262,8 @@ def local_dcll(w_q: torch.Tensor, x: torch.Tensor, w_int: torch.Tensor, scale: t
                position_major: bool = True) -> tuple[torch.Tensor, torch.Tensor] | None:
     """(spikes, local scores) of a DCLL conv layer trained with local learning, or None when ``x`` is not
     binary (then the caller takes the torch path). ``coeffs`` = (alpha, beta, gamma, rho, threshold, slope);
-    ``w_q`` = ``w_int`` * ``scale`` is what the gradient reaches; ``position_major`` stores the spikes
-    position-major (for a next DCLL layer), else contiguous."""
+    ``w_q`` = ``w_int`` * ``scale`` is what the gradient reaches; ``position_major`` returns the spikes as uint8
+    stored position-major (what a next DCLL layer reads fastest), else as contiguous float 0/1."""
     geo = ConvGeometry(x, w_int, stride, padding)
     if not 0 < start < geo.T or geo.Ho < 1 or geo.Wo < 1:
         return None
@@ -268,9 +276,10 @@ def local_dcll(w_q: torch.Tensor, x: torch.Tensor, w_int: torch.Tensor, scale: t
 def int_dcll(x: torch.Tensor, w_int: torch.Tensor, theta: np.ndarray, p: DCLLParams, stride: int, padding: int,
              position_major: bool = True
              ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor] | None:
-    """The integer DCLL conv layer on binary maps x [T, B, Cin, H, W]: (spikes uint8 [T, B, Cout, Ho, Wo],
-    final U int64 [B, Cout, Ho, Wo], saturations int64 [B], |value| peak int64 [B], the spikes as float32
-    0/1), equal to ``run_dcll`` on the integer current; None when x is not binary."""
+    """The integer DCLL conv layer on binary maps x [T, B, Cin, H, W] (float 0/1 or uint8): (spikes uint8
+    [T, B, Cout, Ho, Wo], final U int64 [B, Cout, Ho, Wo], saturations int64 [B], |value| peak int64 [B],
+    the layer's output: the uint8 spikes stored position-major for a next DCLL layer, else the spikes as
+    contiguous float 0/1), equal to ``run_dcll`` on the integer current; None when x is not binary."""
     lib = library()
     assert lib is not None
     geo = ConvGeometry(x, w_int, stride, padding)
@@ -283,16 +292,17 @@ def int_dcll(x: torch.Tensor, w_int: torch.Tensor, theta: np.ndarray, p: DCLLPar
     wt = _weights(w_int, torch.int32)
     tht = torch.from_numpy(np.array(th, dtype=np.int64))
     spikes = geo.output_maps((geo.T, geo.B), torch.uint8, position_major)
-    spikes_f32 = geo.output_maps((geo.T, geo.B), torch.float32, position_major)
+    spikes_f32 = None if position_major else geo.output_maps((geo.T, geo.B), torch.float32, False)
     u = geo.output_maps((geo.B,), torch.int64, position_major)
     sats = torch.empty(geo.B, dtype=torch.int64)
     peaks = torch.empty(geo.B, dtype=torch.int64)
     max_current = int(w_int.detach().abs().sum(dim=(1, 2, 3)).max()) << p.frac_bits  # every input set
     run = lib.dcll_int_forward_i32 if _bound(p, max_current) < _INT32_SAFE else lib.dcll_int_forward_i64
-    rc = run(_ptr(xs, _F32), *geo.args(hwc), int(position_major), _ptr(wt, _I32), *geo.conv_args(), _ptr(tht, _I64),
-             p.state_bits, p.kq, p.kp, p.kr, p.rho, p.frac_bits, _ptr(spikes, _U8), _ptr(spikes_f32, _F32),
-             _ptr(u, _I64), _ptr(sats, _I64), _ptr(peaks, _I64), kernel_threads())
-    return (spikes, u, sats, peaks, spikes_f32) if _check(rc) else None
+    f32 = None if spikes_f32 is None else _ptr(spikes_f32, _F32)
+    rc = run(*_maps_ptr(xs), *geo.args(hwc), int(position_major), _ptr(wt, _I32), *geo.conv_args(), _ptr(tht, _I64),
+             p.state_bits, p.kq, p.kp, p.kr, p.rho, p.frac_bits, _ptr(spikes, _U8), f32, _ptr(u, _I64),
+             _ptr(sats, _I64), _ptr(peaks, _I64), kernel_threads())
+    return (spikes, u, sats, peaks, spikes if spikes_f32 is None else spikes_f32) if _check(rc) else None
 
 
 class _SpikeLinear(torch.autograd.Function):

@@ -59,9 +59,11 @@ def test_integer_kernel_equals_reference(cin, cout, k, stride, pad, hw, bits, wm
     theta[0] = 0  # U == theta happens (U = 0 before any input): >= is exercised
     ref, shape = _reference(x, w_int, theta, p, stride, pad)
     out_hwc = layout == "hwc"  # outputs position-major (for a next DCLL layer) or contiguous
-    spikes, u, sats, peaks, spikes_f32 = dcll_native.int_dcll(x, w_int, theta, p, stride, pad, out_hwc)
+    spikes, u, sats, peaks, layer_out = dcll_native.int_dcll(x, w_int, theta, p, stride, pad, out_hwc)
     assert tuple(spikes.shape) == shape and spikes.is_contiguous() != out_hwc
-    assert torch.equal(spikes_f32, spikes.float()) and spikes_f32.stride() == spikes.stride()
+    # the layer's output: the uint8 spikes themselves for a next DCLL layer, else contiguous floats
+    assert layer_out is spikes if out_hwc else (layer_out.dtype == torch.float32 and layer_out.is_contiguous())
+    assert torch.equal(layer_out.float(), spikes.float())
     assert np.array_equal(spikes.numpy().reshape(ref.spikes.shape), ref.spikes)
     assert np.array_equal(u.numpy().reshape(ref.v_final.shape), ref.v_final)
     assert np.array_equal(sats.numpy(), ref.saturations) and np.array_equal(peaks.numpy(), ref.v_absmax)
@@ -140,8 +142,10 @@ def test_training_kernel_equals_torch_path(cin, cout, k, stride, layout, monkeyp
     assert calls, "the native kernel was not used"
     monkeypatch.setattr(dcll_native, "library", lambda: None)
     s_t, sc_t, g_t = _train_step(torch_layer, x, start=6)
-    assert torch.equal(s_n, s_t) and s_n.is_contiguous() == (layout == "chw")
-    assert 0 < s_n.mean() < 0.5
+    assert torch.equal(s_n.float(), s_t)
+    # for a next DCLL layer: uint8 stored position-major; for a flatten: contiguous floats
+    assert (s_n.dtype, s_n.is_contiguous()) == ((torch.float32, True) if layout == "chw" else (torch.uint8, False))
+    assert 0 < s_t.mean() < 0.5
     torch.testing.assert_close(sc_n, sc_t, rtol=1e-5, atol=1e-5)
     torch.testing.assert_close(g_n, g_t, rtol=1e-4, atol=1e-6 * float(g_t.abs().max()))
     assert g_n.abs().sum() > 0

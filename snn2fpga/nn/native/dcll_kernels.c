@@ -118,6 +118,32 @@ static int active_inputs(const float *restrict x, int n, const int32_t *restrict
     return bad ? -1 : k;
 }
 
+/* active_inputs for maps of uint8 spikes (the position-major output of a previous DCLL layer). */
+static int active_inputs_u8(const uint8_t *restrict x, int n, const int32_t *restrict dec, int32_t *restrict idx) {
+    int k = 0, i = 0;
+#if defined(__AVX512BW__)
+    const __m512i one = _mm512_set1_epi8(1);
+    for (; i + 64 <= n; i += 64) {
+        const __m512i v = _mm512_loadu_si512((const void *)(x + i));
+        uint64_t set = _mm512_test_epi8_mask(v, v);
+        if (!set) continue;
+        if (_mm512_cmpgt_epu8_mask(v, one)) return -1;
+        while (set) {
+            const int j = __builtin_ctzll(set);
+            idx[k++] = dec[i + j];
+            set &= set - 1;
+        }
+    }
+#endif
+    int bad = 0;
+    for (; i < n; i++) {
+        idx[k] = dec[i];
+        k += x[i] != 0;
+        bad |= x[i] > 1;
+    }
+    return bad ? -1 : k;
+}
+
 /* dst[0 .. n C) += src[0 .. n C): n taps of C values. Where C is a multiple of 8 the adds are 8-lane vectors
  * on the tap grid (the same offsets for every input), so a value that the previous input's tap stored is
  * reloaded from the same vector and forwarded from the store; wider vectors straddling two taps would
@@ -348,13 +374,15 @@ static void adjoint_f32(int N, int NC, const float *restrict gs, const float *re
 /* Everything one call of an exported kernel works on; samples [b0, b1) of it go to one thread. */
 typedef struct {
     Geometry g;
-    const float *x;
-    int hwc, hwc_out; /* input maps position-major; outputs position-major (else channel-major) */
+    const void *x;
+    int x_u8;         /* the input maps are uint8 spikes (else float 0/1) */
+    int hwc, hwc_out; /* input maps position-major; outputs position-major uint8 (else channel-major float) */
     /* training */
     const float *wt, *scale, *gk, *gs, *sig_in;
     int NC, start;
     float alpha, beta, gamma, rho, thr, slope;
-    float *spikes, *scores, *sig;
+    void *spikes;
+    float *scores, *sig;
     /* integer */
     const int32_t *wti;
     const int64_t *theta;
@@ -366,6 +394,12 @@ typedef struct {
 } Args;
 
 typedef int (*RangeFn)(const Args *a, const Taps *tp, int b0, int b1, float *gw);
+
+/* The set inputs of input map number ``map`` (t B + b). */
+static int map_inputs(const Args *a, size_t map, int nin, const Taps *tp, int32_t *idx) {
+    return a->x_u8 ? active_inputs_u8((const uint8_t *)a->x + map * nin, nin, tp->dec, idx)
+                   : active_inputs((const float *)a->x + map * nin, nin, tp->dec, idx);
+}
 
 typedef struct {
     RangeFn fn;
@@ -440,20 +474,22 @@ static int train_forward_range(const Args *a, const Taps *tp, int b0, int b1, fl
     int rc = 0;
     for (int b = b0; b < b1 && !rc; b++) {
         memset(q, 0, sizeof(float) * 3 * (size_t)N); /* q, p, r */
-        const float *s_prev = NULL;
         for (int t = 0; t < g->T; t++) {
-            const int na = active_inputs(a->x + ((size_t)t * B + b) * nin, nin, tp->dec, idx);
+            const int na = map_inputs(a, (size_t)t * B + b, nin, tp, idx);
             if (na < 0) {
                 rc = 1;
                 break;
             }
             memset(cur, 0, sizeof(float) * (size_t)N);
             scatter_f32(tp, a->wt, idx, na, kkc, g->Cout, cur);
-            float *out = a->spikes + ((size_t)t * B + b) * N, *s = a->hwc_out ? out : s_own;
-            if (s_prev && s != s_prev) memcpy(s, s_prev, sizeof(float) * (size_t)N); /* s(t-1): refractory */
+            float *s = s_own; /* s(t-1) on entry: the refractory step reads it */
             membrane_f32(N, t > 0, p, q, cur, sc_n, r, s, a->alpha, a->beta, a->gamma, a->rho, a->thr); /* cur: z */
-            if (!a->hwc_out) to_chw_f32(s, g->Ho * g->Wo, g->Cout, out);
-            s_prev = s;
+            if (a->hwc_out) {
+                uint8_t *out = (uint8_t *)a->spikes + ((size_t)t * B + b) * N;
+                for (int n = 0; n < N; n++) out[n] = (uint8_t)(s[n] != 0.0f);
+            } else {
+                to_chw_f32(s, g->Ho * g->Wo, g->Cout, (float *)a->spikes + ((size_t)t * B + b) * N);
+            }
             if (t >= a->start) {
                 const size_t row = (size_t)(t - a->start) * B + b;
                 readout_f32(N, a->NC, cur, s, a->gk, a->thr, a->slope, a->sig + row * N, a->scores + row * a->NC);
@@ -470,14 +506,16 @@ static int train_forward_range(const Args *a, const Taps *tp, int b0, int b1, fl
  *   P(t) = Q(t-1) + alpha P(t-1),  Q(t) = I(t) + beta Q(t-1),  U(t) = P(t)
  *   R(t) = gamma R(t-1) - rho s(t-1),  z = U + R,  s(t) = z >= thr
  * x [T][B] maps of 0/1 ([Cin][H][W], or [H][W][Cin] with hwc), wt [Cin][K][K][Cout] integer weights (kx
- * reversed, see Taps), scale [Cout], gk [NC][N] the local readout (N position-major). Writes spikes
- * [T][B][Ho][Wo][Cout] (0/1; [T][B][Cout][Ho][Wo] without hwc_out), and for t >= start the local scores [T-start][B][NC] and the surrogate
+ * reversed, see Taps), scale [Cout], gk [NC][N] the local readout (N position-major); x_u8: the maps are
+ * uint8. Writes spikes as uint8 [T][B][Ho][Wo][Cout] with hwc_out (for a next DCLL layer), else as float
+ * [T][B][Cout][Ho][Wo], and for t >= start the local scores [T-start][B][NC] and the surrogate
  * derivative 1 / (1 + slope |z - thr|)^2 [T-start][B][N]. Samples are split over ``nthreads`` threads. */
-int dcll_train_forward(const float *x, int T, int B, int Cin, int H, int W, int hwc, int hwc_out, const float *wt,
-                       const float *scale, int Cout, int Ho, int Wo, int K, int stride, int pad, const float *gk,
-                       int NC, float alpha, float beta, float gamma, float rho, float thr, float slope, int start,
-                       float *spikes, float *scores, float *sig, int nthreads) {
-    const Args a = {.g = {T, B, Cin, H, W, Cout, Ho, Wo, K, stride, pad}, .x = x, .hwc = hwc, .hwc_out = hwc_out, .wt = wt,
+int dcll_train_forward(const void *x, int x_u8, int T, int B, int Cin, int H, int W, int hwc, int hwc_out,
+                       const float *wt, const float *scale, int Cout, int Ho, int Wo, int K, int stride, int pad,
+                       const float *gk, int NC, float alpha, float beta, float gamma, float rho, float thr,
+                       float slope, int start, void *spikes, float *scores, float *sig, int nthreads) {
+    const Args a = {.g = {T, B, Cin, H, W, Cout, Ho, Wo, K, stride, pad}, .x = x, .x_u8 = x_u8, .hwc = hwc,
+                    .hwc_out = hwc_out, .wt = wt,
                     .scale = scale, .gk = gk, .NC = NC, .start = start, .alpha = alpha, .beta = beta,
                     .gamma = gamma, .rho = rho, .thr = thr, .slope = slope, .spikes = spikes, .scores = scores,
                     .sig = sig};
@@ -512,7 +550,7 @@ static int train_backward_range(const Args *a, const Taps *tp, int b0, int b1, f
             } else {
                 adjoint_f32(N, a->NC, NULL, a->gk, NULL, du, v, q, a->alpha, a->beta);
             }
-            const int na = active_inputs(a->x + ((size_t)t * B + b) * nin, nin, tp->dec, idx);
+            const int na = map_inputs(a, (size_t)t * B + b, nin, tp, idx);
             if (na < 0) {
                 rc = 1;
                 break;
@@ -534,10 +572,11 @@ static int train_backward_range(const Args *a, const Taps *tp, int b0, int b1, f
  *   dL/dW_q[co][ci][ky][kx] = sum_t sum_(set inputs) V(t) at the outputs they reach,
  * which equals the dense form conv_weight_grad(H S_in, dU). gk [NC][N] (N position-major),
  * gs [T-start][B][NC]; gw [Cin][K][K][Cout] (kx reversed, as the weights) is accumulated into. */
-int dcll_train_backward(const float *x, int T, int B, int Cin, int H, int W, int hwc, int Cout, int Ho, int Wo, int K,
-                        int stride, int pad, const float *gk, int NC, const float *gs, const float *sig, float alpha,
-                        float beta, int start, float *gw, int nthreads) {
-    const Args a = {.g = {T, B, Cin, H, W, Cout, Ho, Wo, K, stride, pad}, .x = x, .hwc = hwc, .gk = gk, .NC = NC,
+int dcll_train_backward(const void *x, int x_u8, int T, int B, int Cin, int H, int W, int hwc, int Cout, int Ho, int Wo,
+                        int K, int stride, int pad, const float *gk, int NC, const float *gs, const float *sig,
+                        float alpha, float beta, int start, float *gw, int nthreads) {
+    const Args a = {.g = {T, B, Cin, H, W, Cout, Ho, Wo, K, stride, pad}, .x = x, .x_u8 = x_u8, .hwc = hwc,
+                    .gk = gk, .NC = NC,
                     .gs = gs, .sig_in = sig, .alpha = alpha, .beta = beta, .start = start};
     return run_parts(train_backward_range, &a, hwc, nthreads, gw, (size_t)Cin * K * K * Cout);
 }
@@ -610,7 +649,7 @@ DEFINE_NEURON_STEP(neuron_step_i64, int64_t)
             int64_t nsat = 0, peak = 0;                                                                      \
             const uint8_t *s_prev = NULL;                                                                    \
             for (int t = 0; t < g->T; t++) {                                                                 \
-                const int na = active_inputs(a->x + ((size_t)t * B + b) * nin, nin, tp->dec, idx);           \
+                const int na = map_inputs(a, (size_t)t * B + b, nin, tp, idx);           \
                 if (na < 0) {                                                                                \
                     rc = 1;                                                                                  \
                     break;                                                                                   \
@@ -647,12 +686,12 @@ DEFINE_NEURON_STEP(neuron_step_i64, int64_t)
         free(idx);                                                                                           \
         return rc;                                                                                           \
     }                                                                                                        \
-    int NAME(const float *x, int T, int B, int Cin, int H, int W, int hwc, int hwc_out, const int32_t *wt, int Cout, \
-             int Ho,                                                                                         \
-             int Wo, int K, int stride, int pad, const int64_t *theta, int bits, int kq, int kp, int kr, int64_t rho, \
+    int NAME(const void *x, int x_u8, int T, int B, int Cin, int H, int W, int hwc, int hwc_out, const int32_t *wt,  \
+             int Cout,                                                                                       \
+             int Ho, int Wo, int K, int stride, int pad, const int64_t *theta, int bits, int kq, int kp, int kr, int64_t rho, \
              int frac, uint8_t *spikes, float *spikes_f32, int64_t *u_final, int64_t *sats, int64_t *peaks,     \
              int nthreads) {                                                                                 \
-        const Args a = {.g = {T, B, Cin, H, W, Cout, Ho, Wo, K, stride, pad}, .x = x, .hwc = hwc,              \
+        const Args a = {.g = {T, B, Cin, H, W, Cout, Ho, Wo, K, stride, pad}, .x = x, .x_u8 = x_u8, .hwc = hwc, \
                         .hwc_out = hwc_out, .wti = wt,                                                       \
                         .theta = theta, .bits = bits, .kq = kq, .kp = kp, .kr = kr, .rho_i = rho, .frac = frac, \
                         .spikes_u8 = spikes, .spikes_f32 = spikes_f32, .u_final = u_final, .sats = sats,       \
