@@ -10,6 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from snn2fpga.errors import SNN2FPGAError
+from snn2fpga.nn import dcll_native
 from snn2fpga.nn.conv import QuantConv2d
 from snn2fpga.nn.dcll import DCLL
 from snn2fpga.nn.dcll_float import refractory_scan, trace_filter, trace_filter_grad
@@ -122,12 +123,15 @@ def _decolle_reference(layer: DCLL, x: torch.Tensor) -> torch.Tensor:
     return spike_fn(u + torch.stack(refr) - layer.threshold, 5.0 / layer.threshold)
 
 
+@pytest.mark.parametrize("native", [True, False], ids=["C-kernels", "torch"])
 @pytest.mark.parametrize(("second", "start", "int8"), [(False, 6, True), (True, 6, True), (False, 0, True),
                                                       (True, 0, True), (True, 6, False)])
-def test_float_layer_matches_decolle_loop(second, start, int8, monkeypatch):
-    """Same spikes, same local scores and the same weight gradient (float rounding) as the loop, for the
-    one-hot dictionary path (first layer), the int8 spike-conv path (a layer on spikes) and the float
-    synapse path that a GPU takes (no int8 kernel)."""
+def test_float_layer_matches_decolle_loop(second, start, int8, native, monkeypatch):
+    """Same spikes, same local scores and the same weight gradient (float rounding) as the loop, through
+    the event-driven C kernels and through the torch path: the one-hot dictionary path (first layer), the
+    int8 spike-conv path (a layer on spikes) and the float synapse path that a GPU takes (no int8 kernel)."""
+    if not native:
+        monkeypatch.setattr(dcll_native, "library", lambda: None)
     if not int8:
         monkeypatch.setattr("snn2fpga.nn.dcll.spike_conv", lambda *_a, **_k: None)
     x = _one_hot(24, 3, 2)
@@ -139,7 +143,7 @@ def test_float_layer_matches_decolle_loop(second, start, int8, monkeypatch):
     fast.grad_start = start
     spikes = fast(x)
     ref_spikes = _decolle_reference(ref, x)
-    assert torch.equal(spikes, ref_spikes.detach()) and spikes.any()
+    assert torch.equal(spikes.float(), ref_spikes.detach()) and spikes.any()
     ref_scores = ref_spikes.reshape(24, 3, -1) @ ref.local_readout.T
     assert torch.allclose(fast.local_scores, ref_scores[start:], atol=1e-5)
     fast.local_scores.square().sum().backward()
@@ -148,9 +152,13 @@ def test_float_layer_matches_decolle_loop(second, start, int8, monkeypatch):
     assert gr.abs().max() > 0 and torch.allclose(gf, gr, rtol=1e-4, atol=1e-6 * float(gr.abs().max()))
 
 
+@pytest.mark.parametrize("native", [True, False], ids=["C-kernels", "torch"])
 @pytest.mark.parametrize("int8", [True, False])
-def test_integer_layer_equals_reference(int8, monkeypatch):
-    """The dictionary (one-hot), int8 and synapse paths give the reference's spikes, state and counts exactly."""
+def test_integer_layer_equals_reference(int8, native, monkeypatch):
+    """The C kernels, and the torch path's dictionary (one-hot), int8 and synapse paths, give the reference's
+    spikes, state and counts exactly."""
+    if not native:
+        monkeypatch.setattr(dcll_native, "library", lambda: None)
     if not int8:
         monkeypatch.setattr("snn2fpga.nn.dcll.spike_conv", lambda *_a, **_k: None)
     torch.manual_seed(0)
