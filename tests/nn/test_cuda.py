@@ -20,9 +20,8 @@ from snn2fpga.data import load_any_dataset
 from snn2fpga.nn import SNNClassifier
 from snn2fpga.nn.conv import QuantConv2d
 from snn2fpga.nn.dcll import DCLL
-from snn2fpga.nn.dcll_int import run_dcll_torch
 from snn2fpga.nn.synapse import IntCurrent, QuantLinear
-from snn2fpga.semantics.dcll import DCLLParams, run_dcll
+from snn2fpga.semantics.dcll import run_dcll
 from snn2fpga.train.bptt import evaluate
 from snn2fpga.train.calibrate import calibrate_state
 
@@ -30,25 +29,7 @@ pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a C
 GPU = torch.device("cuda")
 
 
-@pytest.mark.parametrize(("bits", "scale", "rho", "kq", "kp", "kr", "frac"), [
-    (24, 40, 3, 1, 1, 1, 8),  # no saturation: the unclamped int32 path
-    (12, 40, 3, 1, 2, 1, 4),  # saturates: the clamped rerun
-    (32, 3000, 7, 2, 3, 2, 16),  # int64
-])
-def test_integer_recurrence_on_gpu_equals_reference(bits, scale, rho, kq, kp, kr, frac):
-    rng = np.random.default_rng(bits + scale)
-    cur = rng.integers(-scale, scale + 1, (40, 3, 17))
-    p = DCLLParams(bits, kq, kp, kr, rho, frac)
-    theta = rng.integers(0, min(p.state_max, 50 * scale << frac), 17)
-    ref = run_dcll(cur, theta, p)
-    spikes, u, sats, vmax = run_dcll_torch(torch.from_numpy(cur).to(GPU), torch.from_numpy(theta).to(GPU), p)
-    assert spikes.device.type == "cuda"
-    assert np.array_equal(spikes.cpu().numpy(), ref.spikes)
-    assert np.array_equal(u.cpu().numpy(), ref.v_final)
-    assert np.array_equal(sats.cpu().numpy(), ref.saturations)
-    assert np.array_equal(vmax.cpu().numpy(), ref.v_absmax)
-    if bits == 12:
-        assert ref.saturations.sum() > 0
+# The integer recurrence alone on the GPU: tests/nn/test_dcll_fast.py (its device parameter).
 
 
 def test_dcll_layers_on_gpu_equal_reference():

@@ -27,17 +27,20 @@ from snn2fpga.semantics.dcll import DCLLParams, run_dcll
     (32, 3000, 7, 2, 3, 2, 16),  # int64 (the bound does not fit int32)
     (8, 5, 0, 1, 1, 3, 0),
 ])
-def test_integer_recurrence_equals_reference(bits, scale, rho, kq, kp, kr, frac):
+@pytest.mark.parametrize("device", ["cpu", pytest.param("cuda", marks=pytest.mark.skipif(
+    not torch.cuda.is_available(), reason="needs a CUDA GPU"))])
+def test_integer_recurrence_equals_reference(bits, scale, rho, kq, kp, kr, frac, device):
     rng = np.random.default_rng(bits + scale)
     cur = rng.integers(-scale, scale + 1, (40, 3, 17))
     p = DCLLParams(bits, kq, kp, kr, rho, frac)
     theta = rng.integers(0, min(p.state_max, 50 * scale << frac), 17)
     ref = run_dcll(cur, theta, p)
-    spikes, u, sats, vmax = run_dcll_torch(torch.from_numpy(cur), torch.from_numpy(theta), p)
-    assert np.array_equal(spikes.numpy(), ref.spikes)
-    assert np.array_equal(u.numpy(), ref.v_final)
-    assert np.array_equal(sats.numpy(), ref.saturations)
-    assert np.array_equal(vmax.numpy(), ref.v_absmax)
+    spikes, u, sats, vmax = run_dcll_torch(torch.from_numpy(cur).to(device), torch.from_numpy(theta).to(device), p)
+    assert spikes.device.type == device
+    assert np.array_equal(spikes.cpu().numpy(), ref.spikes)
+    assert np.array_equal(u.cpu().numpy(), ref.v_final)
+    assert np.array_equal(sats.cpu().numpy(), ref.saturations)
+    assert np.array_equal(vmax.cpu().numpy(), ref.v_absmax)
     if bits == 12:
         assert ref.saturations.sum() > 0  # the case really saturates
     if bits == 24:

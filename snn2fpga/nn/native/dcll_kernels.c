@@ -151,25 +151,19 @@ static int active_inputs_u8(const uint8_t *restrict x, int n, const int32_t *res
 typedef float f32x8 __attribute__((vector_size(32), aligned(4)));
 typedef int32_t i32x8 __attribute__((vector_size(32), aligned(4)));
 
-static inline void run_add_f32(float *restrict dst, const float *restrict src, int n, int C) {
-    if ((C & 7) == 0) {
-        f32x8 *d = (f32x8 *)dst;
-        const f32x8 *s = (const f32x8 *)src;
-        for (int m = 0; m < n * (C >> 3); m++) d[m] += s[m];
-    } else {
-        for (int l = 0; l < n * C; l++) dst[l] += src[l];
+#define DEFINE_RUN_ADD(NAME, T, VT)                                                                          \
+    static inline void NAME(T *restrict dst, const T *restrict src, int n, int C) {                          \
+        if ((C & 7) == 0) {                                                                                  \
+            VT *d = (VT *)dst;                                                                               \
+            const VT *s = (const VT *)src;                                                                   \
+            for (int m = 0; m < n * (C >> 3); m++) d[m] += s[m];                                             \
+        } else {                                                                                             \
+            for (int l = 0; l < n * C; l++) dst[l] += src[l];                                                \
+        }                                                                                                    \
     }
-}
 
-static inline void run_add_i32(int32_t *restrict dst, const int32_t *restrict src, int n, int C) {
-    if ((C & 7) == 0) {
-        i32x8 *d = (i32x8 *)dst;
-        const i32x8 *s = (const i32x8 *)src;
-        for (int m = 0; m < n * (C >> 3); m++) d[m] += s[m];
-    } else {
-        for (int l = 0; l < n * C; l++) dst[l] += src[l];
-    }
-}
+DEFINE_RUN_ADD(run_add_f32, float, f32x8)
+DEFINE_RUN_ADD(run_add_i32, int32_t, i32x8)
 
 static inline void run_add_i64(int64_t *restrict dst, const int32_t *restrict src, int n, int C) {
     for (int l = 0; l < n * C; l++) dst[l] += src[l];
