@@ -209,3 +209,29 @@ def test_dcll_model_readout_takes_the_spike_kernel():
     dcll = [m for m in model.layers if isinstance(m, DCLL)]
     assert [m.spike_input for m in readouts] == [True]
     assert [m.feeds_dcll for m in dcll] == [True, False]
+
+
+def test_kernels_switched_off_or_without_compiler_fall_back_to_torch(monkeypatch):
+    monkeypatch.setenv("SNN2FPGA_NATIVE", "0")
+    dcll_native.library.cache_clear()
+    try:
+        assert dcll_native.library() is None and "torch kernels (SNN2FPGA_NATIVE=0)" in dcll_native.status()
+        monkeypatch.delenv("SNN2FPGA_NATIVE")
+        monkeypatch.setattr(dcll_native, "_compiler", lambda: None)
+        dcll_native.library.cache_clear()
+        assert dcll_native.library() is None and "no C compiler" in dcll_native.status()
+        x = _maps(6, 2, 1, 6, 6, 0.2, seed=5)
+        assert not dcll_native.applies(x, torch.ones(2, 1, 3, 3), None)  # the layer takes the torch path
+    finally:
+        dcll_native.library.cache_clear()
+
+
+def test_a_failing_compiler_is_reported_with_the_way_out(monkeypatch, tmp_path):
+    monkeypatch.setenv("CC", "false")  # exists, always fails
+    monkeypatch.setenv("SNN2FPGA_CACHE", str(tmp_path))
+    dcll_native.library.cache_clear()
+    try:
+        with pytest.raises(SNN2FPGAError, match="(?s)compiling the DCLL kernels failed.*SNN2FPGA_NATIVE=0"):
+            dcll_native.library()
+    finally:
+        dcll_native.library.cache_clear()
