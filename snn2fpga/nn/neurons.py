@@ -330,9 +330,10 @@ class _LeakyIntegrate(torch.autograd.Function):
                 beta: float) -> torch.Tensor:
         ctx.beta = beta  # type: ignore[attr-defined]
         out = torch.empty_like(cur)
-        v = torch.zeros_like(cur[0])
-        for t in range(cur.shape[0]):
-            v = torch.add(cur[t], v, alpha=beta, out=out[t]) if t else out[t].copy_(cur[t])
+        if cur.shape[0]:
+            out[0].copy_(cur[0])  # v(-1) = 0
+        for t in range(1, cur.shape[0]):
+            torch.add(cur[t], out[t - 1], alpha=beta, out=out[t])
         return out
 
     @staticmethod
@@ -341,11 +342,10 @@ class _LeakyIntegrate(torch.autograd.Function):
         beta = ctx.beta  # type: ignore[attr-defined]
         g = grad.contiguous()
         out = torch.empty_like(g)
-        for t in range(g.shape[0] - 1, -1, -1):
-            if t == g.shape[0] - 1:
-                out[t].copy_(g[t])
-            else:
-                torch.add(g[t], out[t + 1], alpha=beta, out=out[t])
+        if g.shape[0]:
+            out[-1].copy_(g[-1])
+        for t in range(g.shape[0] - 2, -1, -1):
+            torch.add(g[t], out[t + 1], alpha=beta, out=out[t])
         return out, None
 
 

@@ -9,6 +9,7 @@ import torch
 from brevitas.quant import Int8WeightPerChannelFloat, Int8WeightPerTensorFloat
 
 from snn2fpga.errors import SNN2FPGAError
+from snn2fpga.nn.dcll_native import spike_linear
 
 MIN_WEIGHT_BITS = 2
 MAX_WEIGHT_BITS = 16
@@ -207,8 +208,6 @@ class QuantLinear(qnn.QuantLinear):
     def forward(self, x: torch.Tensor) -> torch.Tensor | IntCurrent:  # type: ignore[override]
         if self.training or not self.quantized:
             if self.spike_input and self.training and self.quantized and torch.is_grad_enabled():
-                from snn2fpga.nn.dcll_native import spike_linear
-
                 out = spike_linear(x, self.quant_weight().value)
                 if out is not None:
                     return out
