@@ -39,14 +39,14 @@ import torch
 from snn2fpga.cache import cached_file
 from snn2fpga.errors import SNN2FPGAError
 from snn2fpga.nn.dcll_int import _INT32_SAFE, _bound
+from snn2fpga.nn.spike_conv import _EXACT_F32
 from snn2fpga.semantics.dcll import DCLLParams
 
 SOURCE = Path(__file__).with_name("native") / "dcll_kernels.c"
 CFLAGS = ("-std=c11", "-O3", "-march=native", "-fPIC", "-shared", "-pthread", "-Wall")
-_EXACT_F32 = 1 << 24
-_EXACT_I32 = 1 << 31
 _F32, _I32, _I64, _U8 = (ctypes.POINTER(t) for t in (ctypes.c_float, ctypes.c_int32, ctypes.c_int64, ctypes.c_uint8))
 _I, _F, _V = ctypes.c_int, ctypes.c_float, ctypes.c_void_p
+_EXACT_I32 = 1 << 31  # weights held by the kernels' int32
 
 
 def _compiler() -> str | None:

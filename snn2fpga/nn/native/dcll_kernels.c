@@ -395,36 +395,35 @@ static int map_inputs(const Args *a, size_t map, int nin, const Taps *tp, int32_
                    : active_inputs((const float *)a->x + map * nin, nin, tp->dec, idx);
 }
 
+#define MAX_THREADS 64
+
+/* One share of a split run: items [lo, hi) of ctx, and its own weight gradient where there is one. */
+typedef int (*WorkFn)(const void *ctx, int lo, int hi, float *gw);
+
 typedef struct {
-    RangeFn fn;
-    const Args *a;
-    const Taps *tp;
-    int b0, b1, rc;
+    WorkFn fn;
+    const void *ctx;
+    int lo, hi, rc;
     float *gw;
 } Part;
 
 static void *part_main(void *arg) {
     Part *pt = arg;
-    pt->rc = pt->fn(pt->a, pt->tp, pt->b0, pt->b1, pt->gw);
+    pt->rc = pt->fn(pt->ctx, pt->lo, pt->hi, pt->gw);
     return NULL;
 }
 
-#define MAX_THREADS 64
-
-/* Run fn over the batch split into ``nthreads`` contiguous sample ranges, one thread each. With gw_out,
- * every range accumulates its own weight gradient of gw_len values, added into gw_out in range order
- * afterwards (the same order, so the same float sums, for a given thread count). */
-static int run_parts(RangeFn fn, const Args *a, int hwc, int nthreads, float *gw_out, size_t gw_len) {
-    Taps tp;
-    if (!taps_build(&a->g, hwc, &tp)) return 2;
-    const int B = a->g.B;
+/* Run fn over ``items`` split into ``nthreads`` contiguous ranges, one thread each. With gw_out, every range
+ * accumulates its own weight gradient of gw_len values, added into gw_out in range order afterwards (the
+ * same order, so the same float sums, for a given thread count). */
+static int run_split(WorkFn fn, const void *ctx, int items, int nthreads, float *gw_out, size_t gw_len) {
     int n = nthreads < 1 ? 1 : (nthreads > MAX_THREADS ? MAX_THREADS : nthreads);
-    if (n > B) n = B > 0 ? B : 1;
+    if (n > items) n = items > 0 ? items : 1;
     Part parts[MAX_THREADS];
     pthread_t th[MAX_THREADS];
     int started[MAX_THREADS] = {0}, rc = 0;
     for (int i = 0; i < n; i++) {
-        parts[i] = (Part){fn, a, &tp, (int)((int64_t)B * i / n), (int)((int64_t)B * (i + 1) / n), 0, NULL};
+        parts[i] = (Part){fn, ctx, (int)((int64_t)items * i / n), (int)((int64_t)items * (i + 1) / n), 0, NULL};
         if (gw_out && i > 0) {
             parts[i].gw = calloc(gw_len, sizeof(float));
             if (!parts[i].gw) rc = 2;
@@ -446,6 +445,27 @@ static int run_parts(RangeFn fn, const Args *a, int hwc, int nthreads, float *gw
                 for (size_t l = 0; l < gw_len; l++) gw_out[l] += parts[i].gw[l];
     }
     for (int i = 1; i < n; i++) free(parts[i].gw);
+    return rc;
+}
+
+/* A layer kernel's share: its range function over samples [b0, b1) with the shared taps. */
+typedef struct {
+    RangeFn fn;
+    const Args *a;
+    const Taps *tp;
+} LayerWork;
+
+static int layer_work(const void *ctx, int b0, int b1, float *gw) {
+    const LayerWork *lw = ctx;
+    return lw->fn(lw->a, lw->tp, b0, b1, gw);
+}
+
+/* Run a layer kernel's range function over the batch's samples (run_split), with the taps built once. */
+static int run_parts(RangeFn fn, const Args *a, int hwc, int nthreads, float *gw_out, size_t gw_len) {
+    Taps tp;
+    if (!taps_build(&a->g, hwc, &tp)) return 2;
+    const LayerWork lw = {fn, a, &tp};
+    const int rc = run_split(layer_work, &lw, a->g.B, nthreads, gw_out, gw_len);
     taps_free(&tp);
     return rc;
 }
@@ -703,83 +723,49 @@ DEFINE_INT_FORWARD(dcll_int_forward_i64, int64_t, scatter_i64, neuron_step_i64)
  * order. Return codes as above. */
 typedef struct {
     const float *x, *w, *g;
-    float *out, *gw;
-    int M, Nin, K, m0, m1, backward, rc;
-} LinearPart;
+    float *out;
+    int Nin, K, backward;
+} Linear;
 
-static void *linear_part(void *arg) {
-    LinearPart *lp = arg;
-    int32_t *idx = malloc(sizeof(int32_t) * 2 * (size_t)lp->Nin);
-    if (!idx) {
-        lp->rc = 2;
-        return NULL;
-    }
-    int32_t *dec = idx + lp->Nin;
-    for (int n = 0; n < lp->Nin; n++) dec[n] = n;
-    const int K = lp->K;
-    for (int m = lp->m0; m < lp->m1; m++) {
-        const int na = active_inputs(lp->x + (size_t)m * lp->Nin, lp->Nin, dec, idx);
+static int linear_range(const void *ctx, int m0, int m1, float *gw) {
+    const Linear *ln = ctx;
+    int32_t *idx = malloc(sizeof(int32_t) * 2 * (size_t)ln->Nin);
+    if (!idx) return 2;
+    int32_t *dec = idx + ln->Nin;
+    for (int n = 0; n < ln->Nin; n++) dec[n] = n;
+    const int K = ln->K;
+    int rc = 0;
+    for (int m = m0; m < m1; m++) {
+        const int na = active_inputs(ln->x + (size_t)m * ln->Nin, ln->Nin, dec, idx);
         if (na < 0) {
-            lp->rc = 1;
+            rc = 1;
             break;
         }
-        if (lp->backward) {
-            const float *restrict gm = lp->g + (size_t)m * K;
+        if (ln->backward) {
+            const float *restrict gm = ln->g + (size_t)m * K;
             for (int a = 0; a < na; a++) {
-                float *restrict dst = lp->gw + (size_t)idx[a] * K;
+                float *restrict dst = gw + (size_t)idx[a] * K;
                 for (int k = 0; k < K; k++) dst[k] += gm[k];
             }
         } else {
-            float *restrict om = lp->out + (size_t)m * K;
+            float *restrict om = ln->out + (size_t)m * K;
             for (int k = 0; k < K; k++) om[k] = 0.0f;
             for (int a = 0; a < na; a++) {
-                const float *restrict src = lp->w + (size_t)idx[a] * K;
+                const float *restrict src = ln->w + (size_t)idx[a] * K;
                 for (int k = 0; k < K; k++) om[k] += src[k];
             }
         }
     }
     free(idx);
-    return NULL;
-}
-
-static int run_linear(const float *x, int M, int Nin, const float *w, const float *g, int K, float *out, float *gw,
-                      int backward, int nthreads) {
-    int n = nthreads < 1 ? 1 : (nthreads > MAX_THREADS ? MAX_THREADS : nthreads);
-    if (n > M) n = M > 0 ? M : 1;
-    LinearPart parts[MAX_THREADS];
-    pthread_t th[MAX_THREADS];
-    int started[MAX_THREADS] = {0}, rc = 0;
-    for (int i = 0; i < n; i++) {
-        parts[i] = (LinearPart){x, w, g, out, gw, M, Nin, K, (int)((int64_t)M * i / n), (int)((int64_t)M * (i + 1) / n),
-                                backward, 0};
-        if (backward && i > 0) {
-            parts[i].gw = calloc((size_t)Nin * K, sizeof(float));
-            if (!parts[i].gw) rc = 2;
-        }
-    }
-    if (!rc) {
-        for (int i = 1; i < n; i++) started[i] = pthread_create(&th[i], NULL, linear_part, &parts[i]) == 0;
-        linear_part(&parts[0]);
-        for (int i = 1; i < n; i++) {
-            if (started[i])
-                pthread_join(th[i], NULL);
-            else
-                linear_part(&parts[i]);
-        }
-        for (int i = 0; i < n; i++) rc = parts[i].rc > rc ? parts[i].rc : rc;
-        if (backward && !rc)
-            for (int i = 1; i < n; i++)
-                for (size_t l = 0; l < (size_t)Nin * K; l++) gw[l] += parts[i].gw[l];
-    }
-    if (backward)
-        for (int i = 1; i < n; i++) free(parts[i].gw);
     return rc;
 }
 
 int spike_linear_forward(const float *x, int M, int Nin, const float *w, int K, float *out, int nthreads) {
-    return run_linear(x, M, Nin, w, NULL, K, out, NULL, 0, nthreads);
+    const Linear ln = {x, w, NULL, out, Nin, K, 0};
+    return run_split(linear_range, &ln, M, nthreads, NULL, 0);
 }
 
 int spike_linear_backward(const float *x, int M, int Nin, const float *g, int K, float *gw, int nthreads) {
-    return run_linear(x, M, Nin, NULL, g, K, NULL, gw, 1, nthreads);
+    const Linear ln = {x, NULL, g, NULL, Nin, K, 1};
+    return run_split(linear_range, &ln, M, nthreads, gw, (size_t)Nin * K);
 }
