@@ -86,6 +86,11 @@ class DCLL(nn.Module):
         # With grad_start > 0 the layer learns from its local readout only: its output spikes carry no
         # gradient (DECOLLE; the next layer detaches them anyway).
         self.grad_start = 0
+        # Local learning also sets the batch's labels [B] here: the event-driven kernels then compute the local
+        # loss (mean cross-entropy of local_scores) and its weight gradient in the same pass, into local_loss.
+        # Elsewhere local_loss is None and local_scores carries the gradient.
+        self.local_labels: torch.Tensor | None = None
+        self.local_loss: torch.Tensor | None = None
         # The event-driven kernels return this layer's spikes as uint8 stored position-major when the next
         # layer is a DCLL layer (its kernel reads them directly), else as contiguous float 0/1;
         # SNNClassifier sets it from the layer order.
@@ -140,9 +145,10 @@ class DCLL(nn.Module):
         beta, alpha, gamma = (1 - 2.0 ** -self.params.kq, 1 - 2.0 ** -self.params.kp, 1 - 2.0 ** -self.params.kr)
         steps, start = x.shape[0], min(max(self.grad_start, 0), x.shape[0])
         slope = 5.0 / max(self.threshold, 1e-6)
+        self.local_loss = None
         native = self._native_local(x, (alpha, beta, gamma, self.rho, self.threshold, slope), start)
         if native is not None:
-            spikes, self.local_scores = native
+            spikes, self.local_scores, self.local_loss = native
             return spikes
         x = x.float()  # uint8 spikes of a previous layer's kernel: the torch path takes floats
         pos = self._one_hot_positions(x)
@@ -179,21 +185,21 @@ class DCLL(nn.Module):
         return spikes
 
     def _native_local(self, x: torch.Tensor, coeffs: tuple[float, float, float, float, float, float], start: int
-                      ) -> tuple[torch.Tensor, torch.Tensor] | None:
-        """(spikes, local scores) from the event-driven C kernels (:mod:`snn2fpga.nn.dcll_native`) for a
-        quantized conv layer learning locally (a burn-in, a local readout, weights that need a gradient);
-        None where they do not apply."""
+                      ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None:
+        """(spikes, local scores, local loss) from the event-driven C kernels (:mod:`snn2fpga.nn.dcll_native`)
+        for a quantized conv layer learning locally (a burn-in, a local readout, labels, weights that need a
+        gradient); None where they do not apply."""
         syn = self.synapse
         if not (isinstance(syn, QuantConv2d) and syn.quantized and start and self.num_classes
-                and torch.is_grad_enabled() and syn.weight.requires_grad):
+                and self.local_labels is not None and torch.is_grad_enabled() and syn.weight.requires_grad):
             return None
         qw = syn.quant_weight()
         scale = qw.scale.detach()
         w_int = torch.round(qw.value.detach() / scale)
         if not dcll_native.applies(x, w_int, syn.bias):
             return None
-        return dcll_native.local_dcll(qw.value, x, w_int, scale, self.local_readout, syn.conv_stride,
-                                      syn.conv_padding, coeffs, start, self.feeds_dcll)
+        return dcll_native.local_dcll(qw.value, x, w_int, scale, self.local_readout, self.local_labels,
+                                      syn.conv_stride, syn.conv_padding, coeffs, start, self.feeds_dcll)
 
     def _native_int(self, x: torch.Tensor) -> torch.Tensor | None:
         """The integer layer from the event-driven C kernel (spikes, with ``last_trace`` set), or None."""

@@ -5,14 +5,15 @@ the per-neuron state in cache:
 
 * the current is a scatter of each set input's K x K x Cout weights, not a dense convolution;
 * the whole layer runs in one pass over time: trace filter, refractory scan, spikes, local scores
-  and surrogate derivative;
-* the weight gradient is a gather at the same taps, from the filter's adjoint of dU.
+  and surrogate derivative; then the local cross-entropy and, backwards in time, the weight gradient
+  (a gather at the same taps, from the filter's adjoint of dU), while that sample's surrogate
+  derivatives are still in cache.
 
 Two entry points:
 
 * :func:`local_dcll` (training with local learning): same math as the torch path of
-  :class:`snn2fpga.nn.dcll.DCLL`, up to float rounding. The currents are exact integer sums in
-  both, times the same scale.
+  :class:`snn2fpga.nn.dcll.DCLL` followed by the local cross-entropy, up to float rounding. The
+  currents are exact integer sums in both, times the same scale.
 * :func:`int_dcll` (the hardware-exact integer path): equal to :func:`snn2fpga.semantics.dcll.run_dcll`
   with ``==``, saturation counts and peaks included.
 
@@ -80,7 +81,7 @@ def library() -> ctypes.CDLL | None:
 
     def build(out_dir: Path) -> Path:
         tmp = Path(tempfile.mkstemp(dir=out_dir, suffix=".so")[1])
-        cmd = [cc, *CFLAGS, str(SOURCE), "-o", str(tmp)]
+        cmd = [cc, *CFLAGS, str(SOURCE), "-o", str(tmp), "-lm"]
         res = subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=False)
         if res.returncode != 0:
             tmp.unlink(missing_ok=True)
@@ -89,15 +90,14 @@ def library() -> ctypes.CDLL | None:
         return tmp
 
     lib = ctypes.CDLL(str(cached_file("native", h.hexdigest(), "dcll_kernels.so", build)))
-    lib.dcll_train_forward.argtypes = [_V, _I, *[_I] * 7, _F32, _F32, *[_I] * 6, _F32, _I, *[_F] * 6, _I,
-                                       _V, _F32, _F32, _I]
-    lib.dcll_train_backward.argtypes = [_V, _I, *[_I] * 12, _F32, _I, _F32, _F32, _F, _F, _I, _F32, _I]
+    lib.dcll_train.argtypes = [_V, _I, *[_I] * 7, _F32, _F32, *[_I] * 6, _F32, _I, _I32, *[_F] * 6, _I, _V, _F32,
+                               ctypes.POINTER(ctypes.c_double), _F32, _I]
     for f in (lib.dcll_int_forward_i32, lib.dcll_int_forward_i64):
         f.argtypes = [_V, _I, *[_I] * 7, _I32, *[_I] * 6, _I64, *[_I] * 4, ctypes.c_int64, _I, _U8, _F32, _I64,
                       _I64, _I64, _I]
     lib.spike_linear_forward.argtypes = [_F32, _I, _I, _F32, _I, _F32, _I]
     lib.spike_linear_backward.argtypes = [_F32, _I, _I, _F32, _I, _F32, _I]
-    for f in (lib.dcll_train_forward, lib.dcll_train_backward, lib.dcll_int_forward_i32, lib.dcll_int_forward_i64,
+    for f in (lib.dcll_train, lib.dcll_int_forward_i32, lib.dcll_int_forward_i64,
               lib.spike_linear_forward, lib.spike_linear_backward):
         f.restype = ctypes.c_int
     return lib
@@ -208,14 +208,16 @@ def _check(rc: int) -> bool:
 
 
 class _LocalDCLL(torch.autograd.Function):
-    """(spikes [T, B, Cout, Ho, Wo], no gradient; local scores [T - start, B, classes]) of a DCLL conv layer
-    trained with local learning; the gradient reaches the quantized weights w_q only."""
+    """(spikes [T, B, Cout, Ho, Wo], local scores [T - start, B, classes], local loss []) of a DCLL conv layer
+    trained with local learning: the loss is the mean cross-entropy of the scores against the labels over
+    the timesteps from ``start`` and the samples. The kernel computes the weight gradient in the same pass
+    (:c:func:`dcll_train`); only the loss carries a gradient, and it reaches the quantized weights w_q only."""
 
     @staticmethod
     def forward(ctx: torch.autograd.function.FunctionCtx, w_q: torch.Tensor, x: torch.Tensor,  # type: ignore[override]
-                w_int: torch.Tensor, scale: torch.Tensor, readout: torch.Tensor, geo: ConvGeometry,
-                coeffs: tuple[float, float, float, float, float, float], start: int, out_hwc: bool
-                ) -> tuple[torch.Tensor, torch.Tensor]:
+                w_int: torch.Tensor, scale: torch.Tensor, readout: torch.Tensor, labels: torch.Tensor,
+                geo: ConvGeometry, coeffs: tuple[float, float, float, float, float, float], start: int,
+                out_hwc: bool) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         lib = library()
         assert lib is not None
         alpha, beta, gamma, rho, thr, slope = coeffs
@@ -224,51 +226,47 @@ class _LocalDCLL(torch.autograd.Function):
         # for a next DCLL layer: position-major uint8; else contiguous float 0/1
         spikes = geo.output_maps((geo.T, geo.B), torch.uint8 if out_hwc else torch.float32, out_hwc)
         scores = torch.empty((late, geo.B, nc), dtype=torch.float32)
-        sig = torch.empty((late, geo.B, geo.N), dtype=torch.float32)
+        loss = torch.empty(geo.B, dtype=torch.float64)
+        gw = torch.zeros((geo.Cin, geo.K, geo.K, geo.Cout), dtype=torch.float32)
         gk = geo.position_major(readout.detach().to(torch.float32)).contiguous()  # [NC, N]
         wt = _weights(w_int, torch.float32)
         sc = scale.detach().to(torch.float32).reshape(-1).expand(geo.Cout).contiguous()
-        rc = lib.dcll_train_forward(*_maps_ptr(xs), *geo.args(hwc), int(out_hwc), _ptr(wt, _F32), _ptr(sc, _F32),
-                                    *geo.conv_args(), _ptr(gk, _F32), nc, alpha, beta, gamma, rho, thr, slope, start,
-                                    ctypes.c_void_p(spikes.data_ptr()), _ptr(scores, _F32), _ptr(sig, _F32),
-                                    kernel_threads())
+        y = labels.detach().to(torch.int32).contiguous()
+        rc = lib.dcll_train(*_maps_ptr(xs), *geo.args(hwc), int(out_hwc), _ptr(wt, _F32), _ptr(sc, _F32),
+                            *geo.conv_args(), _ptr(gk, _F32), nc, _ptr(y, _I32), alpha, beta, gamma, rho, thr, slope,
+                            start, ctypes.c_void_p(spikes.data_ptr()), _ptr(scores, _F32),
+                            ctypes.cast(loss.data_ptr(), ctypes.POINTER(ctypes.c_double)), _ptr(gw, _F32),
+                            kernel_threads())
         if not _check(rc):
             raise SNN2FPGAError("DCLL kernel: the input maps are not binary spikes")  # callers check first
-        ctx.save_for_backward(xs, sig, gk)
-        ctx.geo, ctx.hwc, ctx.alpha_beta, ctx.start = geo, hwc, (alpha, beta), start  # type: ignore[attr-defined]
-        ctx.mark_non_differentiable(spikes)
-        return spikes, scores
+        ctx.grad_w = gw.flip(2).permute(3, 0, 1, 2).contiguous().to(w_q.dtype)  # type: ignore[attr-defined]
+        ctx.mark_non_differentiable(spikes, scores)
+        return spikes, scores, (loss.sum() / (late * geo.B)).to(torch.float32)
 
     @staticmethod
     def backward(ctx: torch.autograd.function.FunctionCtx, _grad_spikes: torch.Tensor,  # type: ignore[override]
-                 grad_scores: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
-        lib = library()
-        assert lib is not None
-        xs, sig, gk = ctx.saved_tensors  # type: ignore[attr-defined]
-        geo: ConvGeometry = ctx.geo  # type: ignore[attr-defined]
-        alpha, beta = ctx.alpha_beta  # type: ignore[attr-defined]
-        gs = grad_scores.detach().to(torch.float32).contiguous()
-        gw = torch.zeros((geo.Cin, geo.K, geo.K, geo.Cout), dtype=torch.float32)
-        hwc, start = ctx.hwc, ctx.start  # type: ignore[attr-defined]
-        rc = lib.dcll_train_backward(*_maps_ptr(xs), *geo.args(hwc), *geo.conv_args(), _ptr(gk, _F32),
-                                     int(gk.shape[0]), _ptr(gs, _F32), _ptr(sig, _F32), alpha, beta, start,
-                                     _ptr(gw, _F32), kernel_threads())
-        _check(rc)
-        return gw.flip(2).permute(3, 0, 1, 2).contiguous(), None, None, None, None, None, None, None, None
+                 _grad_scores: torch.Tensor, grad_loss: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
+        grad_w = ctx.grad_w * grad_loss  # type: ignore[attr-defined]
+        return grad_w, None, None, None, None, None, None, None, None, None
 
 
 def local_dcll(w_q: torch.Tensor, x: torch.Tensor, w_int: torch.Tensor, scale: torch.Tensor, readout: torch.Tensor,
-               stride: int, padding: int, coeffs: tuple[float, float, float, float, float, float], start: int,
-               position_major: bool = True) -> tuple[torch.Tensor, torch.Tensor] | None:
-    """(spikes, local scores) of a DCLL conv layer trained with local learning, or None when ``x`` is not
-    binary (then the caller takes the torch path). ``coeffs`` = (alpha, beta, gamma, rho, threshold, slope);
-    ``w_q`` = ``w_int`` * ``scale`` is what the gradient reaches; ``position_major`` returns the spikes as uint8
-    stored position-major (what a next DCLL layer reads fastest), else as contiguous float 0/1."""
+               labels: torch.Tensor, stride: int, padding: int, coeffs: tuple[float, float, float, float, float, float],
+               start: int, position_major: bool = True) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None:
+    """(spikes, local scores, local loss) of a DCLL conv layer trained with local learning (the loss: the mean
+    cross-entropy of the scores at the timesteps from ``start`` against ``labels`` [B]), or None when ``x`` is
+    not binary or a label lies outside the readout's classes (then the caller takes the torch path).
+    ``coeffs`` = (alpha, beta, gamma, rho, threshold, slope); ``w_q`` = ``w_int`` * ``scale`` is what the
+    gradient reaches; ``position_major`` returns the spikes as uint8 stored position-major (what a next DCLL
+    layer reads fastest), else as contiguous float 0/1."""
     geo = ConvGeometry(x, w_int, stride, padding)
     if not 0 < start < geo.T or geo.Ho < 1 or geo.Wo < 1:
         return None
+    if labels.shape != (geo.B,) or labels.is_floating_point() or not bool(
+            ((labels >= 0) & (labels < readout.shape[0])).all()):
+        return None
     try:
-        return _LocalDCLL.apply(w_q, x, w_int, scale, readout, geo, coeffs, start, position_major)
+        return _LocalDCLL.apply(w_q, x, w_int, scale, readout, labels, geo, coeffs, start, position_major)
     except SNN2FPGAError:
         return None
 

@@ -33,12 +33,15 @@ def local_losses(
     for layer in model.layers:
         if isinstance(layer, DCLL):
             layer.grad_start = burn_in  # the timesteps before carry no loss: skip their weight gradient
+            layer.local_labels = y  # lets the C kernels compute the local loss and its gradient in one pass
             try:
                 h = layer(h)
             finally:
-                layer.grad_start = 0
+                layer.grad_start, layer.local_labels = 0, None
             scores = layer.local_scores  # the timesteps from the burn-in on
-            if scores.shape[0]:  # mean cross-entropy over the timesteps after the burn-in, in one call
+            if layer.local_loss is not None:  # the same mean cross-entropy, from the kernels
+                total = total + layer.local_loss
+            elif scores.shape[0]:  # mean cross-entropy over the timesteps after the burn-in, in one call
                 total = total + loss_fn(scores.reshape(-1, scores.shape[-1]), y.repeat(scores.shape[0]))
             after_dcll = True
         else:

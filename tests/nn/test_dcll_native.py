@@ -99,8 +99,13 @@ def test_kernels_refuse_non_binary_maps():
     w = torch.ones(2, 1, 3, 3, dtype=torch.int64)
     assert dcll_native.int_dcll(x, w, np.zeros(2, dtype=np.int64), DCLLParams(16), 1, 1) is None
     readout = torch.randn(3, 2 * 6 * 6)
-    assert dcll_native.local_dcll(w.float() * 0.1, x, w.float(), torch.tensor(0.1), readout, 1, 1,
-                                  (0.5, 0.5, 0.5, 0.1, 0.2, 25.0), 2) is None
+    args = (w.float() * 0.1, x, w.float(), torch.tensor(0.1), readout)
+    coeffs = (0.5, 0.5, 0.5, 0.1, 0.2, 25.0)
+    assert dcll_native.local_dcll(*args, torch.tensor([0, 2]), 1, 1, coeffs, 2) is None
+    x[2, 1, 0, 3, 3] = 1.0  # binary again: the kernels apply, but not to labels outside the readout's classes
+    assert dcll_native.local_dcll(*args, torch.tensor([0, 2]), 1, 1, coeffs, 2) is not None
+    for bad in (torch.tensor([0, 3]), torch.tensor([-1, 0]), torch.tensor([0.0, 1.0]), torch.tensor([0, 1, 2])):
+        assert dcll_native.local_dcll(*args, bad, 1, 1, coeffs, 2) is None
 
 
 def _layer(cin: int, cout: int, k: int, stride: int, seed: int) -> DCLL:
@@ -110,15 +115,21 @@ def _layer(cin: int, cout: int, k: int, stride: int, seed: int) -> DCLL:
     return DCLL(syn, cout * size * size, num_classes=5, threshold=0.05, rho=0.3, seed=seed)
 
 
-def _train_step(layer: DCLL, x: torch.Tensor, start: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def _train_step(layer: DCLL, x: torch.Tensor, start: int
+                ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(spikes, local scores, weight gradient, local loss) of one local-learning step, as `local_losses` runs
+    it: the kernels compute the loss (mean cross-entropy) themselves; the torch path leaves it to the scores."""
     layer.train()
     layer.synapse.weight.grad = None
     layer.grad_start = start
+    layer.local_labels = torch.arange(x.shape[1]) % layer.num_classes
     spikes = layer(x)
     scores = layer.local_scores
-    target = torch.arange(scores.shape[1]) % scores.shape[2]
-    F.cross_entropy(scores.reshape(-1, scores.shape[-1]), target.repeat(scores.shape[0])).backward()
-    return spikes.detach(), scores.detach(), layer.synapse.weight.grad.clone()
+    loss = layer.local_loss
+    if loss is None:
+        loss = F.cross_entropy(scores.reshape(-1, scores.shape[-1]), layer.local_labels.repeat(scores.shape[0]))
+    loss.backward()
+    return spikes.detach(), scores.detach(), layer.synapse.weight.grad.clone(), loss.detach()
 
 
 @pytest.mark.parametrize(("cin", "cout", "k", "stride", "layout"), [
@@ -138,10 +149,12 @@ def test_training_kernel_equals_torch_path(cin, cout, k, stride, layout, monkeyp
     calls: list[int] = []
     real = dcll_native.local_dcll
     monkeypatch.setattr(dcll_native, "local_dcll", lambda *a, **kw: (calls.append(1), real(*a, **kw))[1])
-    s_n, sc_n, g_n = _train_step(native_layer, x, start=6)
-    assert calls, "the native kernel was not used"
+    s_n, sc_n, g_n, loss_n = _train_step(native_layer, x, start=6)
+    assert calls and native_layer.local_loss is not None, "the native kernel was not used"
     monkeypatch.setattr(dcll_native, "library", lambda: None)
-    s_t, sc_t, g_t = _train_step(torch_layer, x, start=6)
+    s_t, sc_t, g_t, loss_t = _train_step(torch_layer, x, start=6)
+    assert torch_layer.local_loss is None
+    torch.testing.assert_close(loss_n, loss_t, rtol=1e-5, atol=1e-6)
     assert torch.equal(s_n.float(), s_t)
     # for a next DCLL layer: uint8 stored position-major; for a flatten: contiguous floats
     assert (s_n.dtype, s_n.is_contiguous()) == ((torch.float32, True) if layout == "chw" else (torch.uint8, False))
@@ -171,6 +184,7 @@ def test_threads_split_the_batch_without_changing_results(threads, monkeypatch):
     got = _train_step(layer, x12, start=4)
     assert torch.equal(ref[0], got[0]) and torch.equal(ref[1], got[1])
     torch.testing.assert_close(ref[2], got[2], rtol=1e-4, atol=1e-5 * float(ref[2].abs().max()))
+    torch.testing.assert_close(ref[3], got[3], rtol=1e-12, atol=0)  # per-sample losses, summed in order
 
 
 @pytest.mark.parametrize("value", ["0", "-2", "many", "65"])

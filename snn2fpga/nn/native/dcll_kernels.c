@@ -15,6 +15,7 @@
  * Return codes: 0 ok, 1 an input value is neither 0 nor 1 (the caller takes the torch path),
  * 2 out of memory.
  */
+#include <math.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -299,46 +300,97 @@ static void gather_grad_padded(const Geometry *g, const Padded *pd, const float 
             for (int pos = 0; pos < P; pos++) dst[(size_t)c * P + pos] = (T_DST)src[(size_t)pos * C + c];     \
     }
 
-DEFINE_TO_CHW(to_chw_f32, float, float)
 DEFINE_TO_CHW(to_chw_u8, uint8_t, uint8_t)
 DEFINE_TO_CHW(to_chw_u8f32, float, uint8_t)
 
 /* The per-timestep neuron loops, each in its own function with restrict arguments so that the compiler
  * vectorises them (it does not through pointers carved out of one local buffer). */
 
-/* R = gamma R - rho s(t-1) (t > 0); P = Q + alpha P; Q = I scale + beta Q; z = P + R (written over I);
- * s = z >= thr. */
-static void membrane_f32(int N, int refr, float *restrict p, float *restrict q, float *restrict cur,
-                         const float *restrict sc, float *restrict r, float *restrict s, float alpha, float beta,
-                         float gamma, float rho, float thr) {
-    if (refr)
-        for (int n = 0; n < N; n++) r[n] = r[n] * gamma - rho * s[n];
+/* One training timestep of the neurons, in one pass over them: R = gamma R - rho s(t-1) (refr, t > 0);
+ * P = Q + alpha P; Q = I scale + beta Q; z = P + R; s = z >= thr; the spikes also as uint8 into out (unless
+ * NULL) and, from the burn-in on (sg not NULL), the surrogate derivative 1 / (1 + slope |z - thr|)^2 into sg.
+ * Inlined with constant flags, so each use is one vectorised loop. */
+static inline __attribute__((always_inline)) void
+membrane_f32(int N, int refr, float *restrict p, float *restrict q, const float *restrict cur,
+             const float *restrict sc, float *restrict r, float *restrict s, uint8_t *restrict out,
+             float *restrict sg, float alpha, float beta, float gamma, float rho, float thr, float slope) {
     for (int n = 0; n < N; n++) {
+        if (refr) r[n] = r[n] * gamma - rho * s[n];
         p[n] = q[n] + alpha * p[n];
         q[n] = cur[n] * sc[n] + beta * q[n];
-        cur[n] = p[n] + r[n];
-        s[n] = cur[n] >= thr ? 1.0f : 0.0f;
+        const float z = p[n] + r[n];
+        s[n] = z >= thr ? 1.0f : 0.0f;
+        if (out) out[n] = (uint8_t)(z >= thr);
+        if (sg) {
+            const float zz = z - thr, d = (zz < 0 ? -zz : zz) * slope + 1.0f;
+            sg[n] = 1.0f / (d * d);
+        }
     }
 }
 
-/* The surrogate derivative 1 / (1 + slope |z - thr|)^2 and the local scores sc[k] = sum_n s[n] gk[k][n]
- * (16 partial sums per class: vectorised without reassociating one sum). */
-static void readout_f32(int N, int NC, const float *restrict z, const float *restrict s, const float *restrict gk,
-                        float thr, float slope, float *restrict sg, float *restrict sc) {
-    for (int n = 0; n < N; n++) {
-        const float zz = z[n] - thr, d = (zz < 0 ? -zz : zz) * slope + 1.0f;
-        sg[n] = 1.0f / (d * d);
+/* The local readout transposed and padded, gt [N][V 8] (class k of neuron n at gt[n V 8 + k], 0 past NC): the
+ * local scores sc[k] = sum over the neurons that spiked of gk[k][n] are then V 8-lane adds per spike, where
+ * the dense dot product over all N neurons would take NC N / 8. */
+static float *readout_transposed(const float *gk, int NC, int N, int V) {
+    float *gt = calloc((size_t)N * V * 8, sizeof(float));
+    if (gt)
+        for (int k = 0; k < NC; k++)
+            for (int n = 0; n < N; n++) gt[(size_t)n * V * 8 + k] = gk[(size_t)k * N + n];
+    return gt;
+}
+
+/* The positions n of the set entries of the spikes s[0..N) (0 or 1) into on[]; returns their number. */
+static int spiking(const float *restrict s, int N, int32_t *restrict on) {
+    int k = 0, n = 0;
+#if defined(__AVX512F__)
+    for (; n + 16 <= N; n += 16) {
+        __mmask16 set = _mm512_cmp_ps_mask(_mm512_loadu_ps(s + n), _mm512_setzero_ps(), _CMP_NEQ_UQ);
+        while (set) {
+            on[k++] = n + __builtin_ctz(set);
+            set &= set - 1;
+        }
     }
-    for (int k = 0; k < NC; k++) {
-        const float *restrict row = gk + (size_t)k * N;
-        float acc[16] = {0};
-        int n = 0;
-        for (; n + 16 <= N; n += 16)
-            for (int j = 0; j < 16; j++) acc[j] += s[n + j] * row[n + j];
-        float total = 0.0f;
-        for (; n < N; n++) total += s[n] * row[n];
-        for (int j = 0; j < 16; j++) total += acc[j];
-        sc[k] = total;
+#endif
+    for (; n < N; n++) {
+        on[k] = n;
+        k += s[n] != 0.0f;
+    }
+    return k;
+}
+
+/* sc[0..NC) = sum over the spikes on[0..ns) of their rows of gt (readout_transposed), in the order of on[]. */
+#define DEFINE_SCORES(V)                                                                                     \
+    static void scores_##V(const float *gt, const int32_t *restrict on, int ns, int NC, float *restrict sc) { \
+        f32x8 acc[V];                                                                                        \
+        for (int m = 0; m < V; m++) acc[m] = (f32x8){0};                                                    \
+        for (int j = 0; j < ns; j++) {                                                                       \
+            const f32x8 *row = (const f32x8 *)(gt + (size_t)on[j] * (V * 8));                               \
+            for (int m = 0; m < V; m++) acc[m] += row[m];                                                   \
+        }                                                                                                    \
+        const float *all = (const float *)acc;                                                               \
+        for (int k = 0; k < NC; k++) sc[k] = all[k];                                                         \
+    }
+
+DEFINE_SCORES(1)
+DEFINE_SCORES(2)
+DEFINE_SCORES(3)
+DEFINE_SCORES(4)
+
+static void scores_any(const float *gt, const int32_t *restrict on, int ns, int NC, int V, float *restrict sc) {
+    for (int k = 0; k < NC; k++) sc[k] = 0.0f;
+    for (int j = 0; j < ns; j++) {
+        const float *restrict row = gt + (size_t)on[j] * V * 8;
+        for (int k = 0; k < NC; k++) sc[k] += row[k];
+    }
+}
+
+static void local_scores(const float *gt, const int32_t *on, int ns, int NC, int V, float *sc) {
+    switch (V) {
+    case 1: scores_1(gt, on, ns, NC, sc); break;
+    case 2: scores_2(gt, on, ns, NC, sc); break;
+    case 3: scores_3(gt, on, ns, NC, sc); break;
+    case 4: scores_4(gt, on, ns, NC, sc); break;
+    default: scores_any(gt, on, ns, NC, V, sc);
     }
 }
 
@@ -372,11 +424,13 @@ typedef struct {
     int x_u8;         /* the input maps are uint8 spikes (else float 0/1) */
     int hwc, hwc_out; /* input maps position-major; outputs position-major uint8 (else channel-major float) */
     /* training */
-    const float *wt, *scale, *gk, *gs, *sig_in;
+    const float *wt, *scale, *gk;
+    const int32_t *labels;
     int NC, start;
     float alpha, beta, gamma, rho, thr, slope;
     void *spikes;
-    float *scores, *sig;
+    float *scores;
+    double *loss;
     /* integer */
     const int32_t *wti;
     const int64_t *theta;
@@ -470,129 +524,179 @@ static int run_parts(RangeFn fn, const Args *a, int hwc, int nthreads, float *gw
     return rc;
 }
 
-static int train_forward_range(const Args *a, const Taps *tp, int b0, int b1, float *unused) {
-    (void)unused;
+/* A training thread's buffers: the neuron state, the local readout transposed, and one sample's surrogate
+ * derivatives and score gradients (kept in cache between its forward and backward pass). */
+typedef struct {
+    float *cur, *q, *p, *r, *scale, *s, *gt, *sig, *gs, *du, *v, *vp;
+    int32_t *idx, *on, *offs, *count;
+    Padded pd;
+    int padded, V;
+} TrainWork;
+
+static void train_work_free(TrainWork *w) {
+    free(w->cur);
+    free(w->gt);
+    free(w->sig);
+    free(w->idx);
+    free(w->pd.off0);
+}
+
+static int train_work_alloc(const Args *a, TrainWork *w) {
+    const Geometry *g = &a->g;
+    const size_t N = (size_t)g->Ho * g->Wo * g->Cout, nin = (size_t)g->Cin * g->H * g->W, late = g->T - a->start;
+    memset(w, 0, sizeof(*w));
+    w->padded = g->stride == 1 && g->Cout % 8 == 0;
+    w->V = (a->NC + 7) / 8;
+    if (w->padded && !padded_build(g, &w->pd)) return 0;
+    const size_t np = w->padded ? (size_t)w->pd.Hp * w->pd.Wp * g->Cout : 0;
+    w->cur = malloc(sizeof(float) * (8 * N + np));
+    w->gt = readout_transposed(a->gk, a->NC, (int)N, w->V);
+    w->sig = malloc(sizeof(float) * (late * N + late * a->NC));
+    w->idx = malloc(sizeof(int32_t) * (3 * nin + N + g->Cin + 1));
+    if (!w->cur || !w->gt || !w->sig || !w->idx) {
+        train_work_free(w);
+        return 0;
+    }
+    w->q = w->cur + N;
+    w->p = w->cur + 2 * N;
+    w->r = w->cur + 3 * N;
+    w->scale = w->cur + 4 * N;
+    w->s = w->cur + 5 * N;
+    w->du = w->cur + 6 * N;
+    w->v = w->cur + 7 * N;
+    w->vp = w->cur + 8 * N;
+    w->gs = w->sig + late * N;
+    w->on = w->idx + nin;
+    w->offs = w->on + N;
+    w->count = w->offs + 2 * nin;
+    for (int pos = 0; pos < g->Ho * g->Wo; pos++)
+        for (int c = 0; c < g->Cout; c++) w->scale[pos * g->Cout + c] = a->scale[c];
+    if (w->padded) memset(w->vp, 0, sizeof(float) * np);
+    return 1;
+}
+
+/* The forward pass of sample b: spikes and local scores out, the surrogate derivatives into w->sig. */
+static int train_forward_sample(const Args *a, const Taps *tp, TrainWork *w, int b) {
     const Geometry *g = &a->g;
     const int N = g->Ho * g->Wo * g->Cout, nin = g->Cin * g->H * g->W, kkc = g->K * g->K * g->Cout, B = g->B;
-    float *buf = malloc(sizeof(float) * 6 * (size_t)N);
-    int32_t *idx = malloc(sizeof(int32_t) * (size_t)nin);
-    if (!buf || !idx) {
-        free(buf);
-        free(idx);
-        return 2;
-    }
-    float *cur = buf, *q = buf + N, *p = buf + 2 * (size_t)N, *r = buf + 3 * (size_t)N, *sc_n = buf + 4 * (size_t)N;
-    float *s_own = buf + 5 * (size_t)N; /* the spikes, when they are written out channel-major */
-    for (int pos = 0; pos < g->Ho * g->Wo; pos++)
-        for (int c = 0; c < g->Cout; c++) sc_n[pos * g->Cout + c] = a->scale[c];
-    int rc = 0;
-    for (int b = b0; b < b1 && !rc; b++) {
-        memset(q, 0, sizeof(float) * 3 * (size_t)N); /* q, p, r */
-        for (int t = 0; t < g->T; t++) {
-            const int na = map_inputs(a, (size_t)t * B + b, nin, tp, idx);
-            if (na < 0) {
-                rc = 1;
-                break;
-            }
-            memset(cur, 0, sizeof(float) * (size_t)N);
-            scatter_f32(tp, a->wt, idx, na, kkc, g->Cout, cur);
-            float *s = s_own; /* s(t-1) on entry: the refractory step reads it */
-            membrane_f32(N, t > 0, p, q, cur, sc_n, r, s, a->alpha, a->beta, a->gamma, a->rho, a->thr); /* cur: z */
-            if (a->hwc_out) {
-                uint8_t *out = (uint8_t *)a->spikes + ((size_t)t * B + b) * N;
-                for (int n = 0; n < N; n++) out[n] = (uint8_t)(s[n] != 0.0f);
-            } else {
-                to_chw_f32(s, g->Ho * g->Wo, g->Cout, (float *)a->spikes + ((size_t)t * B + b) * N);
-            }
-            if (t >= a->start) {
-                const size_t row = (size_t)(t - a->start) * B + b;
-                readout_f32(N, a->NC, cur, s, a->gk, a->thr, a->slope, a->sig + row * N, a->scores + row * a->NC);
-            }
+    const int P = g->Ho * g->Wo;
+    const float al = a->alpha, be = a->beta, ga = a->gamma, rh = a->rho, th = a->thr, sl = a->slope;
+    float *cur = w->cur, *q = w->q, *p = w->p, *r = w->r, *sc_n = w->scale, *s = w->s;
+    memset(q, 0, sizeof(float) * 3 * (size_t)N); /* q, p, r */
+    for (int t = 0; t < g->T; t++) {
+        const int na = map_inputs(a, (size_t)t * B + b, nin, tp, w->idx);
+        if (na < 0) return 1;
+        memset(cur, 0, sizeof(float) * (size_t)N);
+        scatter_f32(tp, a->wt, w->idx, na, kkc, g->Cout, cur);
+        /* s holds s(t-1) on entry: the refractory step reads it */
+        uint8_t *out = a->hwc_out ? (uint8_t *)a->spikes + ((size_t)t * B + b) * N : NULL;
+        int ns = -1; /* the spikes, counted into on[] where they are needed */
+        if (t < a->start) { /* burn-in: no local loss */
+            if (out)
+                membrane_f32(N, t > 0, p, q, cur, sc_n, r, s, out, NULL, al, be, ga, rh, th, sl);
+            else
+                membrane_f32(N, t > 0, p, q, cur, sc_n, r, s, NULL, NULL, al, be, ga, rh, th, sl);
+        } else {
+            float *sg = w->sig + (size_t)(t - a->start) * N;
+            if (out)
+                membrane_f32(N, 1, p, q, cur, sc_n, r, s, out, sg, al, be, ga, rh, th, sl);
+            else
+                membrane_f32(N, 1, p, q, cur, sc_n, r, s, NULL, sg, al, be, ga, rh, th, sl);
+            ns = spiking(s, N, w->on);
+            local_scores(w->gt, w->on, ns, a->NC, w->V, a->scores + ((size_t)(t - a->start) * B + b) * a->NC);
+        }
+        if (!out) { /* channel-major 0/1 floats: zeros, then a 1 at each spike */
+            float *o = (float *)a->spikes + ((size_t)t * B + b) * N;
+            if (ns < 0) ns = spiking(s, N, w->on);
+            memset(o, 0, sizeof(float) * (size_t)N);
+            for (int j = 0; j < ns; j++) o[(size_t)(w->on[j] % g->Cout) * P + w->on[j] / g->Cout] = 1.0f;
         }
     }
-    free(buf);
-    free(idx);
+    return 0;
+}
+
+/* The local loss of sample b, sum over t >= start of the cross-entropy of its scores against its label
+ * (returned), and its gradient times ``weight`` into w->gs [T - start][NC]. */
+static double local_cross_entropy(const Args *a, TrainWork *w, int b, float weight) {
+    const int late = a->g.T - a->start, NC = a->NC, y = a->labels[b];
+    double total = 0.0;
+    for (int t = 0; t < late; t++) {
+        const float *sc = a->scores + ((size_t)t * a->g.B + b) * NC;
+        float *gs = w->gs + (size_t)t * NC;
+        float m = sc[0];
+        for (int k = 1; k < NC; k++) m = sc[k] > m ? sc[k] : m;
+        double sum = 0.0;
+        for (int k = 0; k < NC; k++) sum += exp((double)sc[k] - m);
+        total += (double)m + log(sum) - sc[y];
+        for (int k = 0; k < NC; k++) gs[k] = (float)((exp((double)sc[k] - m) / sum - (k == y)) * weight);
+    }
+    return total;
+}
+
+/* The backward pass of sample b: the filter's adjoint of dU(t) = sig(t) * (gs(t) @ G), backwards in time, and
+ * its weight gradient, accumulated into gw. */
+static int train_backward_sample(const Args *a, const Taps *tp, TrainWork *w, int b, float *gw) {
+    const Geometry *g = &a->g;
+    const int N = g->Ho * g->Wo * g->Cout, nin = g->Cin * g->H * g->W, kkc = g->K * g->K * g->Cout, B = g->B;
+    memset(w->q, 0, sizeof(float) * (size_t)N);
+    memset(w->v, 0, sizeof(float) * (size_t)N);
+    for (int t = g->T - 1; t >= 0; t--) {
+        if (t >= a->start) {
+            const size_t row = (size_t)(t - a->start);
+            adjoint_f32(N, a->NC, w->gs + row * a->NC, a->gk, w->sig + row * N, w->du, w->v, w->q, a->alpha, a->beta);
+        } else {
+            adjoint_f32(N, a->NC, NULL, a->gk, NULL, w->du, w->v, w->q, a->alpha, a->beta);
+        }
+        const int na = map_inputs(a, (size_t)t * B + b, nin, tp, w->idx);
+        if (na < 0) return 1;
+        if (w->padded)
+            gather_grad_padded(g, &w->pd, w->v, w->idx, na, w->vp, w->count, w->offs, gw);
+        else
+            gather_grad(tp, w->v, w->idx, na, kkc, g->Cout, gw);
+    }
+    return 0;
+}
+
+static int train_range(const Args *a, const Taps *tp, int b0, int b1, float *gw) {
+    TrainWork w;
+    if (!train_work_alloc(a, &w)) return 2;
+    const float weight = 1.0f / ((float)(a->g.T - a->start) * (float)a->g.B); /* the mean over (t, sample) */
+    int rc = 0;
+    for (int b = b0; b < b1 && !rc; b++) {
+        rc = train_forward_sample(a, tp, &w, b);
+        if (rc) break;
+        a->loss[b] = local_cross_entropy(a, &w, b, weight);
+        rc = train_backward_sample(a, tp, &w, b, gw);
+    }
+    train_work_free(&w);
     return rc;
 }
 
-/* Training forward of one DCLL conv layer with local learning (DECOLLE, filter after the weights):
+/* One training step of a DCLL conv layer with local learning (DECOLLE, filter after the weights), forward
+ * and weight gradient in one pass per sample:
  *   I(t) = scale * conv(S_in(t), W_int)                    (exact integer sums in float32)
  *   P(t) = Q(t-1) + alpha P(t-1),  Q(t) = I(t) + beta Q(t-1),  U(t) = P(t)
  *   R(t) = gamma R(t-1) - rho s(t-1),  z = U + R,  s(t) = z >= thr
+ *   scores(t) = G s(t),  loss = mean over t >= start and the samples of cross-entropy(scores(t), label)
+ * and, with gs(t) = d loss / d scores(t) and dU(t) = (1 / (1 + slope |z - thr|)^2) * (gs(t) @ G) for
+ * t >= start (0 before), the filter's adjoint V = H^T dU (the same recurrence backwards in time) and
+ *   d loss / d W_q[co][ci][ky][kx] = sum_t sum_(set inputs) V(t) at the outputs they reach,
+ * which equals the dense form conv_weight_grad(H S_in, dU).
  * x [T][B] maps of 0/1 ([Cin][H][W], or [H][W][Cin] with hwc), wt [Cin][K][K][Cout] integer weights (kx
- * reversed, see Taps), scale [Cout], gk [NC][N] the local readout (N position-major); x_u8: the maps are
- * uint8. Writes spikes as uint8 [T][B][Ho][Wo][Cout] with hwc_out (for a next DCLL layer), else as float
- * [T][B][Cout][Ho][Wo], and for t >= start the local scores [T-start][B][NC] and the surrogate
- * derivative 1 / (1 + slope |z - thr|)^2 [T-start][B][N]. Samples are split over ``nthreads`` threads. */
-int dcll_train_forward(const void *x, int x_u8, int T, int B, int Cin, int H, int W, int hwc, int hwc_out,
-                       const float *wt, const float *scale, int Cout, int Ho, int Wo, int K, int stride, int pad,
-                       const float *gk, int NC, float alpha, float beta, float gamma, float rho, float thr,
-                       float slope, int start, void *spikes, float *scores, float *sig, int nthreads) {
+ * reversed, see Taps), scale [Cout], gk [NC][N] the local readout (N position-major), labels [B] in [0, NC);
+ * x_u8: the maps are uint8. Writes the spikes as uint8 [T][B][Ho][Wo][Cout] with hwc_out (for a next DCLL
+ * layer), else as float [T][B][Cout][Ho][Wo], the local scores [T-start][B][NC], each sample's summed
+ * cross-entropy loss[B] (the loss is their sum over (T - start) B), and adds the weight gradient into gw
+ * [Cin][K][K][Cout] (the weights' layout). Samples are split over ``nthreads`` threads. */
+int dcll_train(const void *x, int x_u8, int T, int B, int Cin, int H, int W, int hwc, int hwc_out, const float *wt,
+               const float *scale, int Cout, int Ho, int Wo, int K, int stride, int pad, const float *gk, int NC,
+               const int32_t *labels, float alpha, float beta, float gamma, float rho, float thr, float slope,
+               int start, void *spikes, float *scores, double *loss, float *gw, int nthreads) {
     const Args a = {.g = {T, B, Cin, H, W, Cout, Ho, Wo, K, stride, pad}, .x = x, .x_u8 = x_u8, .hwc = hwc,
-                    .hwc_out = hwc_out, .wt = wt,
-                    .scale = scale, .gk = gk, .NC = NC, .start = start, .alpha = alpha, .beta = beta,
-                    .gamma = gamma, .rho = rho, .thr = thr, .slope = slope, .spikes = spikes, .scores = scores,
-                    .sig = sig};
-    return run_parts(train_forward_range, &a, hwc, nthreads, NULL, 0);
-}
-
-static int train_backward_range(const Args *a, const Taps *tp, int b0, int b1, float *gw) {
-    const Geometry *g = &a->g;
-    const int N = g->Ho * g->Wo * g->Cout, nin = g->Cin * g->H * g->W, kkc = g->K * g->K * g->Cout, B = g->B;
-    const int padded = g->stride == 1 && g->Cout % 8 == 0;
-    Padded pd = {0};
-    if (padded && !padded_build(g, &pd)) return 2;
-    const size_t np = padded ? (size_t)pd.Hp * pd.Wp * g->Cout : 0;
-    float *buf = malloc(sizeof(float) * (3 * (size_t)N + np));
-    int32_t *idx = malloc(sizeof(int32_t) * (2 * (size_t)nin + g->Cin + 1));
-    if (!buf || !idx) {
-        free(buf);
-        free(idx);
-        free(pd.off0);
-        return 2;
-    }
-    float *du = buf, *q = buf + N, *v = buf + 2 * (size_t)N, *vp = buf + 3 * (size_t)N;
-    int32_t *offs = idx + nin, *count = idx + 2 * (size_t)nin;
-    if (padded) memset(vp, 0, sizeof(float) * np);
-    int rc = 0;
-    for (int b = b0; b < b1 && !rc; b++) {
-        memset(q, 0, sizeof(float) * 2 * (size_t)N); /* q, v */
-        for (int t = g->T - 1; t >= 0; t--) {
-            if (t >= a->start) {
-                const size_t row = (size_t)(t - a->start) * B + b;
-                adjoint_f32(N, a->NC, a->gs + row * a->NC, a->gk, a->sig_in + row * N, du, v, q, a->alpha, a->beta);
-            } else {
-                adjoint_f32(N, a->NC, NULL, a->gk, NULL, du, v, q, a->alpha, a->beta);
-            }
-            const int na = map_inputs(a, (size_t)t * B + b, nin, tp, idx);
-            if (na < 0) {
-                rc = 1;
-                break;
-            }
-            if (padded)
-                gather_grad_padded(g, &pd, v, idx, na, vp, count, offs, gw);
-            else
-                gather_grad(tp, v, idx, na, kkc, g->Cout, gw);
-        }
-    }
-    free(buf);
-    free(idx);
-    free(pd.off0);
-    return rc;
-}
-
-/* Weight gradient of dcll_train_forward's local scores: with dU(t) = sig(t) * (gs(t) @ G) for t >= start
- * (0 before), the filter's adjoint V = H^T dU (the same recurrence backwards in time) and
- *   dL/dW_q[co][ci][ky][kx] = sum_t sum_(set inputs) V(t) at the outputs they reach,
- * which equals the dense form conv_weight_grad(H S_in, dU). gk [NC][N] (N position-major),
- * gs [T-start][B][NC]; gw [Cin][K][K][Cout] (kx reversed, as the weights) is accumulated into. */
-int dcll_train_backward(const void *x, int x_u8, int T, int B, int Cin, int H, int W, int hwc, int Cout, int Ho, int Wo,
-                        int K, int stride, int pad, const float *gk, int NC, const float *gs, const float *sig,
-                        float alpha, float beta, int start, float *gw, int nthreads) {
-    const Args a = {.g = {T, B, Cin, H, W, Cout, Ho, Wo, K, stride, pad}, .x = x, .x_u8 = x_u8, .hwc = hwc,
-                    .gk = gk, .NC = NC,
-                    .gs = gs, .sig_in = sig, .alpha = alpha, .beta = beta, .start = start};
-    return run_parts(train_backward_range, &a, hwc, nthreads, gw, (size_t)Cin * K * K * Cout);
+                    .hwc_out = hwc_out, .wt = wt, .scale = scale, .gk = gk, .labels = labels, .NC = NC,
+                    .start = start, .alpha = alpha, .beta = beta, .gamma = gamma, .rho = rho, .thr = thr,
+                    .slope = slope, .spikes = spikes, .scores = scores, .loss = loss};
+    return run_parts(train_range, &a, hwc, nthreads, gw, (size_t)Cin * K * K * Cout);
 }
 
 /* One integer timestep of the DCLL neurons (see dcll_int_forward) in the state type TS; adds the clamps
