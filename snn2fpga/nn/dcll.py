@@ -91,10 +91,10 @@ class DCLL(nn.Module):
         # Elsewhere local_loss is None and local_scores carries the gradient.
         self.local_labels: torch.Tensor | None = None
         self.local_loss: torch.Tensor | None = None
-        # The event-driven kernels return this layer's spikes as uint8 stored position-major when the next
-        # layer is a DCLL layer (its kernel reads them directly), else as contiguous float 0/1;
-        # SNNClassifier sets it from the layer order.
-        self.feeds_dcll = True
+        # How the event-driven kernels return this layer's spikes (dcll_native.LAYOUTS): uint8 stored
+        # position-major for a next DCLL layer (its kernel reads them directly), contiguous uint8 for a readout
+        # on flattened spikes, else contiguous float 0/1. SNNClassifier sets it from the layer order.
+        self.spike_layout = "dcll"
 
     @property
     def spiking(self) -> bool:
@@ -199,7 +199,7 @@ class DCLL(nn.Module):
         if not dcll_native.applies(x, w_int, syn.bias):
             return None
         return dcll_native.local_dcll(qw.value, x, w_int, scale, self.local_readout, self.local_labels,
-                                      syn.conv_stride, syn.conv_padding, coeffs, start, self.feeds_dcll)
+                                      syn.conv_stride, syn.conv_padding, coeffs, start, self.spike_layout)
 
     def _native_int(self, x: torch.Tensor) -> torch.Tensor | None:
         """The integer layer from the event-driven C kernel (spikes, with ``last_trace`` set), or None."""
@@ -210,7 +210,8 @@ class DCLL(nn.Module):
         if not dcll_native.applies(x, w_int, syn.bias):
             return None
         theta_c, params = self.integer_params(scale)
-        out = dcll_native.int_dcll(x, w_int, theta_c, params, syn.conv_stride, syn.conv_padding, self.feeds_dcll)
+        out = dcll_native.int_dcll(x, w_int, theta_c, params, syn.conv_stride, syn.conv_padding,
+                                   self.spike_layout)
         if out is None:
             return None
         spikes, u, sats, vmax, layer_out = out

@@ -95,8 +95,8 @@ def library() -> ctypes.CDLL | None:
     for f in (lib.dcll_int_forward_i32, lib.dcll_int_forward_i64):
         f.argtypes = [_V, _I, *[_I] * 7, _I32, *[_I] * 6, _I64, *[_I] * 4, ctypes.c_int64, _I, _U8, _F32, _I64,
                       _I64, _I64, _I]
-    lib.spike_linear_forward.argtypes = [_F32, _I, _I, _F32, _I, _F32, _I]
-    lib.spike_linear_backward.argtypes = [_F32, _I, _I, _F32, _I, _F32, _I]
+    lib.spike_linear_forward.argtypes = [_V, _I, _I, _I, _F32, _I, _F32, _I]
+    lib.spike_linear_backward.argtypes = [_V, _I, _I, _I, _F32, _I, _F32, _I]
     for f in (lib.dcll_train, lib.dcll_int_forward_i32, lib.dcll_int_forward_i64,
               lib.spike_linear_forward, lib.spike_linear_backward):
         f.restype = ctypes.c_int
@@ -171,6 +171,19 @@ class ConvGeometry:
             *range(n), n + 2, n, n + 1)
 
 
+# How the kernels return a layer's spikes [T, B, Cout, Ho, Wo] (DCLL.spike_layout, set from the next layer):
+#   "dcll":  uint8 stored position-major ([T, B, Ho, Wo, Cout] in memory), what a next DCLL layer reads directly;
+#   "uint8": contiguous uint8, for a readout on flattened spikes (QuantLinear takes uint8 spikes);
+#   "float": contiguous float32 0/1, for anything else.
+LAYOUTS = ("dcll", "uint8", "float")
+_LAYOUT_CODE = {"float": 0, "dcll": 1, "uint8": 2}  # the kernels' hwc_out
+
+
+def _check_layout(layout: str) -> None:
+    if layout not in LAYOUTS:
+        raise SNN2FPGAError(f"unknown spike layout {layout!r}: use one of {', '.join(LAYOUTS)}")
+
+
 def _input_maps(x: torch.Tensor) -> tuple[torch.Tensor, bool]:
     """(maps the kernels can read, True when they are position-major) for x [T, B, Cin, H, W]."""
     xd = x.detach()
@@ -217,14 +230,14 @@ class _LocalDCLL(torch.autograd.Function):
     def forward(ctx: torch.autograd.function.FunctionCtx, w_q: torch.Tensor, x: torch.Tensor,  # type: ignore[override]
                 w_int: torch.Tensor, scale: torch.Tensor, readout: torch.Tensor, labels: torch.Tensor,
                 geo: ConvGeometry, coeffs: tuple[float, float, float, float, float, float], start: int,
-                out_hwc: bool) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+                layout: str) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         lib = library()
         assert lib is not None
         alpha, beta, gamma, rho, thr, slope = coeffs
         nc, late = int(readout.shape[0]), geo.T - start
         xs, hwc = _input_maps(x)
-        # for a next DCLL layer: position-major uint8; else contiguous float 0/1
-        spikes = geo.output_maps((geo.T, geo.B), torch.uint8 if out_hwc else torch.float32, out_hwc)
+        spikes = geo.output_maps((geo.T, geo.B), torch.float32 if layout == "float" else torch.uint8,
+                                 layout == "dcll")
         scores = torch.empty((late, geo.B, nc), dtype=torch.float32)
         loss = torch.empty(geo.B, dtype=torch.float64)
         gw = torch.zeros((geo.Cin, geo.K, geo.K, geo.Cout), dtype=torch.float32)
@@ -232,7 +245,7 @@ class _LocalDCLL(torch.autograd.Function):
         wt = _weights(w_int, torch.float32)
         sc = scale.detach().to(torch.float32).reshape(-1).expand(geo.Cout).contiguous()
         y = labels.detach().to(torch.int32).contiguous()
-        rc = lib.dcll_train(*_maps_ptr(xs), *geo.args(hwc), int(out_hwc), _ptr(wt, _F32), _ptr(sc, _F32),
+        rc = lib.dcll_train(*_maps_ptr(xs), *geo.args(hwc), _LAYOUT_CODE[layout], _ptr(wt, _F32), _ptr(sc, _F32),
                             *geo.conv_args(), _ptr(gk, _F32), nc, _ptr(y, _I32), alpha, beta, gamma, rho, thr, slope,
                             start, ctypes.c_void_p(spikes.data_ptr()), _ptr(scores, _F32),
                             ctypes.cast(loss.data_ptr(), ctypes.POINTER(ctypes.c_double)), _ptr(gw, _F32),
@@ -252,13 +265,13 @@ class _LocalDCLL(torch.autograd.Function):
 
 def local_dcll(w_q: torch.Tensor, x: torch.Tensor, w_int: torch.Tensor, scale: torch.Tensor, readout: torch.Tensor,
                labels: torch.Tensor, stride: int, padding: int, coeffs: tuple[float, float, float, float, float, float],
-               start: int, position_major: bool = True) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None:
+               start: int, layout: str = "dcll") -> tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None:
     """(spikes, local scores, local loss) of a DCLL conv layer trained with local learning (the loss: the mean
     cross-entropy of the scores at the timesteps from ``start`` against ``labels`` [B]), or None when ``x`` is
     not binary or a label lies outside the readout's classes (then the caller takes the torch path).
     ``coeffs`` = (alpha, beta, gamma, rho, threshold, slope); ``w_q`` = ``w_int`` * ``scale`` is what the
-    gradient reaches; ``position_major`` returns the spikes as uint8 stored position-major (what a next DCLL
-    layer reads fastest), else as contiguous float 0/1."""
+    gradient reaches; ``layout`` is how the spikes come back (:data:`LAYOUTS`)."""
+    _check_layout(layout)
     geo = ConvGeometry(x, w_int, stride, padding)
     if not 0 < start < geo.T or geo.Ho < 1 or geo.Wo < 1:
         return None
@@ -266,20 +279,22 @@ def local_dcll(w_q: torch.Tensor, x: torch.Tensor, w_int: torch.Tensor, scale: t
             ((labels >= 0) & (labels < readout.shape[0])).all()):
         return None
     try:
-        return _LocalDCLL.apply(w_q, x, w_int, scale, readout, labels, geo, coeffs, start, position_major)
+        return _LocalDCLL.apply(w_q, x, w_int, scale, readout, labels, geo, coeffs, start, layout)
     except SNN2FPGAError:
         return None
 
 
 def int_dcll(x: torch.Tensor, w_int: torch.Tensor, theta: np.ndarray, p: DCLLParams, stride: int, padding: int,
-             position_major: bool = True
+             layout: str = "dcll"
              ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor] | None:
     """The integer DCLL conv layer on binary maps x [T, B, Cin, H, W] (float 0/1 or uint8): (spikes uint8
     [T, B, Cout, Ho, Wo], final U int64 [B, Cout, Ho, Wo], saturations int64 [B], |value| peak int64 [B],
-    the layer's output: the uint8 spikes stored position-major for a next DCLL layer, else the spikes as
-    contiguous float 0/1), equal to ``run_dcll`` on the integer current; None when x is not binary."""
+    the layer's output: the spikes in ``layout`` (:data:`LAYOUTS`)), equal to ``run_dcll`` on the integer
+    current; None when x is not binary."""
     lib = library()
     assert lib is not None
+    _check_layout(layout)
+    position_major = layout == "dcll"
     geo = ConvGeometry(x, w_int, stride, padding)
     if geo.Ho < 1 or geo.Wo < 1:
         return None
@@ -290,7 +305,7 @@ def int_dcll(x: torch.Tensor, w_int: torch.Tensor, theta: np.ndarray, p: DCLLPar
     wt = _weights(w_int, torch.int32)
     tht = torch.from_numpy(np.array(th, dtype=np.int64))
     spikes = geo.output_maps((geo.T, geo.B), torch.uint8, position_major)
-    spikes_f32 = None if position_major else geo.output_maps((geo.T, geo.B), torch.float32, False)
+    spikes_f32 = geo.output_maps((geo.T, geo.B), torch.float32, False) if layout == "float" else None
     u = geo.output_maps((geo.B,), torch.int64, position_major)
     sats = torch.empty(geo.B, dtype=torch.int64)
     peaks = torch.empty(geo.B, dtype=torch.int64)
@@ -304,8 +319,8 @@ def int_dcll(x: torch.Tensor, w_int: torch.Tensor, theta: np.ndarray, p: DCLLPar
 
 
 class _SpikeLinear(torch.autograd.Function):
-    """x [M, IN] binary spikes (no gradient) @ w_q [OUT, IN]^T, summing only the set inputs' weight columns;
-    the gradient reaches w_q."""
+    """x [M, IN] binary spikes (float 0/1 or uint8, no gradient) @ w_q [OUT, IN]^T, summing only the set
+    inputs' weight columns; the gradient reaches w_q."""
 
     @staticmethod
     def forward(ctx: torch.autograd.function.FunctionCtx, x: torch.Tensor,  # type: ignore[override]
@@ -315,7 +330,7 @@ class _SpikeLinear(torch.autograd.Function):
         m, n_in = x.shape
         wt = w_q.detach().to(torch.float32).t().contiguous()  # [IN, OUT]: one set input adds one row
         out = torch.empty((m, wt.shape[1]), dtype=torch.float32)
-        if not _check(lib.spike_linear_forward(_ptr(x, _F32), m, n_in, _ptr(wt, _F32), wt.shape[1], _ptr(out, _F32),
+        if not _check(lib.spike_linear_forward(*_maps_ptr(x), m, n_in, _ptr(wt, _F32), wt.shape[1], _ptr(out, _F32),
                                                kernel_threads())):
             raise SNN2FPGAError("spike_linear: the input is not binary spikes")  # callers check first
         ctx.save_for_backward(x)
@@ -329,15 +344,16 @@ class _SpikeLinear(torch.autograd.Function):
         (x,) = ctx.saved_tensors  # type: ignore[attr-defined]
         g = grad.detach().to(torch.float32).contiguous()
         gw = torch.zeros((x.shape[1], g.shape[1]), dtype=torch.float32)
-        _check(lib.spike_linear_backward(_ptr(x, _F32), x.shape[0], x.shape[1], _ptr(g, _F32), g.shape[1],
+        _check(lib.spike_linear_backward(*_maps_ptr(x), x.shape[0], x.shape[1], _ptr(g, _F32), g.shape[1],
                                          _ptr(gw, _F32), kernel_threads()))
         return None, gw.t()
 
 
 def spike_linear(x: torch.Tensor, w_q: torch.Tensor) -> torch.Tensor | None:
-    """``F.linear(x, w_q)`` for binary spikes x [..., IN] that need no gradient, through the kernels (the work
-    grows with the set spikes, not with IN); None where they do not apply or x is not binary."""
-    if (library() is None or x.device.type != "cpu" or x.dtype != torch.float32 or x.requires_grad
+    """``F.linear(x, w_q)`` for binary spikes x [..., IN] (float32 or uint8) that need no gradient, through the
+    kernels (the work grows with the set spikes, not with IN); None where they do not apply or x is not
+    binary."""
+    if (library() is None or x.device.type != "cpu" or x.dtype not in (torch.float32, torch.uint8) or x.requires_grad
             or w_q.device.type != "cpu" or x.shape[-1] != w_q.shape[1] or x.numel() == 0):
         return None
     flat = x.reshape(-1, x.shape[-1]).contiguous()

@@ -192,6 +192,15 @@ def learn_flags(learn_threshold: bool, learn_leak: bool, channels: int) -> dict[
     return flags
 
 
+def _spike_layout(after: list[nn.Module]) -> str:
+    """How a DCLL layer followed by the layers ``after`` returns its spikes (dcll_native.LAYOUTS)."""
+    if after and isinstance(after[0], DCLL):
+        return "dcll"
+    if len(after) > 1 and isinstance(after[0], SpikeFlatten) and isinstance(after[1], QuantLinear):
+        return "uint8"  # a readout on flattened spikes takes uint8
+    return "float"
+
+
 class SNNClassifier(nn.Module):
     """Encoder + sequential spiking layers + readout, the model `snn2fpga train` produces.
 
@@ -206,9 +215,9 @@ class SNNClassifier(nn.Module):
         self.spec = spec
         self.layers = nn.Sequential(*[layer_from_spec(s) for s in spec.layers])
         after_dcll = False
-        for layer, nxt in zip(self.layers, [*self.layers[1:], None], strict=True):
+        for i, layer in enumerate(self.layers):
             if isinstance(layer, DCLL):  # the layout of its spikes: what the next layer reads fastest
-                layer.feeds_dcll = isinstance(nxt, DCLL)
+                layer.spike_layout = _spike_layout(list(self.layers[i + 1:]))
             elif isinstance(layer, QuantLinear) and after_dcll:  # detached binary spikes: the spike kernel
                 layer.spike_input = True
             after_dcll = isinstance(layer, DCLL) or (after_dcll and isinstance(layer, SpikeFlatten))

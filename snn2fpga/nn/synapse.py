@@ -211,7 +211,7 @@ class QuantLinear(qnn.QuantLinear):
                 out = spike_linear(x, self.quant_weight().value)
                 if out is not None:
                     return out
-            return super().forward(x)
+            return super().forward(x.float() if x.dtype == torch.uint8 else x)  # uint8: spikes of a DCLL kernel
         if x.dim() != 3 or x.shape[-1] != self.in_features:
             raise SNN2FPGAError(
                 f"QuantLinear({self.in_features}->{self.out_features}) expects spikes [T, B, "

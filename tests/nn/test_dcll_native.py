@@ -58,15 +58,16 @@ def test_integer_kernel_equals_reference(cin, cout, k, stride, pad, hw, bits, wm
     theta = rng.integers(0, min(p.state_max, 40 * wmax << 4), cout)
     theta[0] = 0  # U == theta happens (U = 0 before any input): >= is exercised
     ref, shape = _reference(x, w_int, theta, p, stride, pad)
-    out_hwc = layout == "hwc"  # outputs position-major (for a next DCLL layer) or contiguous
-    spikes, u, sats, peaks, layer_out = dcll_native.int_dcll(x, w_int, theta, p, stride, pad, out_hwc)
-    assert tuple(spikes.shape) == shape and spikes.is_contiguous() != out_hwc
-    # the layer's output: the uint8 spikes themselves for a next DCLL layer, else contiguous floats
-    assert layer_out is spikes if out_hwc else (layer_out.dtype == torch.float32 and layer_out.is_contiguous())
-    assert torch.equal(layer_out.float(), spikes.float())
-    assert np.array_equal(spikes.numpy().reshape(ref.spikes.shape), ref.spikes)
-    assert np.array_equal(u.numpy().reshape(ref.v_final.shape), ref.v_final)
-    assert np.array_equal(sats.numpy(), ref.saturations) and np.array_equal(peaks.numpy(), ref.v_absmax)
+    for out in dcll_native.LAYOUTS:  # position-major uint8 (for a next DCLL layer), contiguous uint8 or float
+        spikes, u, sats, peaks, layer_out = dcll_native.int_dcll(x, w_int, theta, p, stride, pad, out)
+        assert tuple(spikes.shape) == shape and spikes.is_contiguous() == (out != "dcll")
+        # the layer's output: the uint8 spikes themselves, or contiguous floats
+        assert layer_out is spikes if out != "float" else (layer_out.dtype == torch.float32
+                                                           and layer_out.is_contiguous())
+        assert torch.equal(layer_out.float(), spikes.float())
+        assert np.array_equal(spikes.numpy().reshape(ref.spikes.shape), ref.spikes)
+        assert np.array_equal(u.numpy().reshape(ref.v_final.shape), ref.v_final)
+        assert np.array_equal(sats.numpy(), ref.saturations) and np.array_equal(peaks.numpy(), ref.v_absmax)
     assert ref.spikes.any() and not ref.spikes.all()
     if bits == 12:
         assert ref.saturations.sum() > 0  # the clamps and their counts are exercised
@@ -132,9 +133,10 @@ def _train_step(layer: DCLL, x: torch.Tensor, start: int
     return spikes.detach(), scores.detach(), layer.synapse.weight.grad.clone(), loss.detach()
 
 
-@pytest.mark.parametrize(("cin", "cout", "k", "stride", "layout"), [
-    (1, 8, 7, 1, "one-hot"), (4, 8, 5, 1, "chw"), (3, 6, 3, 2, "hwc"), (8, 16, 3, 1, "hwc")])
-def test_training_kernel_equals_torch_path(cin, cout, k, stride, layout, monkeypatch):
+@pytest.mark.parametrize(("cin", "cout", "k", "stride", "layout", "out"), [
+    (1, 8, 7, 1, "one-hot", "dcll"), (4, 8, 5, 1, "chw", "float"), (4, 8, 5, 1, "chw", "uint8"),
+    (3, 6, 3, 2, "hwc", "dcll"), (8, 16, 3, 1, "hwc", "dcll")])
+def test_training_kernel_equals_torch_path(cin, cout, k, stride, layout, out, monkeypatch):
     if layout == "one-hot":
         x = torch.zeros(24, 4, 1, 12, 12)
         pos = torch.randint(0, 144, (24, 4), generator=torch.Generator().manual_seed(3))
@@ -144,7 +146,7 @@ def test_training_kernel_equals_torch_path(cin, cout, k, stride, layout, monkeyp
         if layout == "hwc":
             x = x.permute(0, 1, 3, 4, 2).contiguous().permute(0, 1, 4, 2, 3)
     native_layer = _layer(cin, cout, k, stride, seed=cin + k)
-    native_layer.feeds_dcll = layout != "chw"  # spikes stored contiguous (for a flatten) or position-major
+    native_layer.spike_layout = out
     torch_layer = copy.deepcopy(native_layer)
     calls: list[int] = []
     real = dcll_native.local_dcll
@@ -156,8 +158,9 @@ def test_training_kernel_equals_torch_path(cin, cout, k, stride, layout, monkeyp
     assert torch_layer.local_loss is None
     torch.testing.assert_close(loss_n, loss_t, rtol=1e-5, atol=1e-6)
     assert torch.equal(s_n.float(), s_t)
-    # for a next DCLL layer: uint8 stored position-major; for a flatten: contiguous floats
-    assert (s_n.dtype, s_n.is_contiguous()) == ((torch.float32, True) if layout == "chw" else (torch.uint8, False))
+    # for a next DCLL layer: uint8 stored position-major; for a readout: contiguous uint8; else contiguous floats
+    assert (s_n.dtype, s_n.is_contiguous()) == {"dcll": (torch.uint8, False), "uint8": (torch.uint8, True),
+                                                 "float": (torch.float32, True)}[out]
     assert 0 < s_t.mean() < 0.5
     torch.testing.assert_close(sc_n, sc_t, rtol=1e-5, atol=1e-5)
     torch.testing.assert_close(g_n, g_t, rtol=1e-4, atol=1e-6 * float(g_t.abs().max()))
@@ -210,6 +213,15 @@ def test_spike_linear_equals_dense_product():
     bad = x.clone()
     bad[3, 2, 7] = 0.5
     assert dcll_native.spike_linear(bad, w) is None  # not spikes: the caller takes F.linear
+    x8 = x.to(torch.uint8)  # the uint8 spikes of a DCLL layer's kernel: the same product and gradient
+    w.grad = None
+    out8 = dcll_native.spike_linear(x8, w)
+    (out8 * g).sum().backward()
+    assert torch.equal(out8, out) and torch.equal(w.grad, gw)
+    w.grad = None
+    bad8 = x8.clone()
+    bad8[3, 2, 7] = 2
+    assert dcll_native.spike_linear(bad8, w) is None
     assert dcll_native.spike_linear(x.requires_grad_(), w) is None  # an input that needs a gradient
 
 
@@ -222,7 +234,7 @@ def test_dcll_model_readout_takes_the_spike_kernel():
     readouts = [m for m in model.layers if isinstance(m, QuantLinear)]
     dcll = [m for m in model.layers if isinstance(m, DCLL)]
     assert [m.spike_input for m in readouts] == [True]
-    assert [m.feeds_dcll for m in dcll] == [True, False]
+    assert [m.spike_layout for m in dcll] == ["dcll", "uint8"]
 
 
 def test_kernels_switched_off_or_without_compiler_fall_back_to_torch(monkeypatch):
@@ -249,3 +261,10 @@ def test_a_failing_compiler_is_reported_with_the_way_out(monkeypatch, tmp_path):
             dcll_native.library()
     finally:
         dcll_native.library.cache_clear()
+
+
+def test_unknown_spike_layout_is_refused():
+    x = _maps(4, 2, 1, 6, 6, 0.2, seed=6)
+    w = torch.ones(2, 1, 3, 3, dtype=torch.int64)
+    with pytest.raises(SNN2FPGAError, match="unknown spike layout 'hwc'.*dcll, uint8, float"):
+        dcll_native.int_dcll(x, w, np.zeros(2, dtype=np.int64), DCLLParams(16), 1, 1, "hwc")

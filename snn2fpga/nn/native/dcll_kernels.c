@@ -422,7 +422,8 @@ typedef struct {
     Geometry g;
     const void *x;
     int x_u8;         /* the input maps are uint8 spikes (else float 0/1) */
-    int hwc, hwc_out; /* input maps position-major; outputs position-major uint8 (else channel-major float) */
+    int hwc;     /* input maps position-major */
+    int hwc_out; /* outputs position-major uint8; training also takes 2: channel-major uint8 (0: channel-major float) */
     /* training */
     const float *wt, *scale, *gk;
     const int32_t *labels;
@@ -589,7 +590,7 @@ static int train_forward_sample(const Args *a, const Taps *tp, TrainWork *w, int
         memset(cur, 0, sizeof(float) * (size_t)N);
         scatter_f32(tp, a->wt, w->idx, na, kkc, g->Cout, cur);
         /* s holds s(t-1) on entry: the refractory step reads it */
-        uint8_t *out = a->hwc_out ? (uint8_t *)a->spikes + ((size_t)t * B + b) * N : NULL;
+        uint8_t *out = a->hwc_out == 1 ? (uint8_t *)a->spikes + ((size_t)t * B + b) * N : NULL;
         int ns = -1; /* the spikes, counted into on[] where they are needed */
         if (t < a->start) { /* burn-in: no local loss */
             if (out)
@@ -605,11 +606,18 @@ static int train_forward_sample(const Args *a, const Taps *tp, TrainWork *w, int
             ns = spiking(s, N, w->on);
             local_scores(w->gt, w->on, ns, a->NC, w->V, a->scores + ((size_t)(t - a->start) * B + b) * a->NC);
         }
-        if (!out) { /* channel-major 0/1 floats: zeros, then a 1 at each spike */
-            float *o = (float *)a->spikes + ((size_t)t * B + b) * N;
+        if (!out) { /* channel-major: zeros, then a 1 at each spike */
             if (ns < 0) ns = spiking(s, N, w->on);
-            memset(o, 0, sizeof(float) * (size_t)N);
-            for (int j = 0; j < ns; j++) o[(size_t)(w->on[j] % g->Cout) * P + w->on[j] / g->Cout] = 1.0f;
+            const size_t map = ((size_t)t * B + b) * N;
+            if (a->hwc_out == 2) {
+                uint8_t *o = (uint8_t *)a->spikes + map;
+                memset(o, 0, (size_t)N);
+                for (int j = 0; j < ns; j++) o[(size_t)(w->on[j] % g->Cout) * P + w->on[j] / g->Cout] = 1;
+            } else {
+                float *o = (float *)a->spikes + map;
+                memset(o, 0, sizeof(float) * (size_t)N);
+                for (int j = 0; j < ns; j++) o[(size_t)(w->on[j] % g->Cout) * P + w->on[j] / g->Cout] = 1.0f;
+            }
         }
     }
     return 0;
@@ -684,8 +692,8 @@ static int train_range(const Args *a, const Taps *tp, int b0, int b1, float *gw)
  * which equals the dense form conv_weight_grad(H S_in, dU).
  * x [T][B] maps of 0/1 ([Cin][H][W], or [H][W][Cin] with hwc), wt [Cin][K][K][Cout] integer weights (kx
  * reversed, see Taps), scale [Cout], gk [NC][N] the local readout (N position-major), labels [B] in [0, NC);
- * x_u8: the maps are uint8. Writes the spikes as uint8 [T][B][Ho][Wo][Cout] with hwc_out (for a next DCLL
- * layer), else as float [T][B][Cout][Ho][Wo], the local scores [T-start][B][NC], each sample's summed
+ * x_u8: the maps are uint8. Writes the spikes as uint8 [T][B][Ho][Wo][Cout] with hwc_out 1 (for a next DCLL
+ * layer), else channel-major [T][B][Cout][Ho][Wo] as uint8 (hwc_out 2) or float (0), the local scores [T-start][B][NC], each sample's summed
  * cross-entropy loss[B] (the loss is their sum over (T - start) B), and adds the weight gradient into gw
  * [Cin][K][K][Cout] (the weights' layout). Samples are split over ``nthreads`` threads. */
 int dcll_train(const void *x, int x_u8, int T, int B, int Cin, int H, int W, int hwc, int hwc_out, const float *wt,
@@ -826,9 +834,10 @@ DEFINE_INT_FORWARD(dcll_int_forward_i64, int64_t, scatter_i64, neuron_step_i64)
  * Rows of x are split over threads; the backward sums each thread's gradient afterwards in thread
  * order. Return codes as above. */
 typedef struct {
-    const float *x, *w, *g;
+    const void *x; /* [M][Nin] float 0/1, or uint8 with x_u8 */
+    const float *w, *g;
     float *out;
-    int Nin, K, backward;
+    int Nin, K, backward, x_u8;
 } Linear;
 
 static int linear_range(const void *ctx, int m0, int m1, float *gw) {
@@ -840,7 +849,9 @@ static int linear_range(const void *ctx, int m0, int m1, float *gw) {
     const int K = ln->K;
     int rc = 0;
     for (int m = m0; m < m1; m++) {
-        const int na = active_inputs(ln->x + (size_t)m * ln->Nin, ln->Nin, dec, idx);
+        const size_t row = (size_t)m * ln->Nin;
+        const int na = ln->x_u8 ? active_inputs_u8((const uint8_t *)ln->x + row, ln->Nin, dec, idx)
+                                : active_inputs((const float *)ln->x + row, ln->Nin, dec, idx);
         if (na < 0) {
             rc = 1;
             break;
@@ -864,12 +875,12 @@ static int linear_range(const void *ctx, int m0, int m1, float *gw) {
     return rc;
 }
 
-int spike_linear_forward(const float *x, int M, int Nin, const float *w, int K, float *out, int nthreads) {
-    const Linear ln = {x, w, NULL, out, Nin, K, 0};
+int spike_linear_forward(const void *x, int x_u8, int M, int Nin, const float *w, int K, float *out, int nthreads) {
+    const Linear ln = {x, w, NULL, out, Nin, K, 0, x_u8};
     return run_split(linear_range, &ln, M, nthreads, NULL, 0);
 }
 
-int spike_linear_backward(const float *x, int M, int Nin, const float *g, int K, float *gw, int nthreads) {
-    const Linear ln = {x, NULL, g, NULL, Nin, K, 1};
+int spike_linear_backward(const void *x, int x_u8, int M, int Nin, const float *g, int K, float *gw, int nthreads) {
+    const Linear ln = {x, NULL, g, NULL, Nin, K, 1, x_u8};
     return run_split(linear_range, &ln, M, nthreads, gw, (size_t)Nin * K);
 }
