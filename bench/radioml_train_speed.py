@@ -114,12 +114,12 @@ def extract(rev: str, into: Path) -> Path:
     return into
 
 
-def run_one(tree: Path, args: argparse.Namespace) -> dict:
+def run_one(tree: Path, args: argparse.Namespace, threads: int) -> dict:
     env = dict(os.environ, PYTHONPATH=f"{tree}{os.pathsep}{tree / 'board'}")
     cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", "--synth-frames", str(args.synth_frames),
            "--epochs", str(args.epochs), "--frame-length", str(args.frame_length), "--grid", str(args.grid),
            "--kernel", str(args.kernel), "--batch-size", str(args.batch_size), "--lr", str(args.lr),
-           "--seed", str(args.seed), "--threads", str(args.threads), "--channels", *map(str, args.channels)]
+           "--seed", str(args.seed), "--threads", str(threads), "--channels", *map(str, args.channels)]
     out = subprocess.run(cmd, env=env, check=True, capture_output=True, text=True, cwd=tree).stdout
     return json.loads(out.strip().splitlines()[-1])
 
@@ -138,6 +138,9 @@ def main() -> None:
     p.add_argument("--lr", type=float, default=0.002)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=1, help="torch threads (default: 1, as `snn2fpga train`)")
+    p.add_argument("--before-threads", type=int,
+                   help="torch threads of the baseline alone (default: --threads), e.g. 2 to run each version at "
+                        "its fastest")
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--out", type=Path, help="write the results as JSON here")
     p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
@@ -151,7 +154,8 @@ def main() -> None:
         runs: dict[str, list[dict]] = {"before": [], "after": []}
         for i in range(args.repeats):
             for name, tree in trees.items():
-                res = run_one(tree, args)
+                threads = args.before_threads if name == "before" and args.before_threads else args.threads
+                res = run_one(tree, args, threads)
                 runs[name].append(res)
                 print(f"repeat {i + 1} {name} [{res['kernels']}]: epochs "
                       f"{[round(s, 1) for s in res['epoch_seconds']]} s (CPU "
