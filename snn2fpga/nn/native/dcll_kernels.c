@@ -583,11 +583,12 @@ static int train_forward_sample(const Args *a, const Taps *tp, TrainWork *w, int
     const int P = g->Ho * g->Wo;
     const float al = a->alpha, be = a->beta, ga = a->gamma, rh = a->rho, th = a->thr, sl = a->slope;
     float *cur = w->cur, *q = w->q, *p = w->p, *r = w->r, *sc_n = w->scale, *s = w->s;
-    memset(q, 0, sizeof(float) * 3 * (size_t)N); /* q, p, r */
+    const size_t nz = (size_t)g->Ho * g->Wo * g->Cout; /* N, unsigned for the sizes */
+    memset(q, 0, sizeof(float) * 3 * nz); /* q, p, r */
     for (int t = 0; t < g->T; t++) {
         const int na = map_inputs(a, (size_t)t * B + b, nin, tp, w->idx);
         if (na < 0) return 1;
-        memset(cur, 0, sizeof(float) * (size_t)N);
+        memset(cur, 0, sizeof(float) * nz);
         scatter_f32(tp, a->wt, w->idx, na, kkc, g->Cout, cur);
         /* s holds s(t-1) on entry: the refractory step reads it */
         uint8_t *out = a->hwc_out == 1 ? (uint8_t *)a->spikes + ((size_t)t * B + b) * N : NULL;
@@ -608,14 +609,14 @@ static int train_forward_sample(const Args *a, const Taps *tp, TrainWork *w, int
         }
         if (!out) { /* channel-major: zeros, then a 1 at each spike */
             if (ns < 0) ns = spiking(s, N, w->on);
-            const size_t map = ((size_t)t * B + b) * N;
+            const size_t map = ((size_t)t * B + b) * nz;
             if (a->hwc_out == 2) {
                 uint8_t *o = (uint8_t *)a->spikes + map;
-                memset(o, 0, (size_t)N);
+                memset(o, 0, nz);
                 for (int j = 0; j < ns; j++) o[(size_t)(w->on[j] % g->Cout) * P + w->on[j] / g->Cout] = 1;
             } else {
                 float *o = (float *)a->spikes + map;
-                memset(o, 0, sizeof(float) * (size_t)N);
+                memset(o, 0, sizeof(float) * nz);
                 for (int j = 0; j < ns; j++) o[(size_t)(w->on[j] % g->Cout) * P + w->on[j] / g->Cout] = 1.0f;
             }
         }
