@@ -303,6 +303,17 @@ static void gather_grad_padded(const Geometry *g, const Padded *pd, const float 
 DEFINE_TO_CHW(to_chw_u8, uint8_t, uint8_t)
 DEFINE_TO_CHW(to_chw_u8f32, float, uint8_t)
 
+/* A channel-major map dst[C][P] of zeros with a 1 at each spike of on[0..ns) (position-major indices pos C + c):
+ * sparse spikes written out without a pass over the whole map. */
+#define DEFINE_CHW_ONES(NAME, T)                                                                             \
+    static void NAME(T *restrict dst, const int32_t *restrict on, int ns, int C, int P) {                   \
+        memset(dst, 0, sizeof(T) * (size_t)C * P);                                                           \
+        for (int j = 0; j < ns; j++) dst[(size_t)(on[j] % C) * P + on[j] / C] = (T)1;                        \
+    }
+
+DEFINE_CHW_ONES(chw_ones_u8, uint8_t)
+DEFINE_CHW_ONES(chw_ones_f32, float)
+
 /* The per-timestep neuron loops, each in its own function with restrict arguments so that the compiler
  * vectorises them (it does not through pointers carved out of one local buffer). */
 
@@ -553,7 +564,7 @@ static int train_work_alloc(const Args *a, TrainWork *w) {
     w->cur = malloc(sizeof(float) * (8 * N + np));
     w->gt = readout_transposed(a->gk, a->NC, (int)N, w->V);
     w->sig = malloc(sizeof(float) * (late * N + late * a->NC));
-    w->idx = malloc(sizeof(int32_t) * (3 * nin + N + g->Cin + 1));
+    w->idx = malloc(sizeof(int32_t) * (2 * nin + N + g->Cin + 1)); /* idx [nin], on [N], offs [nin], count */
     if (!w->cur || !w->gt || !w->sig || !w->idx) {
         train_work_free(w);
         return 0;
@@ -569,7 +580,7 @@ static int train_work_alloc(const Args *a, TrainWork *w) {
     w->gs = w->sig + late * N;
     w->on = w->idx + nin;
     w->offs = w->on + N;
-    w->count = w->offs + 2 * nin;
+    w->count = w->offs + nin;
     for (int pos = 0; pos < g->Ho * g->Wo; pos++)
         for (int c = 0; c < g->Cout; c++) w->scale[pos * g->Cout + c] = a->scale[c];
     if (w->padded) memset(w->vp, 0, sizeof(float) * np);
@@ -610,15 +621,10 @@ static int train_forward_sample(const Args *a, const Taps *tp, TrainWork *w, int
         if (!out) { /* channel-major: zeros, then a 1 at each spike */
             if (ns < 0) ns = spiking(s, N, w->on);
             const size_t map = ((size_t)t * B + b) * nz;
-            if (a->hwc_out == 2) {
-                uint8_t *o = (uint8_t *)a->spikes + map;
-                memset(o, 0, nz);
-                for (int j = 0; j < ns; j++) o[(size_t)(w->on[j] % g->Cout) * P + w->on[j] / g->Cout] = 1;
-            } else {
-                float *o = (float *)a->spikes + map;
-                memset(o, 0, sizeof(float) * nz);
-                for (int j = 0; j < ns; j++) o[(size_t)(w->on[j] % g->Cout) * P + w->on[j] / g->Cout] = 1.0f;
-            }
+            if (a->hwc_out == 2)
+                chw_ones_u8((uint8_t *)a->spikes + map, w->on, ns, g->Cout, P);
+            else
+                chw_ones_f32((float *)a->spikes + map, w->on, ns, g->Cout, P);
         }
     }
     return 0;
