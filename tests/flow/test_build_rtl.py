@@ -4,6 +4,8 @@ JSON, and the deploy package running the RTL simulation as its emulated device."
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 from pathlib import Path
 
@@ -17,18 +19,22 @@ FOLDING = {"layer0": {"PE": 4, "SIMD": 16}, "layer1": {"PE": 2, "SIMD": 16}}
 
 
 @pytest.fixture(scope="module")
-def rtl_build(tmp_path_factory):
+def rtl_build(tmp_path_factory) -> tuple[Path, int, str]:
+    """The build, run here (once per module and test worker, so that each test that reads it finds it however
+    pytest-xdist spreads the tests): (its output directory, exit code, standard output)."""
     d = tmp_path_factory.mktemp("rtl")
     (d / "folding.json").write_text(json.dumps(FOLDING))
-    return d
+    out = d / "b"
+    stdout = io.StringIO()
+    with contextlib.redirect_stdout(stdout):
+        rc = main(["build", "--board", "pynq-z2", "--backend", "rtl", "--model", str(EXAMPLE), "--folding",
+                   str(d / "folding.json"), "-o", str(out), "--json"])
+    return out, rc, stdout.getvalue()
 
 
-def test_build_rtl_digits_whole_split_measured_and_synthesized(rtl_build, capsys):
-    out = rtl_build / "b"
-    rc = main(["build", "--board", "pynq-z2", "--backend", "rtl", "--model", str(EXAMPLE), "--folding",
-               str(rtl_build / "folding.json"), "-o", str(out), "--json"])
-    captured = capsys.readouterr()
-    summary = json.loads(captured.out.strip().splitlines()[-1])
+def test_build_rtl_digits_whole_split_measured_and_synthesized(rtl_build):
+    out, rc, printed = rtl_build
+    summary = json.loads(printed.strip().splitlines()[-1])
     assert rc == 4  # everything but Vivado
     assert summary["backend"] == "rtl"
     assert "vitis_hls" not in " ".join(summary["pending_commands"])
@@ -48,13 +54,13 @@ def test_build_rtl_digits_whole_split_measured_and_synthesized(rtl_build, capsys
     assert set(summary["estimate"]["resources_from"].values()) <= {"estimate", "synth"}
     assert all(st["estimate"]["resources_from"] == summary["estimate"]["resources_from"][name]
                for name, st in syn["stages"].items())
-    assert "(rtlsim) vs" in captured.out and "(synth: yosys" in captured.out
+    assert "(rtlsim) vs" in printed and "(synth: yosys" in printed
     assert (out / "rtl" / "snn_top.v").is_file() and not (out / "hls").exists()
     assert (out / "deploy" / "rtlsim" / "libsnn_rtlsim.so").is_file()
 
 
 def test_run_rtl_deploy_package_emulated_says_rtl(rtl_build, capsys):
-    rc = main(["run", str(rtl_build / "b" / "deploy"), "--emulate", "--limit", "40", "--json"])
+    rc = main(["run", str(rtl_build[0] / "deploy"), "--emulate", "--limit", "40", "--json"])
     summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert rc == 0 and summary["mismatches"] == 0 and summary["samples"] == 40
     assert "RTL simulation (Verilator)" in summary["device"]
