@@ -205,8 +205,9 @@ def test_leaky_integrator_node_equals_the_loop(beta):
     per-timestep loop that autograd differentiates (the same recurrence, float32)."""
     from snn2fpga.nn.neurons import _LeakyIntegrate
 
-    cur = torch.randn(40, 3, 5, dtype=torch.float32, requires_grad=True)
-    g = torch.randn(40, 3, 5)
+    gen = torch.Generator().manual_seed(7)  # its own stream: the inputs do not depend on which tests ran before
+    cur = torch.randn(40, 3, 5, dtype=torch.float32, generator=gen, requires_grad=True)
+    g = torch.randn(40, 3, 5, generator=gen)
     out = _LeakyIntegrate.apply(cur, beta)
     (out * g).sum().backward()
     grad = cur.grad.clone()
@@ -216,5 +217,6 @@ def test_leaky_integrator_node_equals_the_loop(beta):
         v = beta * v + cur[t]
         ref.append(v)
     (torch.stack(ref) * g).sum().backward()
-    torch.testing.assert_close(out, torch.stack(ref), rtol=1e-6, atol=1e-6)
-    torch.testing.assert_close(grad, cur.grad, rtol=1e-6, atol=1e-6)
+    # float32 rounding of the two evaluation orders: up to 4.8e-6 over 900 random inputs (values up to ~10)
+    torch.testing.assert_close(out, torch.stack(ref), rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(grad, cur.grad, rtol=1e-5, atol=1e-5)
